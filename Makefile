@@ -1,0 +1,60 @@
+# The README's two commands: `make run` and `make test`. Both create the environment when needed.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CORES ?= all
+CORPUS ?=
+SNAKEMAKE_ARGS ?=
+CONFIG := $(if $(CORPUS),--config corpus=$(CORPUS),)
+
+# No downloads at run time: models come from pinned packages.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+export NUMBA_CACHE_DIR := $(CURDIR)/.cache/numba
+export MPLCONFIGDIR := $(CURDIR)/.cache/matplotlib
+export PYTHONHASHSEED := 0
+PIP_QUIET := --quiet --disable-pip-version-check
+
+.PHONY: help run test lint report lock clean-outputs env
+
+help:
+	@echo "make run    set up .venv if needed, then run the workflow on the demo corpus (CORPUS=path for another)"
+	@echo "make test   set up .venv if needed, then lint and run the test suite"
+	@echo "make lint   ruff, snakefmt and snakemake --lint only"
+
+env: $(STAMP)
+
+# torch 2.13.0 (CPU build) first: anything that needs torch is then satisfied without a CUDA download.
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
+	@echo "Installing the pinned environment into $(VENV) (first time: about 2 minutes)..."
+	$(PY) -m pip install $(PIP_QUIET) --upgrade pip==26.3 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	$(PY) -m pip install $(PIP_QUIET) torch==2.13.0 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	$(PY) -m pip install $(PIP_QUIET) -r requirements.lock 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	$(PY) -m pip install $(PIP_QUIET) --no-deps -e . 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES) $(CONFIG) $(SNAKEMAKE_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check pipeline tests benchmarks
+	$(BIN)/ruff format --check pipeline tests benchmarks
+	$(BIN)/snakefmt --check Snakefile pipeline/rules
+	$(BIN)/snakemake --lint --cores 1 --config corpus=tests/fixtures/tiny > /dev/null
+
+test: lint
+	$(BIN)/pytest
+
+lock: $(STAMP)
+	$(PY) -m pip freeze --exclude-editable | grep -v '^torch==' > requirements.lock.new
+	@echo "review requirements.lock.new, then move it over requirements.lock"
+
+clean-outputs:
+	rm -rf outputs/

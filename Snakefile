@@ -1,0 +1,24 @@
+"""Qualitative evaluation workflow: ingest -> segment -> code -> topics -> sentiment -> report.
+
+Run on the bundled demo corpus:  snakemake --cores all
+Run on another corpus folder:    snakemake --cores all --config corpus=PATH
+"""
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "pipeline/rules/common.smk"
+include: "pipeline/rules/ingest.smk"
+include: "pipeline/rules/segment.smk"
+include: "pipeline/rules/coding.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        all_outputs(),

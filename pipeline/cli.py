@@ -1,0 +1,192 @@
+"""One command line for every stage: ``python -m pipeline <stage> ...``.
+
+Snakemake rules are thin shell calls to these subcommands; notebooks and tests call the same
+functions directly. A known problem (PipelineError) prints one ``ERROR:`` line on the console
+and in the log, and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from pipeline.errors import PipelineError
+
+log = logging.getLogger("pipeline")
+
+
+def _setup_logging(log_file: str | None, verbose: bool) -> None:
+    root = logging.getLogger("pipeline")
+    root.setLevel(logging.INFO)
+    root.handlers.clear()
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.INFO if verbose else logging.WARNING)
+    console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    root.addHandler(console)
+    if log_file:
+        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(log_file, mode="w", encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        root.addHandler(handler)
+
+
+def _to_log_file(text: str) -> None:
+    """Write to the stage's log file only (not the console)."""
+    for handler in log.handlers:
+        if isinstance(handler, logging.FileHandler):
+            handler.stream.write(text)
+            handler.flush()
+
+
+# ---------------------------------------------------------------- subcommands
+
+
+def cmd_ingest(a) -> None:
+    from pipeline import ingest
+
+    speakers = ingest.Speakers(a.interviewer_label, a.participant_label + [a.participant_id], a.label_mode)
+    meta = {"interview_id": a.interview_id, "participant_id": a.participant_id, "role": a.role, "wave": a.wave}
+    ingest.run(a.transcript, a.out, meta, speakers)
+
+
+def cmd_segment(a) -> None:
+    from pipeline import segment
+
+    segment.run(a.turns, a.out, a.max_words)
+
+
+def cmd_describe(a) -> None:
+    import pandas as pd
+
+    from pipeline import describe
+    from pipeline.files import read_table, write_csv
+
+    turns = pd.concat([read_table(p) for p in a.turns], ignore_index=True)
+    roles = json.loads(a.roles)
+    write_csv(describe.participants_table(turns, roles), a.participants_out)
+    attributes = pd.DataFrame(json.loads(a.attributes)) if a.attributes else None
+    write_csv(describe.interviews_table(turns, attributes), a.interviews_out)
+    log.info("described %d interviews", turns["interview_id"].nunique())
+
+
+def cmd_collect_segments(a) -> None:
+    import pandas as pd
+
+    from pipeline.files import read_table, write_csv
+
+    segments = pd.concat([read_table(p) for p in a.segments], ignore_index=True)
+    write_csv(segments, a.out)
+    log.info("%d segments from %d interviews", len(segments), segments["interview_id"].nunique())
+
+
+def cmd_human_codes(a) -> None:
+    from pipeline import human_codes
+
+    human_codes.run(a.codes, a.segments, a.turns, a.codebook, a.out)
+
+
+def cmd_check_corpus(a) -> None:
+    import yaml
+
+    from pipeline.corpus import load_corpus, unlisted_files
+
+    config = yaml.safe_load(Path(a.config).read_text(encoding="utf-8"))
+    corpus = load_corpus(a.corpus, config)
+    for name in unlisted_files(corpus):
+        log.warning("%s is not in manifest.csv and will not be analysed", corpus.root / name)
+    print(f"{corpus.name}: {len(corpus.interviews)} interviews, roles {', '.join(corpus.roles)}: manifest OK")
+
+
+def cmd_check_codebook(a) -> None:
+    from pipeline.codebook import load_codebook
+
+    cb = load_codebook(a.codebook)
+    print(f"{cb.name} {cb.version}: {len(cb.themes)} themes, {len(cb.codes)} codes: OK")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.splitlines()[0])
+    p.add_argument("--log", help="write the stage's log to this file")
+    p.add_argument("-v", "--verbose", action="store_true", help="show progress on the console")
+    sub = p.add_subparsers(dest="stage", required=True, metavar="stage")
+
+    def add(name, func, help):
+        sp = sub.add_parser(name, help=help)
+        sp.set_defaults(func=func)
+        sp.add_argument("--log", help="write the stage's log to this file", default=argparse.SUPPRESS)
+        sp.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
+        return sp
+
+    sp = add("ingest", cmd_ingest, "one transcript file -> its turns")
+    sp.add_argument("transcript")
+    sp.add_argument("out")
+    sp.add_argument("--interview-id", required=True)
+    sp.add_argument("--participant-id", required=True)
+    sp.add_argument("--role", required=True)
+    sp.add_argument("--wave", type=int, required=True)
+    sp.add_argument("--interviewer-label", action="append", default=[])
+    sp.add_argument("--participant-label", action="append", default=[])
+    sp.add_argument("--label-mode", choices=["strict", "declared"], default="strict")
+
+    sp = add("segment", cmd_segment, "one interview's turns -> its segments")
+    sp.add_argument("turns")
+    sp.add_argument("out")
+    sp.add_argument("--max-words", type=int, default=150)
+
+    sp = add("describe", cmd_describe, "turns of every interview -> Table 1 and the interview list")
+    sp.add_argument("--turns", nargs="+", required=True)
+    sp.add_argument("--roles", required=True, help="JSON object role id -> display name")
+    sp.add_argument("--attributes", default="", help="JSON records of manifest attributes by interview_id")
+    sp.add_argument("--participants-out", required=True)
+    sp.add_argument("--interviews-out", required=True)
+
+    sp = add("collect-segments", cmd_collect_segments, "segments of every interview -> segments.csv")
+    sp.add_argument("--segments", nargs="+", required=True)
+    sp.add_argument("--out", required=True)
+
+    sp = add("human-codes", cmd_human_codes, "codes.csv -> human codes per segment")
+    sp.add_argument("--codes", required=True)
+    sp.add_argument("--segments", nargs="+", required=True)
+    sp.add_argument("--turns", nargs="+", required=True)
+    sp.add_argument("--codebook", required=True)
+    sp.add_argument("--out", required=True)
+
+    sp = add("check-corpus", cmd_check_corpus, "check a corpus folder against the contract")
+    sp.add_argument("corpus")
+    sp.add_argument("--config", default="config/config.yaml")
+
+    sp = add("check-codebook", cmd_check_codebook, "validate a codebook file")
+    sp.add_argument("codebook")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    args = build_parser().parse_args(argv)
+    _setup_logging(getattr(args, "log", None), getattr(args, "verbose", False))
+    started = time.perf_counter()
+    try:
+        args.func(args)
+    except PipelineError as exc:
+        message = f"ERROR: {exc.message()}"
+        print(message, file=sys.stderr)
+        _to_log_file(message + "\n")
+        return 2
+    except Exception as exc:  # a bug, not bad input: keep the details in the log only
+        hint = f" The details are in {args.log}." if getattr(args, "log", None) else ""
+        print(
+            f"ERROR: the {args.stage} stage failed unexpectedly ({type(exc).__name__}). This is a bug in the "
+            f"pipeline, not in your data: please report it.{hint}",
+            file=sys.stderr,
+        )
+        _to_log_file(traceback.format_exc())
+        return 1
+    log.info("%s finished in %.2fs", args.stage, time.perf_counter() - started)
+    return 0

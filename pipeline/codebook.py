@@ -1,0 +1,103 @@
+"""The study codebook: themes, codes, definitions and indicator patterns, validated on load."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from pipeline.errors import PipelineError
+from pipeline.schemas import validate
+
+
+@dataclass(frozen=True)
+class Code:
+    id: str
+    label: str
+    theme: str
+    theme_label: str
+    kind: str
+    definition: str
+    patterns: tuple[str, ...]
+    examples: tuple[str, ...]
+
+
+@dataclass
+class Codebook:
+    version: str
+    name: str
+    codes: list[Code]
+    themes: dict[str, str]  # theme id -> label
+    sha256: str
+    path: str
+
+    @property
+    def ids(self) -> list[str]:
+        return [c.id for c in self.codes]
+
+    def code(self, code_id: str) -> Code:
+        return next(c for c in self.codes if c.id == code_id)
+
+    def label(self, code_id: str) -> str:
+        return self.code(code_id).label
+
+
+def load_codebook(path: str | Path) -> Codebook:
+    path = Path(path)
+    if not path.is_file():
+        raise PipelineError(
+            "codebook not found", "Give the path of a codebook YAML file (see config/codebook.yaml)", file=path
+        )
+    raw = path.read_bytes()
+    try:
+        data = yaml.safe_load(raw.decode("utf-8-sig"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise PipelineError(
+            "the codebook is not valid YAML",
+            "Fix the syntax near that line (indentation, colons, quotes)",
+            file=path,
+            line=None if mark is None else mark.line + 1,
+        ) from None
+    validate(data, "codebook", path)
+    seen: dict[str, str] = {}
+    codes, themes = [], {}
+    for theme in data["themes"]:
+        if theme["id"] in seen:
+            raise PipelineError(
+                f"the id '{theme['id']}' is used twice (theme and {seen[theme['id']]})",
+                "Give every theme and code a unique id",
+                file=path,
+            )
+        seen[theme["id"]] = "theme"
+        themes[theme["id"]] = theme["label"]
+        for code in theme["codes"]:
+            if code["id"] in seen:
+                raise PipelineError(
+                    f"the id '{code['id']}' is used twice (in theme {theme['id']} and as a {seen[code['id']]})",
+                    "Give every theme and code a unique id",
+                    file=path,
+                )
+            seen[code["id"]] = f"code of theme {theme['id']}"
+            codes.append(
+                Code(
+                    id=code["id"],
+                    label=code["label"],
+                    theme=theme["id"],
+                    theme_label=theme["label"],
+                    kind=code.get("kind", theme["kind"]),
+                    definition=code["definition"],
+                    patterns=tuple(code["patterns"]),
+                    examples=tuple(code["examples"]),
+                )
+            )
+    return Codebook(
+        version=data["version"],
+        name=data["name"],
+        codes=codes,
+        themes=themes,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        path=str(path),
+    )

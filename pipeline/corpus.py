@@ -1,0 +1,235 @@
+"""The corpus contract: a folder with manifest.csv, transcripts, optional codes.csv and corpus.yaml.
+
+Everything here is read at workflow start (by the Snakefile) and by the CLI, so a broken
+manifest stops the run before any job starts, with one line naming the file and row.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from pipeline.errors import PipelineError
+from pipeline.schemas import validate
+
+log = logging.getLogger(__name__)
+
+REQUIRED_COLUMNS = ("participant_id", "role", "wave", "file")
+CORPUS_FILES = {"manifest.csv", "codes.csv", "corpus.yaml", "review_queue.csv"}
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+@dataclass(frozen=True)
+class Interview:
+    interview_id: str
+    participant_id: str
+    role: str
+    wave: int
+    file: str  # relative to the corpus folder, as in the manifest
+    line: int  # line of manifest.csv
+    attributes: dict = field(default_factory=dict)
+
+
+@dataclass
+class Corpus:
+    root: Path
+    name: str
+    interviews: list[Interview]
+    roles: dict[str, str]  # role id -> display name
+    interviewer_labels: list[str]
+    participant_labels: list[str]
+    label_mode: str  # "strict": every label-like line must resolve; "declared": only known labels start turns
+    anonymised: bool
+    codebook: Path | None
+    settings: dict  # the whole validated corpus.yaml
+    attribute_columns: list[str]
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / "manifest.csv"
+
+    @property
+    def codes_path(self) -> Path:
+        return self.root / "codes.csv"
+
+    def interview(self, interview_id: str) -> Interview:
+        for it in self.interviews:
+            if it.interview_id == interview_id:
+                return it
+        raise PipelineError(
+            f"interview '{interview_id}' is not in the manifest",
+            "Check the interview id, or add its row to manifest.csv",
+            file=self.manifest_path,
+        )
+
+
+def interview_id(participant_id: str, wave: int) -> str:
+    return f"{participant_id}_w{wave}"
+
+
+def load_corpus_settings(root: Path) -> dict:
+    path = root / "corpus.yaml"
+    if not path.exists():
+        return {}
+    try:
+        settings = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+    except yaml.YAMLError as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        raise PipelineError(
+            "corpus.yaml is not valid YAML",
+            "Fix the syntax (indentation, colons, quotes) near that line",
+            file=path,
+            line=None if line is None else line + 1,
+        ) from None
+    validate(settings, "corpus", path)
+    return settings
+
+
+def load_corpus(path: str | Path, config: dict) -> Corpus:
+    """Read and check a corpus folder against the contract.
+
+    ``config`` is the validated workflow configuration (roles and speaker label defaults).
+    """
+    root = Path(path)
+    if not root.is_dir():
+        raise PipelineError(
+            f"corpus folder '{root}' does not exist",
+            "Give an existing folder with --config corpus=PATH",
+            file=root,
+        )
+    settings = load_corpus_settings(root)
+    roles = dict(settings.get("roles") or config["roles"])
+    speakers = settings.get("speakers") or {}
+    interviewer = list(config["speakers"]["interviewer"]) + list(speakers.get("interviewer", []))
+    participant = list(config["speakers"]["participant"]) + list(speakers.get("participant", []))
+    codebook = settings.get("codebook")
+    manifest = root / "manifest.csv"
+    interviews, attributes = read_manifest(manifest, roles)
+    return Corpus(
+        root=root,
+        name=settings.get("name") or root.resolve().name,
+        interviews=interviews,
+        roles=roles,
+        interviewer_labels=interviewer,
+        participant_labels=participant,
+        label_mode=speakers.get("mode", "strict"),
+        anonymised=bool(settings.get("anonymised", True)),
+        codebook=(root / codebook) if codebook else None,
+        settings=settings,
+        attribute_columns=attributes,
+    )
+
+
+def read_manifest(manifest: Path, roles: dict[str, str]) -> tuple[list[Interview], list[str]]:
+    if not manifest.exists():
+        raise PipelineError(
+            "no manifest.csv in the corpus folder",
+            "Create manifest.csv with the columns participant_id, role, wave, file (see config/README.md)",
+            file=manifest,
+        )
+    try:
+        text = manifest.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise PipelineError(
+            "manifest.csv is not UTF-8 text", "Save it as CSV UTF-8 from your spreadsheet program", file=manifest
+        ) from None
+    reader = csv.DictReader(text.splitlines())
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader.fieldnames = header
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise PipelineError(
+            f"manifest.csv lacks the required column(s) {', '.join(missing)}",
+            "Add them to the header row: participant_id, role, wave, file",
+            file=manifest,
+            line=1,
+        )
+    attributes = [c for c in header if c not in REQUIRED_COLUMNS]
+    interviews: list[Interview] = []
+    seen: dict[tuple[str, int], int] = {}
+    for row in reader:
+        line = reader.line_num
+        values = {k: (v or "").strip() for k, v in row.items() if k is not None}
+        if not any(values.values()):
+            continue
+        pid, role, wave_text, file = (values.get(c, "") for c in REQUIRED_COLUMNS)
+        for col in REQUIRED_COLUMNS:
+            if not values.get(col):
+                raise PipelineError(
+                    f"the '{col}' cell is empty", "Fill it in or delete the row", file=manifest, line=line
+                )
+        if not ID_PATTERN.match(pid):
+            raise PipelineError(
+                f"participant_id '{pid}' may hold only letters, digits, '.', '_' and '-'",
+                "Rename the participant (for example CM3 or P-014)",
+                file=manifest,
+                line=line,
+            )
+        if role not in roles:
+            raise PipelineError(
+                f"role '{role}' is not one of the declared roles ({', '.join(roles)})",
+                "Correct the role, or declare it under roles: in corpus.yaml",
+                file=manifest,
+                line=line,
+            )
+        if not re.fullmatch(r"[1-9][0-9]*", wave_text):
+            raise PipelineError(
+                f"wave '{wave_text}' is not a whole number from 1 up",
+                "Write the wave as 1, 2, 3",
+                file=manifest,
+                line=line,
+            )
+        wave = int(wave_text)
+        key = (pid, wave)
+        if key in seen:
+            raise PipelineError(
+                f"participant {pid} has a second row for wave {wave} (the first is on line {seen[key]})",
+                "Keep one row per participant and wave",
+                file=manifest,
+                line=line,
+            )
+        seen[key] = line
+        target = manifest.parent / file
+        if not target.is_file():
+            raise PipelineError(
+                f"the transcript '{file}' listed here does not exist",
+                "Check the path (relative to the corpus folder) or add the file",
+                file=manifest,
+                line=line,
+            )
+        interviews.append(
+            Interview(
+                interview_id=interview_id(pid, wave),
+                participant_id=pid,
+                role=role,
+                wave=wave,
+                file=file,
+                line=line,
+                attributes={a: values.get(a, "") for a in attributes},
+            )
+        )
+    if not interviews:
+        raise PipelineError(
+            "manifest.csv lists no interviews", "Add one row per interview below the header", file=manifest
+        )
+    return interviews, attributes
+
+
+def unlisted_files(corpus: Corpus) -> list[str]:
+    """Files in the corpus folder that no manifest row names (they will not be analysed)."""
+    listed = {(corpus.root / it.file).resolve() for it in corpus.interviews}
+    out = []
+    for p in sorted(corpus.root.rglob("*")):
+        rel = p.relative_to(corpus.root)
+        if not p.is_file() or any(part.startswith((".", "_")) for part in rel.parts):
+            continue
+        if rel.name in CORPUS_FILES or rel.name.lower().startswith("readme"):
+            continue
+        if p.resolve() not in listed:
+            out.append(str(rel))
+    return out

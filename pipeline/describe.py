@@ -1,0 +1,56 @@
+"""Corpus description: Table 1 (participants), the interview list and the segments table."""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+
+def participants_table(turns: pd.DataFrame, roles: dict[str, str]) -> pd.DataFrame:
+    """Table 1: interviews per role and wave, participant words and turns, median turn length; totals row."""
+    part = turns[turns["speaker"] == "participant"]
+
+    def summarise(group: pd.DataFrame, interviews: pd.Series) -> dict:
+        return {
+            "interviews": int(interviews.nunique()),
+            "participants": int(group["participant_id"].nunique()),
+            "participant_words": int(group["word_count"].sum()),
+            "participant_turns": int(len(group)),
+            "median_turn_words": float(group["word_count"].median()) if len(group) else 0.0,
+            "words_per_interview": round(group["word_count"].sum() / max(interviews.nunique(), 1), 1),
+        }
+
+    rows = []
+    order = {r: i for i, r in enumerate(roles)}
+    keys = sorted(
+        turns[["role", "wave"]].drop_duplicates().itertuples(index=False), key=lambda k: (k.wave, order.get(k.role, 99))
+    )
+    for role, wave in keys:
+        group = part[(part["role"] == role) & (part["wave"] == wave)]
+        ids = turns.loc[(turns["role"] == role) & (turns["wave"] == wave), "interview_id"]
+        rows.append({"role": role, "role_label": roles.get(role, role), "wave": str(wave), **summarise(group, ids)})
+    rows.append({"role": "total", "role_label": "Total", "wave": "all", **summarise(part, turns["interview_id"])})
+    return pd.DataFrame(rows)
+
+
+def interviews_table(turns: pd.DataFrame, attributes: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per interview: format, encoding, turns and words by speaker (plus manifest attributes)."""
+    g = turns.groupby("interview_id", sort=False)
+    out = g.agg(
+        participant_id=("participant_id", "first"),
+        role=("role", "first"),
+        wave=("wave", "first"),
+        source_format=("source_format", "first"),
+        encoding=("encoding", "first"),
+        turns=("turn_index", "size"),
+    ).reset_index()
+    for speaker in ("participant", "interviewer"):
+        sub = turns[turns["speaker"] == speaker].groupby("interview_id")
+        out[f"{speaker}_turns"] = out["interview_id"].map(sub.size()).fillna(0).astype(int)
+        out[f"{speaker}_words"] = out["interview_id"].map(sub["word_count"].sum()).fillna(0).astype(int)
+    if attributes is not None and len(attributes.columns) > 1:
+        out = out.merge(attributes, on="interview_id", how="left")
+    return out

@@ -1,0 +1,33 @@
+"""The project's error type: what is wrong, where, and what to do about it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class PipelineError(Exception):
+    """A known problem with the user's input or configuration.
+
+    The CLI prints it as one line, ``ERROR: <file>:<line>: <problem>. <fix>.``,
+    and exits with status 2. ``line`` may be a line number, a row number or a
+    short locator such as ``"paragraph 12"``.
+    """
+
+    def __init__(self, problem: str, fix: str = "", file: str | Path | None = None, line=None):
+        self.problem = problem.rstrip(".")
+        self.fix = fix.rstrip(".")
+        self.file = str(file) if file is not None else None
+        self.line = line
+        super().__init__(self.message())
+
+    def message(self) -> str:
+        where = ""
+        if self.file:
+            where = self.file + (f":{self.line}" if self.line is not None else "") + ": "
+        text = f"{where}{self.problem}."
+        if self.fix:
+            text += f" {self.fix}."
+        return text
+
+    def __str__(self) -> str:  # pragma: no cover - trivial
+        return self.message()

@@ -1,0 +1,176 @@
+"""Human coding in: codes.csv rows checked and mapped onto segments.
+
+Each row names a participant, a wave, a code and a verbatim quote. The quote is found in that
+participant's turns (after normalising whitespace, quote characters, dashes and case) and mapped
+to every segment it overlaps. Rows whose quote cannot be found, or whose code is not in the
+codebook, stop the run with the row's line number.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.errors import PipelineError
+from pipeline.text import normalise_for_matching
+
+log = logging.getLogger(__name__)
+
+REQUIRED = ("participant_id", "wave", "code", "quote")
+SENTIMENTS = {"positive", "negative", "neutral", "mixed"}
+HUMAN_CODE_COLUMNS = [
+    "segment_id",
+    "interview_id",
+    "participant_id",
+    "role",
+    "wave",
+    "code_id",
+    "coder",
+    "sentiment",
+    "row",
+]
+
+
+def read_codes(path: Path) -> list[dict]:
+    """Rows of codes.csv with their line numbers; structural problems raise."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise PipelineError("codes.csv is not UTF-8 text", "Save it as CSV UTF-8", file=path) from None
+    reader = csv.DictReader(text.splitlines(keepends=True))
+    header = [h.strip() for h in reader.fieldnames or []]
+    reader.fieldnames = header
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise PipelineError(
+            f"codes.csv lacks the required column(s) {', '.join(missing)}",
+            "Its header must hold participant_id, wave, code, quote (optional: coder, sentiment)",
+            file=path,
+            line=1,
+        )
+    rows = []
+    for row in reader:
+        values = {k: (v or "").strip() for k, v in row.items() if k}
+        if not any(values.values()):
+            continue
+        values["row"] = reader.line_num
+        rows.append(values)
+    return rows
+
+
+def segment_index(segments: pd.DataFrame) -> dict[tuple[str, int], list[tuple[int, str, int, int]]]:
+    """(participant_id, wave) -> [(turn_index, normalised turn text, ...)] with segment boundaries.
+
+    The normalised turn is the normalised segments joined by one space, so offsets of a quote in it
+    fall in known segments.
+    """
+    index: dict[tuple[str, int], list] = {}
+    for (pid, wave, _turn), group in segments.sort_values(["turn_index", "segment_index"]).groupby(
+        ["participant_id", "wave", "turn_index"], sort=False
+    ):
+        pieces, bounds, pos = [], [], 0
+        for seg in group.itertuples(index=False):
+            norm = normalise_for_matching(seg.text)
+            pieces.append(norm)
+            bounds.append((pos, pos + len(norm), seg.segment_id))
+            pos += len(norm) + 1
+        index.setdefault((str(pid), int(wave)), []).append((" ".join(pieces), bounds))
+    return index
+
+
+def map_codes(
+    rows: list[dict], segments: pd.DataFrame, code_ids: set[str], path, interviewer_text: dict | None = None
+) -> pd.DataFrame:
+    """Pure core: codes.csv rows -> one row per (segment, code, coder)."""
+    index = segment_index(segments)
+    meta = segments.drop_duplicates("segment_id").set_index("segment_id")
+    out = []
+    for row in rows:
+        line = row["row"]
+        pid, wave_text, code = row["participant_id"], row["wave"], row["code"]
+        if not wave_text.isdigit():
+            raise PipelineError(
+                f"wave '{wave_text}' is not a whole number", "Write the wave as in manifest.csv", file=path, line=line
+            )
+        wave = int(wave_text)
+        if code not in code_ids:
+            raise PipelineError(
+                f"unknown code id '{code}'",
+                "Use a code id from the codebook (config/codebook.yaml), or add the code there",
+                file=path,
+                line=line,
+            )
+        sentiment = row.get("sentiment", "").lower()
+        if sentiment and sentiment not in SENTIMENTS:
+            raise PipelineError(
+                f"sentiment '{row['sentiment']}' is not one of positive, negative, neutral, mixed",
+                "Correct it or leave the cell empty",
+                file=path,
+                line=line,
+            )
+        if (pid, wave) not in index:
+            raise PipelineError(
+                f"participant {pid} has no wave-{wave} interview with participant turns",
+                "Check participant_id and wave against manifest.csv",
+                file=path,
+                line=line,
+            )
+        quote = normalise_for_matching(row["quote"])
+        if not quote:
+            raise PipelineError(
+                "the quote is empty", "Copy the coded passage into the quote cell", file=path, line=line
+            )
+        hits = []
+        for turn_text, bounds in index[(pid, wave)]:
+            at = turn_text.find(quote)
+            if at >= 0:
+                hits = [sid for a, b, sid in bounds if a < at + len(quote) and at < b]
+                break
+        if not hits:
+            where = ""
+            if interviewer_text and quote in interviewer_text.get((pid, wave), ""):
+                where = " (it is in an interviewer turn)"
+            raise PipelineError(
+                f"the quote was not found in a participant turn of {pid}'s wave-{wave} transcript{where}",
+                "Copy the passage verbatim from one participant turn (a quote cannot span two turns)",
+                file=path,
+                line=line,
+            )
+        for sid in hits:
+            out.append(
+                {
+                    "segment_id": sid,
+                    "interview_id": meta.at[sid, "interview_id"],
+                    "participant_id": pid,
+                    "role": meta.at[sid, "role"],
+                    "wave": wave,
+                    "code_id": code,
+                    "coder": row.get("coder") or "coder1",
+                    "sentiment": sentiment,
+                    "row": line,
+                }
+            )
+    df = pd.DataFrame(out, columns=HUMAN_CODE_COLUMNS)
+    return df.drop_duplicates(["segment_id", "code_id", "coder"], keep="first").reset_index(drop=True)
+
+
+def run(codes_path, segments_paths, turns_paths, codebook_path, out) -> pd.DataFrame:
+    from pipeline.codebook import load_codebook
+    from pipeline.files import read_table, write_parquet
+
+    codebook = load_codebook(codebook_path)
+    segments = pd.concat([read_table(p) for p in segments_paths], ignore_index=True)
+    turns = pd.concat([read_table(p) for p in turns_paths], ignore_index=True)
+    interviewer = {
+        (str(pid), int(w)): normalise_for_matching(" ".join(g["text"]))
+        for (pid, w), g in turns[turns["speaker"] == "interviewer"].groupby(["participant_id", "wave"])
+    }
+    codes_path = Path(codes_path)
+    rows = read_codes(codes_path) if codes_path.exists() else []
+    mapped = map_codes(rows, segments, set(codebook.ids), codes_path, interviewer)
+    write_parquet(mapped, out)
+    log.info("%d coded rows -> %d segment codes by %d coder(s)", len(rows), len(mapped), mapped["coder"].nunique())
+    return mapped

@@ -1,0 +1,111 @@
+"""Shared set-up: validate the configuration, load the corpus contract, list the interviews.
+
+Problems found here stop the run before any job starts, with one ERROR line.
+"""
+
+import json
+import re
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from snakemake.utils import validate as snakemake_validate
+
+from pipeline.corpus import load_corpus, unlisted_files
+from pipeline.errors import PipelineError
+from pipeline.schemas import schema_path, validate
+
+
+def stop(exc):
+    """Print a known problem as one ERROR line and stop before any job runs."""
+    sys.stderr.write(f"ERROR: {exc.message()}\n")
+    sys.exit(2)
+
+
+try:
+    validate(config, "config", "config/config.yaml (or --config/--configfile)")
+    snakemake_validate(config, str(schema_path("config")))  # fills in defaults
+    CORPUS = load_corpus(config["corpus"], config)
+except PipelineError as exc:
+    stop(exc)
+
+for _name in unlisted_files(CORPUS):
+    sys.stderr.write(
+        f"WARNING: {CORPUS.root / _name} is not in manifest.csv and will not be analysed. "
+        "Add a row for it, or move it out of the corpus folder.\n"
+    )
+
+OUT = f"outputs/{CORPUS.name}"
+INTERVIEWS = {it.interview_id: it for it in CORPUS.interviews}
+IDS = list(INTERVIEWS)
+PIPELINE = f"{shlex.quote(sys.executable)} -m pipeline"
+CODEBOOK = str(CORPUS.codebook or config["codebook"])
+HAS_CODES = CORPUS.codes_path.exists()
+STARTED = time.time()
+
+
+wildcard_constraints:
+    interview="|".join(map(re.escape, IDS)),
+
+
+def transcript_path(wildcards):
+    return str(CORPUS.root / INTERVIEWS[wildcards.interview].file)
+
+
+def ingest_args(wildcards):
+    """The interview's manifest row and the speaker labels, as CLI options (a change reruns the job)."""
+    it = INTERVIEWS[wildcards.interview]
+    args = [
+        "--interview-id",
+        it.interview_id,
+        "--participant-id",
+        it.participant_id,
+        "--role",
+        it.role,
+        "--wave",
+        str(it.wave),
+        "--label-mode",
+        CORPUS.label_mode,
+    ]
+    for label in CORPUS.interviewer_labels:
+        args += ["--interviewer-label", label]
+    for label in CORPUS.participant_labels:
+        args += ["--participant-label", label]
+    return " ".join(shlex.quote(a) for a in args)
+
+
+def attributes_json():
+    rows = [{"interview_id": it.interview_id, **it.attributes} for it in CORPUS.interviews]
+    return json.dumps(rows, sort_keys=True)
+
+
+def per_interview(pattern):
+    return expand(pattern, interview=IDS)
+
+
+def all_outputs():
+    targets = [
+        f"{OUT}/tables/participants.csv",
+        f"{OUT}/tables/interviews.csv",
+        f"{OUT}/tables/segments.csv",
+    ]
+    if HAS_CODES:
+        targets.append(f"{OUT}/interim/human_codes.parquet")
+    return targets
+
+
+def error_summary():
+    """After a failed run, repeat the ERROR lines of this run's logs below Snakemake's report."""
+    lines = []
+    for path in sorted(Path(OUT, "logs").rglob("*.log")):
+        if path.stat().st_mtime >= STARTED:
+            lines += [
+                ln for ln in path.read_text(encoding="utf-8", errors="replace").splitlines() if ln.startswith("ERROR:")
+            ]
+    if lines:
+        sys.stderr.write("\nThe run stopped because of:\n" + "\n".join(dict.fromkeys(lines)) + "\n")
+
+
+onerror:
+    error_summary()

@@ -1,0 +1,33 @@
+"""Ingest: each transcript file (manifest row) -> outputs/<corpus>/interim/turns/<interview>.parquet;
+all turns -> tables/participants.csv (Table 1) and tables/interviews.csv."""
+
+
+rule ingest_transcript:
+    """One transcript (txt, Otter export, WebVTT or docx) -> one row per turn."""
+    input:
+        transcript=transcript_path,
+    output:
+        turns=f"{OUT}/interim/turns/{{interview}}.parquet",
+    log:
+        f"{OUT}/logs/ingest_transcript/{{interview}}.log",
+    params:
+        row=ingest_args,
+    shell:
+        "{PIPELINE} ingest {input.transcript:q} {output.turns:q} {params.row} --log {log:q}"
+
+
+rule describe_corpus:
+    """Turns of every interview -> Table 1 (per role and wave) and the list of interviews."""
+    input:
+        turns=per_interview(f"{OUT}/interim/turns/{{interview}}.parquet"),
+    output:
+        participants=f"{OUT}/tables/participants.csv",
+        interviews=f"{OUT}/tables/interviews.csv",
+    log:
+        f"{OUT}/logs/describe_corpus.log",
+    params:
+        roles=json.dumps(CORPUS.roles),
+        attributes=attributes_json(),
+    shell:
+        "{PIPELINE} describe --turns {input.turns:q} --roles {params.roles:q} --attributes {params.attributes:q}"
+        " --participants-out {output.participants:q} --interviews-out {output.interviews:q} --log {log:q}"

@@ -1,0 +1,127 @@
+"""Segmentation: participant turns -> analysis segments.
+
+A participant turn is the unit of analysis. A turn longer than ``max_words`` is split at
+sentence boundaries into passages of similar length; each segment keeps the interviewer's
+preceding question as context. ``segment_id`` is ``<interview_id>_t<turn>_s<part>``, stable
+across runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from functools import cache
+
+import pandas as pd
+
+from pipeline.text import count_words
+
+log = logging.getLogger(__name__)
+
+SEGMENT_COLUMNS = [
+    "segment_id",
+    "interview_id",
+    "participant_id",
+    "role",
+    "wave",
+    "turn_index",
+    "segment_index",
+    "segments_in_turn",
+    "text",
+    "word_count",
+    "question",
+    "timestamp",
+    "start_char",
+    "end_char",
+]
+
+
+@cache
+def sentencizer():
+    """A rule-based sentence splitter (spaCy blank English + sentencizer): no model, no download."""
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    return nlp
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    doc = sentencizer()(text)
+    return [(s.start_char, s.end_char) for s in doc.sents if s.text.strip()]
+
+
+def split_turn(text: str, max_words: int) -> list[tuple[int, int]]:
+    """Character spans of the passages a turn is split into (one span if it is short enough).
+
+    Sentences are packed in order into ceil(words / max_words) passages of about equal length;
+    a passage never exceeds max_words unless one sentence does.
+    """
+    total = count_words(text)
+    if total <= max_words:
+        return [(0, len(text))]
+    sentences = sentence_spans(text)
+    parts = math.ceil(total / max_words)
+    target = total / parts
+    spans: list[tuple[int, int]] = []
+    start, words, prev_end = None, 0, 0
+    for s_start, s_end in sentences:
+        n = count_words(text[s_start:s_end])
+        if start is not None and (words + n > max_words or (words >= target and len(spans) < parts - 1)):
+            spans.append((start, prev_end))
+            start, words = None, 0
+        if start is None:
+            start = s_start
+        words += n
+        prev_end = s_end
+    if start is not None:
+        spans.append((start, prev_end))
+    return spans
+
+
+def segment_turns(turns: pd.DataFrame, max_words: int) -> pd.DataFrame:
+    """Pure core: one interview's turns -> its segments."""
+    rows = []
+    question = ""
+    for turn in turns.sort_values("turn_index").itertuples(index=False):
+        if turn.speaker == "interviewer":
+            question = turn.text
+            continue
+        spans = split_turn(turn.text, max_words)
+        for k, (a, b) in enumerate(spans, start=1):
+            text = turn.text[a:b].strip()
+            rows.append(
+                {
+                    "segment_id": f"{turn.interview_id}_t{turn.turn_index:03d}_s{k}",
+                    "interview_id": turn.interview_id,
+                    "participant_id": turn.participant_id,
+                    "role": turn.role,
+                    "wave": turn.wave,
+                    "turn_index": turn.turn_index,
+                    "segment_index": k,
+                    "segments_in_turn": len(spans),
+                    "text": text,
+                    "word_count": count_words(text),
+                    "question": question,
+                    "timestamp": turn.timestamp,
+                    "start_char": a,
+                    "end_char": b,
+                }
+            )
+    return pd.DataFrame(rows, columns=SEGMENT_COLUMNS)
+
+
+def run(turns_path, out, max_words: int) -> pd.DataFrame:
+    from pipeline.files import read_table, write_parquet
+
+    turns = read_table(turns_path)
+    segments = segment_turns(turns, max_words)
+    write_parquet(segments, out)
+    split = int((segments["segments_in_turn"] > 1).sum()) if len(segments) else 0
+    log.info(
+        "%d participant turns -> %d segments (%d from split turns)",
+        segments["turn_index"].nunique(),
+        len(segments),
+        split,
+    )
+    return segments

@@ -1,0 +1,50 @@
+"""Shared fixtures: paths, a CLI runner and a throw-away project folder for workflow runs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+TINY = FIXTURES / "tiny"
+DEMO = ROOT / "data" / "demo"
+SHARED_CORPUS = ROOT.parent / "shared" / "corpora" / "anthropic-interviewer"
+SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def run_cli(*args, cwd=ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *map(str, args)], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("ERROR:")]
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    """A throw-away project folder: the real Snakefile, rules and config, with its own outputs/."""
+    for name in ("Snakefile", "pipeline"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    shutil.copytree(ROOT / "config", tmp_path / "config")
+    return tmp_path
+
+
+def snakemake(project: Path, *args, corpus: Path | str = TINY, timeout=900, prefix=()) -> subprocess.CompletedProcess:
+    cmd = [*prefix, SNAKEMAKE, "--cores", "2", "--config", f"corpus={corpus}", *map(str, args)]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONHASHSEED": "0"}
+    return subprocess.run(cmd, cwd=project, capture_output=True, text=True, timeout=timeout, env=env, check=False)
+
+
+def copy_corpus(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    return dst

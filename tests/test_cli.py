@@ -1,0 +1,62 @@
+"""The CLI turns each known problem into one ERROR line naming the file, and exit status 2."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import TINY, error_lines, run_cli
+
+INGEST = ["--interview-id", "X_w1", "--participant-id", "X", "--role", "practitioner", "--wave", "1"]
+LABELS = ["--interviewer-label", "Interviewer", "--participant-label", "Participant"]
+
+
+@pytest.mark.parametrize(
+    "content,expected",
+    [
+        (b"", "the file is empty"),
+        (b"\x00\x01\x02\x03\xff\xfe\x00\x00" * 64, "binary"),
+        (b"no labels at all\n", "no speaker labels found"),
+        (b"Interviewer: hi\nParticipant: hello\nDr Who: me\n", ":3: unknown speaker label 'Dr Who'"),
+        (b"Interviewer: hi\nInterviewer: hello?\n", "no participant turns"),
+    ],
+    ids=["empty", "binary", "no-labels", "unknown-label", "no-participant"],
+)
+def test_ingest_errors_are_one_line_with_exit_2(tmp_path, content, expected):
+    src = tmp_path / "t.txt"
+    src.write_bytes(content)
+    out = tmp_path / "turns.parquet"
+    result = run_cli("ingest", src, out, *INGEST, *LABELS, "--log", tmp_path / "x.log")
+    assert result.returncode == 2
+    errors = error_lines(result.stderr)
+    assert len(errors) == 1 and str(src) in errors[0] and expected in errors[0]
+    assert not out.exists(), "no half-written output"
+    assert errors[0] in (tmp_path / "x.log").read_text(), "the log holds the same line"
+
+
+def test_ingest_writes_turns(tmp_path):
+    out = tmp_path / "turns.parquet"
+    result = run_cli("ingest", TINY / "transcripts" / "P01_w1.txt", out, *INGEST, *LABELS)
+    assert result.returncode == 0, result.stderr
+    assert out.exists()
+
+
+def test_check_corpus_reports_manifest_problems(tmp_path):
+    (tmp_path / "manifest.csv").write_text("participant_id,role,file\nA,practitioner,a.txt\n")
+    result = run_cli("check-corpus", tmp_path)
+    assert result.returncode == 2
+    assert error_lines(result.stderr) == [
+        f"ERROR: {tmp_path}/manifest.csv:1: manifest.csv lacks the required column(s) wave. "
+        "Add them to the header row: participant_id, role, wave, file."
+    ]
+
+
+def test_check_corpus_ok():
+    result = run_cli("check-corpus", TINY)
+    assert result.returncode == 0 and "5 interviews" in result.stdout
+
+
+def test_unexpected_failures_point_to_the_log_without_a_traceback(tmp_path):
+    result = run_cli("segment", tmp_path / "missing.parquet", tmp_path / "o.parquet", "--log", tmp_path / "s.log")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and "s.log" in result.stderr
+    assert "Traceback" in (tmp_path / "s.log").read_text()

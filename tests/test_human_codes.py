@@ -1,0 +1,82 @@
+"""codes.csv: quotes mapped to the segments they fall in; bad rows named by line."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from pipeline.errors import PipelineError
+from pipeline.human_codes import map_codes, read_codes
+
+SEGMENTS = pd.DataFrame(
+    [
+        # one long turn split in two segments, then a short turn
+        ("A_w1_t001_s1", "A_w1", "A", "practitioner", 1, 1, 1, "The videos were great. They held attention."),
+        ("A_w1_t001_s2", "A_w1", "A", "practitioner", 1, 1, 2, "But the laptop had no sound. It’s “always” broken."),
+        ("A_w1_t003_s1", "A_w1", "A", "practitioner", 1, 3, 1, "Time is the main thing."),
+    ],
+    columns=["segment_id", "interview_id", "participant_id", "role", "wave", "turn_index", "segment_index", "text"],
+)
+CODES = {"engaging_media", "technology_barriers", "workload_time"}
+
+
+def row(quote, code="engaging_media", line=2, **kw):
+    return {"participant_id": "A", "wave": "1", "code": code, "quote": quote, "row": line, **kw}
+
+
+def test_quote_maps_to_its_segment():
+    out = map_codes([row("They held attention.")], SEGMENTS, CODES, "codes.csv")
+    assert list(out["segment_id"]) == ["A_w1_t001_s1"] and out["coder"][0] == "coder1"
+
+
+def test_quote_spanning_a_split_maps_to_both_segments():
+    out = map_codes([row("held attention. But the laptop", "technology_barriers")], SEGMENTS, CODES, "codes.csv")
+    assert list(out["segment_id"]) == ["A_w1_t001_s1", "A_w1_t001_s2"]
+
+
+def test_whitespace_quote_characters_and_case_are_normalised():
+    out = map_codes([row('it\'s  "ALWAYS" broken', "technology_barriers")], SEGMENTS, CODES, "codes.csv")
+    assert list(out["segment_id"]) == ["A_w1_t001_s2"]
+
+
+def test_coders_are_kept_apart():
+    rows = [
+        row("Time is the main thing.", "workload_time", coder="coder1"),
+        row("Time is", "workload_time", 3, coder="coder2"),
+    ]
+    out = map_codes(rows, SEGMENTS, CODES, "codes.csv")
+    assert sorted(out["coder"]) == ["coder1", "coder2"]
+
+
+@pytest.mark.parametrize(
+    "bad,problem",
+    [
+        (row("The DVDs were great.", line=7), "not found"),
+        (row("Time is", "time_pressure", line=7), "unknown code id 'time_pressure'"),
+        (row("Time is", line=7, sentiment="angry"), "sentiment 'angry'"),
+        ({**row("Time is", line=7), "participant_id": "B"}, "no wave-1 interview"),
+        (row("Time is the main thing. The videos", line=7), "not found"),
+    ],
+    ids=["quote-not-found", "unknown-code", "bad-sentiment", "unknown-participant", "spans-two-turns"],
+)
+def test_bad_rows_name_the_line(bad, problem):
+    with pytest.raises(PipelineError) as info:
+        map_codes([bad], SEGMENTS, CODES, "codes.csv")
+    assert info.value.line == 7 and problem in info.value.problem
+
+
+def test_quote_from_an_interviewer_turn_says_so():
+    with pytest.raises(PipelineError) as info:
+        map_codes([row("How did you find it")], SEGMENTS, CODES, "codes.csv", {("A", 1): "how did you find it?"})
+    assert "interviewer turn" in info.value.problem
+
+
+def test_read_codes_reports_line_numbers_and_missing_columns(tmp_path):
+    path = tmp_path / "codes.csv"
+    path.write_text('participant_id,wave,code,quote\nA,1,workload_time,"Time\nis"\nA,1,engaging_media,x\n')
+    rows = read_codes(path)
+    assert [r["row"] for r in rows] == [3, 4]
+    path.write_text("participant_id,wave,quote\n")
+    with pytest.raises(PipelineError) as info:
+        read_codes(path)
+    assert info.value.line == 1 and "code" in info.value.problem

@@ -1,0 +1,100 @@
+"""End-to-end: the Snakemake workflow on the tiny fixture corpus, its DAG and its errors on the console."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pandas as pd
+import pytest
+
+from tests.conftest import TINY, copy_corpus, error_lines, snakemake
+
+pytestmark = pytest.mark.slow
+
+
+def planned_jobs(result) -> dict[str, int]:
+    """Job counts from the table `snakemake -n` prints."""
+    jobs = {}
+    for line in result.stdout.splitlines():
+        m = re.match(r"^(\w+)\s+(\d+)$", line.strip())
+        if m and m[1] not in ("total", "job"):
+            jobs[m[1]] = int(m[2])
+    return jobs
+
+
+def test_dry_run_plans_one_ingest_and_one_segmentation_per_interview(project):
+    result = snakemake(project, "-n")
+    assert result.returncode == 0, result.stderr
+    jobs = planned_jobs(result)
+    assert jobs["ingest_transcript"] == 5 and jobs["segment_transcript"] == 5
+    assert jobs["describe_corpus"] == 1 and jobs["collect_segments"] == 1
+
+
+def test_workflow_runs_offline_and_writes_the_tables(project):
+    prefix = ("unshare", "-n") if shutil.which("unshare") else ()
+    result = snakemake(project, prefix=prefix)
+    assert result.returncode == 0, result.stderr[-3000:]
+    tables = project / "outputs" / "tiny" / "tables"
+    table1 = pd.read_csv(tables / "participants.csv")
+    assert list(zip(table1.role, table1.wave.astype(str), table1.interviews, strict=True)) == [
+        ("practitioner", "1", 2),
+        ("service_user", "1", 2),
+        ("service_user", "2", 1),
+        ("total", "all", 5),
+    ]
+    segments = pd.read_csv(tables / "segments.csv")
+    assert segments["segment_id"].is_unique and set(segments["interview_id"]) == {
+        "P01_w1",
+        "P02_w1",
+        "S01_w1",
+        "S02_w1",
+        "S01_w2",
+    }
+    codes = pd.read_parquet(project / "outputs" / "tiny" / "interim" / "human_codes.parquet")
+    assert set(codes["coder"]) == {"coder1", "coder2"} and len(codes) >= 19
+    # nothing left to do on a second run
+    again = snakemake(project, "-n")
+    assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_manifest_problem_stops_before_any_job_with_one_error_line(project, tmp_path):
+    corpus = copy_corpus(TINY, tmp_path / "broken")
+    with (corpus / "manifest.csv").open("a") as f:
+        f.write("P01,practitioner,1,transcripts/P01_w1.txt,\n")
+    result = snakemake(project, corpus=corpus)
+    assert result.returncode != 0
+    assert error_lines(result.stderr) == [
+        f"ERROR: {corpus}/manifest.csv:7: participant P01 has a second row for wave 1 (the first is on line 2). "
+        "Keep one row per participant and wave."
+    ]
+    assert not (project / "outputs").exists()
+
+
+def test_bad_transcript_error_reaches_the_console_and_leaves_no_output(project, tmp_path):
+    corpus = copy_corpus(TINY, tmp_path / "badlabel")
+    path = corpus / "transcripts" / "P01_w1.txt"
+    path.write_text(path.read_text() + "Dr Jones: Sorry, wrong room.\n")
+    result = snakemake(project, corpus=corpus)
+    assert result.returncode != 0
+    expected = f"ERROR: {path}:13: unknown speaker label 'Dr Jones'."
+    assert any(line.startswith(expected) for line in error_lines(result.stderr))
+    assert "The run stopped because of:" in result.stderr
+    assert not (project / "outputs" / "badlabel" / "interim" / "turns" / "P01_w1.parquet").exists()
+
+
+def test_bad_quote_in_codes_csv_names_the_row(project, tmp_path):
+    corpus = copy_corpus(TINY, tmp_path / "badquote")
+    with (corpus / "codes.csv").open("a") as f:
+        f.write("S01,1,skills_insight,positive,I never said this at all,coder1\n")
+    result = snakemake(project, corpus=corpus)
+    assert result.returncode != 0
+    assert any(f"{corpus}/codes.csv:21: the quote was not found" in line for line in error_lines(result.stderr))
+
+
+def test_unlisted_transcript_warns_on_the_console(project, tmp_path):
+    corpus = copy_corpus(TINY, tmp_path / "extra")
+    (corpus / "transcripts" / "P09_w1.txt").write_text("Interviewer: hi\nParticipant: hello\n")
+    result = snakemake(project, "-n", corpus=corpus)
+    assert result.returncode == 0
+    assert f"WARNING: {corpus}/transcripts/P09_w1.txt is not in manifest.csv" in result.stderr
