@@ -14,6 +14,7 @@ configfile: "config/config.yaml"
 
 include: "pipeline/rules/common.smk"
 include: "pipeline/rules/ingest.smk"
+include: "pipeline/rules/anonymise.smk"
 include: "pipeline/rules/segment.smk"
 include: "pipeline/rules/coding.smk"
 

@@ -88,7 +88,27 @@ def cmd_collect_segments(a) -> None:
 def cmd_human_codes(a) -> None:
     from pipeline import human_codes
 
-    human_codes.run(a.codes, a.segments, a.turns, a.codebook, a.out)
+    human_codes.run(a.codes, a.segments, a.turns, a.codebook, a.out, a.audit)
+
+
+def cmd_screen(a) -> None:
+    from pipeline import anonymise
+
+    anonymise.run_screen(a.turns, a.out, a.counts, a.audit, a.mode, json.loads(a.allow), a.source)
+
+
+def cmd_anonymisation_summary(a) -> None:
+    from pipeline import anonymise
+    from pipeline.files import read_table, write_csv
+
+    counts = [read_table(p).astype({"count": int}) for p in a.counts]
+    write_csv(anonymise.summary_table(counts, a.mode), a.out)
+
+
+def cmd_scan_outputs(a) -> None:
+    from pipeline import anonymise
+
+    anonymise.run_scan(Path(a.outputs), a.audit, Path(a.out))
 
 
 def cmd_check_corpus(a) -> None:
@@ -134,6 +154,25 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--participant-label", action="append", default=[])
     sp.add_argument("--label-mode", choices=["strict", "declared"], default="strict")
 
+    sp = add("screen", cmd_screen, "the identifier gate: one interview's turns checked or pseudonymised")
+    sp.add_argument("turns")
+    sp.add_argument("out")
+    sp.add_argument("--counts", required=True, help="counts by category (no values)")
+    sp.add_argument("--audit", required=True, help="private audit of what was found (values, placeholders)")
+    sp.add_argument("--mode", choices=["check", "pseudonymise"], required=True)
+    sp.add_argument("--allow", default="[]", help="JSON list of proper nouns that identify no one")
+    sp.add_argument("--source", required=True, help="the transcript file, for messages")
+
+    sp = add("anonymisation-summary", cmd_anonymisation_summary, "per-interview counts -> summary table")
+    sp.add_argument("--counts", nargs="+", required=True)
+    sp.add_argument("--mode", required=True)
+    sp.add_argument("--out", required=True)
+
+    sp = add("scan-outputs", cmd_scan_outputs, "search every output file for every identifier found")
+    sp.add_argument("--outputs", required=True)
+    sp.add_argument("--audit", nargs="*", default=[])
+    sp.add_argument("--out", required=True)
+
     sp = add("segment", cmd_segment, "one interview's turns -> its segments")
     sp.add_argument("turns")
     sp.add_argument("out")
@@ -156,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--turns", nargs="+", required=True)
     sp.add_argument("--codebook", required=True)
     sp.add_argument("--out", required=True)
+    sp.add_argument("--audit", nargs="*", default=[], help="the gate's private audits (pseudonymise mode)")
 
     sp = add("check-corpus", cmd_check_corpus, "check a corpus folder against the contract")
     sp.add_argument("corpus")

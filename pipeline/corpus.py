@@ -48,6 +48,8 @@ class Corpus:
     codebook: Path | None
     settings: dict  # the whole validated corpus.yaml
     attribute_columns: list[str]
+    anonymisation_mode: str = "check"  # check | pseudonymise (auto resolved)
+    allow: list[str] = field(default_factory=list)
 
     @property
     def manifest_path(self) -> Path:
@@ -110,6 +112,12 @@ def load_corpus(path: str | Path, config: dict) -> Corpus:
     codebook = settings.get("codebook")
     manifest = root / "manifest.csv"
     interviews, attributes = read_manifest(manifest, roles)
+    anonymised = bool(settings.get("anonymised", True))
+    anon = config.get("anonymisation", {})
+    mode = (settings.get("anonymisation") or {}).get("mode") or anon.get("mode", "auto")
+    if mode == "auto":
+        mode = "check" if anonymised else "pseudonymise"
+    allow = list(anon.get("allow", [])) + list((settings.get("anonymisation") or {}).get("allow", []))
     return Corpus(
         root=root,
         name=settings.get("name") or root.resolve().name,
@@ -118,10 +126,12 @@ def load_corpus(path: str | Path, config: dict) -> Corpus:
         interviewer_labels=interviewer,
         participant_labels=participant,
         label_mode=speakers.get("mode", "strict"),
-        anonymised=bool(settings.get("anonymised", True)),
+        anonymised=anonymised,
         codebook=(root / codebook) if codebook else None,
         settings=settings,
         attribute_columns=attributes,
+        anonymisation_mode=mode,
+        allow=allow,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -81,10 +82,26 @@ def segment_index(segments: pd.DataFrame) -> dict[tuple[str, int], list[tuple[in
     return index
 
 
+def pseudonymise_quote(quote: str, replacements: list[tuple[str, str]]) -> str:
+    """Apply an interview's pseudonymisation (value -> placeholder, longest first) to a coder's quote."""
+    for value, placeholder in sorted(replacements, key=lambda r: len(r[0]), reverse=True):
+        quote = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", placeholder, quote)
+    return quote
+
+
 def map_codes(
-    rows: list[dict], segments: pd.DataFrame, code_ids: set[str], path, interviewer_text: dict | None = None
+    rows: list[dict],
+    segments: pd.DataFrame,
+    code_ids: set[str],
+    path,
+    interviewer_text: dict | None = None,
+    replacements: dict | None = None,
 ) -> pd.DataFrame:
-    """Pure core: codes.csv rows -> one row per (segment, code, coder)."""
+    """Pure core: codes.csv rows -> one row per (segment, code, coder).
+
+    ``replacements`` maps (participant_id, wave) to the (value, placeholder) pairs the identifier
+    gate applied to that interview, so quotes match pseudonymised text.
+    """
     index = segment_index(segments)
     meta = segments.drop_duplicates("segment_id").set_index("segment_id")
     out = []
@@ -118,7 +135,7 @@ def map_codes(
                 file=path,
                 line=line,
             )
-        quote = normalise_for_matching(row["quote"])
+        quote = normalise_for_matching(pseudonymise_quote(row["quote"], (replacements or {}).get((pid, wave), [])))
         if not quote:
             raise PipelineError(
                 "the quote is empty", "Copy the coded passage into the quote cell", file=path, line=line
@@ -157,7 +174,22 @@ def map_codes(
     return df.drop_duplicates(["segment_id", "code_id", "coder"], keep="first").reset_index(drop=True)
 
 
-def run(codes_path, segments_paths, turns_paths, codebook_path, out) -> pd.DataFrame:
+def load_replacements(audit_paths, segments: pd.DataFrame) -> dict:
+    """(participant_id, wave) -> [(value, placeholder)] from the gate's private audits."""
+    ids = segments.drop_duplicates("interview_id").set_index("interview_id")
+    out: dict = {}
+    for path in audit_paths or []:
+        if not Path(path).exists():
+            continue
+        audit = pd.read_csv(path, dtype=str, keep_default_na=False)
+        for r in audit[audit["placeholder"] != ""].itertuples(index=False):
+            if r.interview_id in ids.index:
+                key = (str(ids.at[r.interview_id, "participant_id"]), int(ids.at[r.interview_id, "wave"]))
+                out.setdefault(key, []).append((r.text, r.placeholder))
+    return out
+
+
+def run(codes_path, segments_paths, turns_paths, codebook_path, out, audit_paths=None) -> pd.DataFrame:
     from pipeline.codebook import load_codebook
     from pipeline.files import read_table, write_parquet
 
@@ -170,7 +202,8 @@ def run(codes_path, segments_paths, turns_paths, codebook_path, out) -> pd.DataF
     }
     codes_path = Path(codes_path)
     rows = read_codes(codes_path) if codes_path.exists() else []
-    mapped = map_codes(rows, segments, set(codebook.ids), codes_path, interviewer)
+    replacements = load_replacements(audit_paths, segments)
+    mapped = map_codes(rows, segments, set(codebook.ids), codes_path, interviewer, replacements)
     write_parquet(mapped, out)
     log.info("%d coded rows -> %d segment codes by %d coder(s)", len(rows), len(mapped), mapped["coder"].nunique())
     return mapped

@@ -46,5 +46,10 @@ def snakemake(project: Path, *args, corpus: Path | str = TINY, timeout=900, pref
 
 
 def copy_corpus(src: Path, dst: Path) -> Path:
+    """A copy of a corpus folder, named after its new folder (so its outputs go to outputs/<dst.name>/)."""
     shutil.copytree(src, dst)
+    settings = dst / "corpus.yaml"
+    if settings.exists():
+        lines = [ln for ln in settings.read_text().splitlines() if not ln.startswith("name:")]
+        settings.write_text("\n".join([f"name: {dst.name}", *lines]) + "\n")
     return dst

@@ -27,7 +27,7 @@ def test_dry_run_plans_one_ingest_and_one_segmentation_per_interview(project):
     result = snakemake(project, "-n")
     assert result.returncode == 0, result.stderr
     jobs = planned_jobs(result)
-    assert jobs["ingest_transcript"] == 5 and jobs["segment_transcript"] == 5
+    assert jobs["ingest_transcript"] == 5 and jobs["screen_transcript"] == 5 and jobs["segment_transcript"] == 5
     assert jobs["describe_corpus"] == 1 and jobs["collect_segments"] == 1
 
 
@@ -77,7 +77,7 @@ def test_bad_transcript_error_reaches_the_console_and_leaves_no_output(project, 
     path.write_text(path.read_text() + "Dr Jones: Sorry, wrong room.\n")
     result = snakemake(project, corpus=corpus)
     assert result.returncode != 0
-    expected = f"ERROR: {path}:13: unknown speaker label 'Dr Jones'."
+    expected = f"ERROR: {path}:12: unknown speaker label 'Dr Jones'."
     assert any(line.startswith(expected) for line in error_lines(result.stderr))
     assert "The run stopped because of:" in result.stderr
     assert not (project / "outputs" / "badlabel" / "interim" / "turns" / "P01_w1.parquet").exists()
@@ -98,3 +98,69 @@ def test_unlisted_transcript_warns_on_the_console(project, tmp_path):
     result = snakemake(project, "-n", corpus=corpus)
     assert result.returncode == 0
     assert f"WARNING: {corpus}/transcripts/P09_w1.txt is not in manifest.csv" in result.stderr
+
+
+def leak_a_name(corpus):
+    """The transcriber missed a partner's name and a phone number in P01's interview (line 5)."""
+    path = corpus / "transcripts" / "P01_w1.txt"
+    text = path.read_text().replace("any contact with [PARTNER]", "any contact with his partner Kayleigh")
+    path.write_text(text.replace("I even look forward to it.", "Ring me on 07700 900123. I even look forward to it."))
+    with (corpus / "codes.csv").open("a") as f:
+        f.write("P01,1,structure_focus,positive,any contact with his partner Kayleigh,coder1\n")
+    return path
+
+
+def test_a_leaked_name_stops_the_run_in_check_mode(project, tmp_path):
+    corpus = copy_corpus(TINY, tmp_path / "leaky")
+    path = leak_a_name(corpus)
+    result = snakemake(project, corpus=corpus)
+    assert result.returncode != 0
+    errors = error_lines(result.stderr)
+    assert any(
+        e.startswith(f"ERROR: {path}:5: 2 possible identifier(s) in this transcript (PERSON 1, PHONE 1)")
+        for e in errors
+    )
+    assert "Kayleigh" not in result.stderr + result.stdout, "identifier values never reach the console"
+    assert not (project / "outputs" / "leaky" / "interim" / "turns" / "P01_w1.parquet").exists()
+    audit = (project / "private" / "leaky" / "audit" / "P01_w1.csv").read_text()
+    assert "Kayleigh" in audit and "07700 900123" in audit
+
+
+def test_a_leaked_name_is_replaced_everywhere_in_pseudonymise_mode(project, tmp_path):
+    corpus = copy_corpus(TINY, tmp_path / "leaky")
+    leak_a_name(corpus)
+    with (corpus / "corpus.yaml").open("a") as f:
+        f.write("anonymisation: {mode: pseudonymise}\n")
+    result = snakemake(project, corpus=corpus)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = project / "outputs" / "leaky"
+    segments = pd.read_csv(out / "tables" / "segments.csv")
+    assert segments["text"].str.contains(r"his partner \[PERSON_1\]").any()
+    assert segments["text"].str.contains(r"\[PHONE\]").any()
+    for path in out.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes() if path.suffix != ".parquet" else pd.read_parquet(path).to_csv().encode()
+            assert b"Kayleigh" not in data and b"900123" not in data, path
+    summary = pd.read_csv(out / "tables" / "anonymisation_summary.csv").set_index("category")
+    assert summary.loc["PERSON", "found"] == 1 and summary.loc["PHONE", "action"] == "replaced"
+    assert pd.read_csv(out / "tables" / "identifier_scan.csv")["files_with_hits"].iloc[0] == 0
+    # the coder's quote holding the name still maps onto the pseudonymised segment
+    codes = pd.read_parquet(out / "interim" / "human_codes.parquet")
+    assert (codes["segment_id"] == "P01_w1_t003_s1").sum() >= 2
+
+
+def test_the_final_scan_fails_when_an_output_holds_an_identifier(project, tmp_path):
+    corpus = copy_corpus(TINY, tmp_path / "leaky")
+    leak_a_name(corpus)
+    with (corpus / "corpus.yaml").open("a") as f:
+        f.write("anonymisation: {mode: pseudonymise}\n")
+    assert snakemake(project, corpus=corpus).returncode == 0
+    # an output that escaped the gate (e.g. a hand-made table dropped into outputs/)
+    planted = project / "outputs" / "leaky" / "tables" / "notes.md"
+    planted.write_text("Follow up with Kayleigh about the videos.\n")
+    result = snakemake(project, "--forcerun", "scan_outputs", corpus=corpus)
+    assert result.returncode != 0
+    errors = error_lines(result.stderr)
+    assert any("also appear in 1 output file(s)" in e and "notes.md (1)" in e for e in errors)
+    assert "Kayleigh" not in result.stderr
+    assert not (project / "outputs" / "leaky" / "tables" / "identifier_scan.csv").exists()

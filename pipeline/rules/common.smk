@@ -37,6 +37,8 @@ for _name in unlisted_files(CORPUS):
     )
 
 OUT = f"outputs/{CORPUS.name}"
+# Raw (unscreened) turns and the identifier audits never go to outputs/: they stay here, git-ignored.
+PRIVATE = f"private/{CORPUS.name}"
 INTERVIEWS = {it.interview_id: it for it in CORPUS.interviews}
 IDS = list(INTERVIEWS)
 PIPELINE = f"{shlex.quote(sys.executable)} -m pipeline"
@@ -84,15 +86,21 @@ def per_interview(pattern):
     return expand(pattern, interview=IDS)
 
 
-def all_outputs():
+def analysis_outputs():
+    """Everything the workflow produces for a corpus, except the final identifier scan."""
     targets = [
         f"{OUT}/tables/participants.csv",
         f"{OUT}/tables/interviews.csv",
         f"{OUT}/tables/segments.csv",
+        f"{OUT}/tables/anonymisation_summary.csv",
     ]
     if HAS_CODES:
         targets.append(f"{OUT}/interim/human_codes.parquet")
     return targets
+
+
+def all_outputs():
+    return analysis_outputs() + [f"{OUT}/tables/identifier_scan.csv"]
 
 
 def error_summary():

@@ -1,5 +1,5 @@
-"""Ingest: each transcript file (manifest row) -> outputs/<corpus>/interim/turns/<interview>.parquet;
-all turns -> tables/participants.csv (Table 1) and tables/interviews.csv."""
+"""Ingest: each transcript file (manifest row) -> private/<corpus>/turns/<interview>.parquet (not yet screened);
+screened turns of all interviews -> tables/participants.csv (Table 1) and tables/interviews.csv."""
 
 
 rule ingest_transcript:
@@ -7,7 +7,7 @@ rule ingest_transcript:
     input:
         transcript=transcript_path,
     output:
-        turns=f"{OUT}/interim/turns/{{interview}}.parquet",
+        turns=f"{PRIVATE}/turns/{{interview}}.parquet",
     log:
         f"{OUT}/logs/ingest_transcript/{{interview}}.log",
     params:

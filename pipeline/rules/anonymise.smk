@@ -1,0 +1,51 @@
+"""The identifier gate: private/<corpus>/turns/<interview>.parquet (raw) -> outputs/<corpus>/interim/turns/
+(checked or pseudonymised); per-interview counts -> tables/anonymisation_summary.csv; a final scan of every
+output for every identifier found -> tables/identifier_scan.csv. Audits (values found) stay in private/."""
+
+
+rule screen_transcript:
+    """check: stop if the transcript holds a possible identifier; pseudonymise: replace each one."""
+    input:
+        turns=f"{PRIVATE}/turns/{{interview}}.parquet",
+    output:
+        turns=f"{OUT}/interim/turns/{{interview}}.parquet",
+        counts=f"{OUT}/interim/anonymisation/{{interview}}.csv",
+    params:
+        mode=CORPUS.anonymisation_mode,
+        allow=json.dumps(CORPUS.allow),
+        audit=f"{PRIVATE}/audit/{{interview}}.csv",
+        source=transcript_path,
+    log:
+        f"{OUT}/logs/screen_transcript/{{interview}}.log",
+    shell:
+        "{PIPELINE} screen {input.turns:q} {output.turns:q} --counts {output.counts:q} --audit {params.audit:q}"
+        " --mode {params.mode} --allow {params.allow:q} --source {params.source:q} --log {log:q}"
+
+
+rule summarise_anonymisation:
+    """Counts of identifiers by category (no values) over every interview."""
+    input:
+        counts=per_interview(f"{OUT}/interim/anonymisation/{{interview}}.csv"),
+    output:
+        table=f"{OUT}/tables/anonymisation_summary.csv",
+    params:
+        mode=CORPUS.anonymisation_mode,
+    log:
+        f"{OUT}/logs/summarise_anonymisation.log",
+    shell:
+        "{PIPELINE} anonymisation-summary --counts {input.counts:q} --mode {params.mode} --out {output.table:q}"
+        " --log {log:q}"
+
+
+rule scan_outputs:
+    """Last step: every file under outputs/<corpus>/ searched for every identifier found in the inputs."""
+    input:
+        outputs=analysis_outputs(),
+    output:
+        table=f"{OUT}/tables/identifier_scan.csv",
+    params:
+        audits=per_interview(f"{PRIVATE}/audit/{{interview}}.csv"),
+    log:
+        f"{OUT}/logs/scan_outputs.log",
+    shell:
+        "{PIPELINE} scan-outputs --outputs {OUT:q} --audit {params.audits:q} --out {output.table:q} --log {log:q}"
