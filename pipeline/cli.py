@@ -123,6 +123,19 @@ def cmd_check_corpus(a) -> None:
     print(f"{corpus.name}: {len(corpus.interviews)} interviews, roles {', '.join(corpus.roles)}: manifest OK")
 
 
+def cmd_code_matrix(a) -> None:
+    import yaml
+
+    from pipeline.codebook import load_codebook
+    from pipeline.corpus import load_corpus
+    from pipeline.findings import human_code_matrix
+
+    config = yaml.safe_load(Path(a.config).read_text(encoding="utf-8"))
+    corpus = load_corpus(a.corpus, config)
+    codebook = load_codebook(corpus.codebook or config["codebook"])
+    print(human_code_matrix(corpus, codebook, a.coder, a.wave), end="")
+
+
 def cmd_check_codebook(a) -> None:
     from pipeline.codebook import load_codebook
 
@@ -199,6 +212,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("check-corpus", cmd_check_corpus, "check a corpus folder against the contract")
     sp.add_argument("corpus")
+    sp.add_argument("--config", default="config/config.yaml")
+
+    sp = add("code-matrix", cmd_code_matrix, "print the participant x code matrix of a corpus's codes.csv")
+    sp.add_argument("corpus")
+    sp.add_argument("--coder", default="coder1")
+    sp.add_argument("--wave", type=int, default=1)
     sp.add_argument("--config", default="config/config.yaml")
 
     sp = add("check-codebook", cmd_check_codebook, "validate a codebook file")

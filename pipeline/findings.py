@@ -81,3 +81,20 @@ def matrix_markdown(matrix: pd.DataFrame, participants: pd.DataFrame, roles: dic
             cells += ["x" if row[p] else "" for p in ids] + [f"{int(row[ids].sum())}/{len(ids)}"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def human_code_matrix(corpus, codebook: Codebook, coder: str = "coder1", wave: int = 1) -> str:
+    """The participant x code matrix of one coder's codes.csv rows for one wave, as Markdown."""
+    from pipeline.human_codes import read_codes
+
+    rows = [r for r in read_codes(corpus.codes_path) if (r.get("coder") or "coder1") == coder]
+    codes = pd.DataFrame(
+        [(r["participant_id"], r["code"]) for r in rows if r["wave"] == str(wave)],
+        columns=["participant_id", "code_id"],
+    )
+    people = pd.DataFrame(
+        [(it.participant_id, it.role) for it in corpus.interviews if it.wave == wave],
+        columns=["participant_id", "role"],
+    )
+    matrix = participant_code_matrix(codes, people, codebook.ids)
+    return matrix_markdown(matrix, people, corpus.roles, {c.id: c.label for c in codebook.codes})

@@ -41,7 +41,8 @@ def project(tmp_path) -> Path:
 
 def snakemake(project: Path, *args, corpus: Path | str = TINY, timeout=900, prefix=()) -> subprocess.CompletedProcess:
     cmd = [*prefix, SNAKEMAKE, "--cores", "2", "--config", f"corpus={corpus}", *map(str, args)]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONHASHSEED": "0"}
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONHASHSEED": "0", "PATH": path}
     return subprocess.run(cmd, cwd=project, capture_output=True, text=True, timeout=timeout, env=env, check=False)
 
 

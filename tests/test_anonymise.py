@@ -84,6 +84,40 @@ def test_placeholders_allow_list_and_common_words_are_not_identifiers():
     assert found(clean) == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "So we went across in June, as you know.",
+        "My court date was moved and my probation officer rang.",
+        "Nobody's told me how. You've said it. She's told me straight.",
+        "Having said that, it was fine. The court stuff was the worst.",
+        "We had a sale on, March was busy, and reading is hard for me.",
+    ],
+)
+def test_months_contractions_and_common_words_are_not_identifiers(text):
+    assert found(text) == []
+
+
+@pytest.mark.parametrize(
+    "text,value",
+    [
+        ("she moved over to Warrington with the kids", "Warrington"),
+        ("I grew up in Reading but left", "Reading"),
+        ("Workington was alright, nothing to do there", "Workington"),
+        ("I report to Hull probation office every Tuesday", "Hull probation office"),
+        ("my nan lives on the Meadowbank estate", "Meadowbank estate"),
+    ],
+)
+def test_places_from_the_gazetteer_and_named_places(text, value):
+    assert (value, "PLACE") in found(text)
+
+
+def test_names_that_are_also_words_need_evidence():
+    assert ("Max", "PERSON") in found("I rang Max on the Sunday and said sorry")
+    assert ("Price", "PERSON") in found("Mr Price, the judge, said it was serious")
+    assert found("Max effort, to be fair.") == []
+
+
 def test_a_date_needs_a_personal_context():
     assert found("the toolkit came out in March 2020") == []
 

@@ -10,15 +10,17 @@ rule screen_transcript:
     output:
         turns=f"{OUT}/interim/turns/{{interview}}.parquet",
         counts=f"{OUT}/interim/anonymisation/{{interview}}.csv",
+    log:
+        f"{OUT}/logs/screen_transcript/{{interview}}.log",
+    conda:
+        CONDA_ENV
     params:
         mode=CORPUS.anonymisation_mode,
         allow=json.dumps(CORPUS.allow),
         audit=f"{PRIVATE}/audit/{{interview}}.csv",
         source=transcript_path,
-    log:
-        f"{OUT}/logs/screen_transcript/{{interview}}.log",
     shell:
-        "{PIPELINE} screen {input.turns:q} {output.turns:q} --counts {output.counts:q} --audit {params.audit:q}"
+        "python -m pipeline screen {input.turns:q} {output.turns:q} --counts {output.counts:q} --audit {params.audit:q}"
         " --mode {params.mode} --allow {params.allow:q} --source {params.source:q} --log {log:q}"
 
 
@@ -28,12 +30,14 @@ rule summarise_anonymisation:
         counts=per_interview(f"{OUT}/interim/anonymisation/{{interview}}.csv"),
     output:
         table=f"{OUT}/tables/anonymisation_summary.csv",
-    params:
-        mode=CORPUS.anonymisation_mode,
     log:
         f"{OUT}/logs/summarise_anonymisation.log",
+    conda:
+        CONDA_ENV
+    params:
+        mode=CORPUS.anonymisation_mode,
     shell:
-        "{PIPELINE} anonymisation-summary --counts {input.counts:q} --mode {params.mode} --out {output.table:q}"
+        "python -m pipeline anonymisation-summary --counts {input.counts:q} --mode {params.mode} --out {output.table:q}"
         " --log {log:q}"
 
 
@@ -43,9 +47,13 @@ rule scan_outputs:
         outputs=analysis_outputs(),
     output:
         table=f"{OUT}/tables/identifier_scan.csv",
-    params:
-        audits=per_interview(f"{PRIVATE}/audit/{{interview}}.csv"),
     log:
         f"{OUT}/logs/scan_outputs.log",
+    conda:
+        CONDA_ENV
+    params:
+        audits=per_interview(f"{PRIVATE}/audit/{{interview}}.csv"),
+        outputs=lambda wildcards, output: str(Path(output.table).parents[1]),
     shell:
-        "{PIPELINE} scan-outputs --outputs {OUT:q} --audit {params.audits:q} --out {output.table:q} --log {log:q}"
+        "python -m pipeline scan-outputs --outputs {params.outputs:q} --audit {params.audits:q}"
+        " --out {output.table:q} --log {log:q}"

@@ -10,10 +10,12 @@ rule import_human_codes:
         turns=per_interview(f"{OUT}/interim/turns/{{interview}}.parquet"),
     output:
         codes=f"{OUT}/interim/human_codes.parquet",
-    params:
-        audits=per_interview(f"{PRIVATE}/audit/{{interview}}.csv"),
     log:
         f"{OUT}/logs/import_human_codes.log",
+    conda:
+        CONDA_ENV
+    params:
+        audits=per_interview(f"{PRIVATE}/audit/{{interview}}.csv"),
     shell:
-        "{PIPELINE} human-codes --codes {input.codes:q} --segments {input.segments:q} --turns {input.turns:q}"
+        "python -m pipeline human-codes --codes {input.codes:q} --segments {input.segments:q} --turns {input.turns:q}"
         " --codebook {input.codebook:q} --out {output.codes:q} --audit {params.audits:q} --log {log:q}"

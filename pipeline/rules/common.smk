@@ -41,7 +41,9 @@ OUT = f"outputs/{CORPUS.name}"
 PRIVATE = f"private/{CORPUS.name}"
 INTERVIEWS = {it.interview_id: it for it in CORPUS.interviews}
 IDS = list(INTERVIEWS)
-PIPELINE = f"{shlex.quote(sys.executable)} -m pipeline"
+# Rules call `python -m pipeline`: run Snakemake from the project's environment (make run does;
+# by hand: source .venv/bin/activate). This file documents that environment for `--sdm conda`.
+CONDA_ENV = "../envs/pipeline.yaml"
 CODEBOOK = str(CORPUS.codebook or config["codebook"])
 HAS_CODES = CORPUS.codes_path.exists()
 STARTED = time.time()

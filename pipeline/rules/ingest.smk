@@ -10,10 +10,12 @@ rule ingest_transcript:
         turns=f"{PRIVATE}/turns/{{interview}}.parquet",
     log:
         f"{OUT}/logs/ingest_transcript/{{interview}}.log",
+    conda:
+        CONDA_ENV
     params:
         row=ingest_args,
     shell:
-        "{PIPELINE} ingest {input.transcript:q} {output.turns:q} {params.row} --log {log:q}"
+        "python -m pipeline ingest {input.transcript:q} {output.turns:q} {params.row} --log {log:q}"
 
 
 rule describe_corpus:
@@ -25,9 +27,11 @@ rule describe_corpus:
         interviews=f"{OUT}/tables/interviews.csv",
     log:
         f"{OUT}/logs/describe_corpus.log",
+    conda:
+        CONDA_ENV
     params:
         roles=json.dumps(CORPUS.roles),
         attributes=attributes_json(),
     shell:
-        "{PIPELINE} describe --turns {input.turns:q} --roles {params.roles:q} --attributes {params.attributes:q}"
+        "python -m pipeline describe --turns {input.turns:q} --roles {params.roles:q} --attributes {params.attributes:q}"
         " --participants-out {output.participants:q} --interviews-out {output.interviews:q} --log {log:q}"

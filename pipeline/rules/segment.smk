@@ -9,10 +9,12 @@ rule segment_transcript:
         segments=f"{OUT}/interim/segments/{{interview}}.parquet",
     log:
         f"{OUT}/logs/segment_transcript/{{interview}}.log",
+    conda:
+        CONDA_ENV
     params:
         max_words=config["segmentation"]["max_words"],
     shell:
-        "{PIPELINE} segment {input.turns:q} {output.segments:q} --max-words {params.max_words} --log {log:q}"
+        "python -m pipeline segment {input.turns:q} {output.segments:q} --max-words {params.max_words} --log {log:q}"
 
 
 rule collect_segments:
@@ -23,5 +25,7 @@ rule collect_segments:
         table=f"{OUT}/tables/segments.csv",
     log:
         f"{OUT}/logs/collect_segments.log",
+    conda:
+        CONDA_ENV
     shell:
-        "{PIPELINE} collect-segments --segments {input.segments:q} --out {output.table:q} --log {log:q}"
+        "python -m pipeline collect-segments --segments {input.segments:q} --out {output.table:q} --log {log:q}"
