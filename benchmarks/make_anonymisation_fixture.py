@@ -1,16 +1,19 @@
 """Build the labelled identifier fixture: interview sentences with injected identifiers and their spans.
 
-    .venv/bin/python benchmarks/make_anonymisation_fixture.py
+    .venv/bin/python benchmarks/make_anonymisation_fixture.py                 # the tuning set
+    .venv/bin/python benchmarks/make_anonymisation_fixture.py --set heldout   # the held-out set
 
-Reads tests/fixtures/anonymisation/templates.yaml (sentences in interview speech with slots such
+Reads tests/fixtures/anonymisation/templates.yaml (or templates_heldout.yaml: a second set by another
+writer, never used to tune the detector) (sentences in interview speech with slots such
 as {PERSON} or {PHONE}, written without reference to the detector's rules) and fills every slot
 with a generated value: names from faker's en_GB provider, real UK towns, streets from faker,
 and valid-shaped phone, postcode, NI, NHS, CRN, PNC, prison and vehicle numbers. Deterministic
-(seed 20211) so the committed tests/fixtures/anonymisation/labelled.jsonl can be rebuilt exactly.
+(seed 20211, 20212 for the held-out set) so the committed labelled*.jsonl can be rebuilt exactly.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import re
@@ -184,18 +187,27 @@ def fill(template: str, gen: dict) -> dict:
     return {"text": text + template[pos:], "spans": spans}
 
 
+SETS = {
+    "tuning": ("templates.yaml", "labelled.jsonl", SEED),
+    "heldout": ("templates_heldout.yaml", "labelled_heldout.jsonl", SEED + 1),
+}
+
+
 def main() -> None:
-    templates = yaml.safe_load((HERE / "templates.yaml").read_text(encoding="utf-8"))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", choices=list(SETS), default="tuning")
+    templates_name, out_name, seed = SETS[parser.parse_args().set]
+    templates = yaml.safe_load((HERE / templates_name).read_text(encoding="utf-8"))
     fake = Faker("en_GB")
-    fake.seed_instance(SEED)
-    rng = random.Random(SEED)
+    fake.seed_instance(seed)
+    rng = random.Random(seed)
     gen = generators(fake, rng)
     rows = []
     for group, sentences in templates.items():
         for template in sentences:
             for _ in range(COPIES if SLOT.search(template) else 1):
                 rows.append({"group": group, **fill(template, gen)})
-    out = HERE / "labelled.jsonl"
+    out = HERE / out_name
     out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     print(f"{len(rows)} labelled texts, {sum(len(r['spans']) for r in rows)} identifiers -> {out}")
 

@@ -61,7 +61,7 @@ DATE = (
 DATE_CONTEXT = re.compile(
     r"\b(?:born|birthday|d\.?o\.?b\.?|date of birth|court|sentenced|sentencing|convicted|offence|offense|arrested|"
     r"incident|released|release date|trial|hearing|remand(?:ed)?|charged|licence|license|order|injunction|bail|"
-    r"curfew|tag|recall(?:ed)?|expires?|ends?)\b",
+    r"curfew|tag|recall(?:ed)?|expires?|ends?|breach(?:ed)?)\b",
     re.IGNORECASE,
 )
 STREET_TYPES = (
@@ -334,7 +334,8 @@ def detect_patterns(text: str) -> list[Finding]:
 
     for category in SHAPE_ORDER:
         for m in PATTERNS[category].finditer(text):
-            if category == "PHONE" and not 10 <= len(re.sub(r"\D", "", m.group(0).replace("+44", "0"))) <= 11:
+            digits = re.sub(r"\D", "", re.sub(r"^(?:\+44|0044)\s?(?:\(0\))?", "0", m.group(0)))
+            if category == "PHONE" and not 10 <= len(digits) <= 11:
                 continue
             if category in ("CRN", "PRISON", "VEHICLE", "NI") and m.group(0).isdigit():
                 continue
@@ -351,7 +352,7 @@ def detect_patterns(text: str) -> list[Finding]:
             if PATTERNS[key].fullmatch(text[start : m.end()]):
                 add(start, m.end(), "PLACE")
     for m in PATTERNS["DATE"].finditer(text):
-        window = text[max(0, m.start() - 60) : m.start()]
+        window = text[max(0, m.start() - 60) : m.end() + 60]  # "on 3 May ..., that's when the order came in"
         if DATE_CONTEXT.search(window):
             add(m.start(), m.end(), "DATE")
     return found

@@ -39,6 +39,8 @@ def test_a_changed_model_file_is_refused(tmp_path):
         ("ring me on 07700 900123 tonight", ("07700 900123", "PHONE")),
         ("the office is 0161 496 0000", ("0161 496 0000", "PHONE")),
         ("or +44 7700 900 123 if not", ("+44 7700 900 123", "PHONE")),
+        ("she rang from +44(0)1632 960783 all night", ("+44(0)1632 960783", "PHONE")),
+        ("29/04/2016, that's when the order come in", ("29/04/2016", "DATE")),
         ("email j.bloggs@example.co.uk please", ("j.bloggs@example.co.uk", "EMAIL")),
         ("we moved to M14 5TQ last year", ("M14 5TQ", "POSTCODE")),
         ("his NI number is QQ 12 34 56 C", ("QQ 12 34 56 C", "NI")),

