@@ -111,6 +111,38 @@ def cmd_scan_outputs(a) -> None:
     anonymise.run_scan(Path(a.outputs), a.audit, Path(a.out))
 
 
+def cmd_embed(a) -> None:
+    from pipeline import embeddings
+
+    embeddings.run(a.segments, a.cache, a.out)
+
+
+def cmd_code(a) -> None:
+    from pipeline import coding
+
+    settings = coding.CoderSettings.from_config(json.loads(a.settings))
+    out = {
+        "segment_codes": a.segment_codes,
+        "review_queue": a.review_queue,
+        "validation": a.validation,
+        "reliability": a.reliability,
+        "probabilities": a.probabilities,
+        "model": a.model_out,
+    }
+    coding.run(
+        a.segments,
+        a.embeddings,
+        a.human,
+        a.codebook,
+        settings,
+        a.primary_coder,
+        out,
+        a.pretrained,
+        a.review,
+        a.queue_size,
+    )
+
+
 def cmd_check_corpus(a) -> None:
     import yaml
 
@@ -210,6 +242,24 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", required=True)
     sp.add_argument("--audit", nargs="*", default=[], help="the gate's private audits (pseudonymise mode)")
 
+    sp = add("embed", cmd_embed, "segments.csv -> sentence embeddings of segments and questions (cached)")
+    sp.add_argument("segments")
+    sp.add_argument("out")
+    sp.add_argument("--cache", required=True, help="the corpus's embedding cache folder")
+
+    sp = add("code", cmd_code, "train or apply the coder; code every segment; validation and reliability tables")
+    sp.add_argument("--segments", required=True)
+    sp.add_argument("--embeddings", required=True)
+    sp.add_argument("--human", default="", help="human codes (interim/human_codes.parquet), if the corpus has any")
+    sp.add_argument("--codebook", required=True)
+    sp.add_argument("--settings", required=True, help="JSON of the coding block of the configuration")
+    sp.add_argument("--primary-coder", default="coder1")
+    sp.add_argument("--pretrained", default="", help="a trained coder folder to apply instead of training")
+    sp.add_argument("--review", default="", help="a filled-in review_queue.csv to import as human decisions")
+    sp.add_argument("--queue-size", type=int, default=200)
+    for name in ("segment-codes", "review-queue", "validation", "reliability", "probabilities", "model-out"):
+        sp.add_argument(f"--{name}", required=True)
+
     sp = add("check-corpus", cmd_check_corpus, "check a corpus folder against the contract")
     sp.add_argument("corpus")
     sp.add_argument("--config", default="config/config.yaml")
@@ -237,6 +287,15 @@ def main(argv: list[str] | None = None) -> int:
         message = f"ERROR: {exc.message()}"
         print(message, file=sys.stderr)
         _to_log_file(message + "\n")
+        return 2
+    except ImportError as exc:
+        print(
+            f"ERROR: the package '{exc.name}' is not installed in the Python running this stage "
+            f"({sys.executable}). Run the workflow with `make run`, or activate the project's environment "
+            "first: source .venv/bin/activate.",
+            file=sys.stderr,
+        )
+        _to_log_file(traceback.format_exc())
         return 2
     except Exception as exc:  # a bug, not bad input: keep the details in the log only
         hint = f" The details are in {args.log}." if getattr(args, "log", None) else ""

@@ -109,3 +109,42 @@ class EmbeddingCache:
             save_file({"vectors": np.ascontiguousarray(data, dtype=np.float32)}, str(tmp))
         with atomic_path(self.folder / "keys.json") as tmp:
             tmp.write_text(json.dumps(keys))
+
+
+def run(segments_csv, cache_dir, out) -> dict:
+    """Edge: embeddings of every segment and of its question, through the corpus's cache (only new text is embedded)."""
+    import time
+
+    from safetensors.numpy import save_file
+
+    from pipeline.files import atomic_path, read_table
+
+    started = time.perf_counter()
+    segments = read_table(segments_csv)
+    store = EmbeddingCache(cache_dir)
+    seg, new_seg = store.get_or_compute(list(segments["text"]))
+    questions = [q if q else " " for q in segments["question"]]
+    qv, new_q = store.get_or_compute(questions)
+    store.save()
+    with atomic_path(out) as tmp:
+        save_file(
+            {"segments": seg, "questions": qv},
+            str(tmp),
+            metadata={"segment_ids": json.dumps(list(segments["segment_id"])), "model": "all-MiniLM-L6-v2"},
+        )
+    log.info(
+        "%d segments: %d new texts embedded, the rest from the cache, in %.1fs",
+        len(segments),
+        new_seg + new_q,
+        time.perf_counter() - started,
+    )
+    return {"segments": len(segments), "embedded": new_seg + new_q}
+
+
+def load(path) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(segment_ids, segment vectors, question vectors) from an embeddings file written by ``run``."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="numpy") as f:
+        ids = json.loads(f.metadata()["segment_ids"])
+        return ids, f.get_tensor("segments"), f.get_tensor("questions")

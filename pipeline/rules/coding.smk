@@ -1,4 +1,6 @@
-"""Coding: the corpus's codes.csv (human coding) -> interim/human_codes.parquet, quotes mapped to segments."""
+"""Coding: codes.csv (human coding) -> interim/human_codes.parquet; segments -> embeddings (cached);
+the coder trained on human codes (or a trained one) -> tables/segment_codes.csv, review_queue.csv,
+coding_validation.csv, reliability.csv and models/coder/."""
 
 
 rule import_human_codes:
@@ -19,3 +21,56 @@ rule import_human_codes:
     shell:
         "python -m pipeline human-codes --codes {input.codes:q} --segments {input.segments:q} --turns {input.turns:q}"
         " --codebook {input.codebook:q} --out {output.codes:q} --audit {params.audits:q} --log {log:q}"
+
+
+rule embed_segments:
+    """Sentence embeddings of every segment and its question; the cache embeds only new text."""
+    input:
+        segments=f"{OUT}/tables/segments.csv",
+    output:
+        embeddings=f"{OUT}/interim/embeddings.safetensors",
+    log:
+        f"{OUT}/logs/embed_segments.log",
+    conda:
+        CONDA_ENV
+    params:
+        cache=f"{OUT}/cache/embeddings",
+    shell:
+        "python -m pipeline embed {input.segments:q} {output.embeddings:q} --cache {params.cache:q} --log {log:q}"
+
+
+rule code_segments:
+    """Train the coder on human codes (or apply a trained one), validate it, code every segment."""
+    input:
+        unpack(coding_inputs),
+        segments=f"{OUT}/tables/segments.csv",
+        embeddings=f"{OUT}/interim/embeddings.safetensors",
+        codebook=CODEBOOK,
+    output:
+        segment_codes=f"{OUT}/tables/segment_codes.csv",
+        review_queue=f"{OUT}/tables/review_queue.csv",
+        validation=f"{OUT}/tables/coding_validation.csv",
+        reliability=f"{OUT}/tables/reliability.csv",
+        probabilities=f"{OUT}/interim/code_probabilities.parquet",
+        model=f"{OUT}/models/coder/coder.json",
+        weights=f"{OUT}/models/coder/weights.safetensors",
+    log:
+        f"{OUT}/logs/code_segments.log",
+    conda:
+        CONDA_ENV
+    params:
+        settings=json.dumps(CODING, sort_keys=True),
+        primary=CODING["primary_coder"],
+        queue_size=CODING["review_queue_size"],
+        human=lambda wildcards, input: input.get("human", ""),
+        review=lambda wildcards, input: input.get("review", ""),
+        pretrained=CODING["model"],
+        model_dir=lambda wildcards, output: str(Path(output.model).parent),
+    shell:
+        "python -m pipeline code --segments {input.segments:q} --embeddings {input.embeddings:q}"
+        " --human={params.human:q} --codebook {input.codebook:q} --settings {params.settings:q}"
+        " --primary-coder {params.primary:q} --pretrained={params.pretrained:q} --review={params.review:q}"
+        " --queue-size {params.queue_size} --segment-codes {output.segment_codes:q}"
+        " --review-queue {output.review_queue:q} --validation {output.validation:q}"
+        " --reliability {output.reliability:q} --probabilities {output.probabilities:q}"
+        " --model-out {params.model_dir:q} --log {log:q}"

@@ -46,6 +46,8 @@ IDS = list(INTERVIEWS)
 CONDA_ENV = "../envs/pipeline.yaml"
 CODEBOOK = str(CORPUS.codebook or config["codebook"])
 HAS_CODES = CORPUS.codes_path.exists()
+CODING = {**config["coding"], **(CORPUS.settings.get("coding") or {})}
+REVIEW = CORPUS.root / "review_queue.csv"
 STARTED = time.time()
 
 
@@ -98,7 +100,25 @@ def analysis_outputs():
     ]
     if HAS_CODES:
         targets.append(f"{OUT}/interim/human_codes.parquet")
+    targets += [
+        f"{OUT}/tables/segment_codes.csv",
+        f"{OUT}/tables/review_queue.csv",
+        f"{OUT}/tables/coding_validation.csv",
+        f"{OUT}/tables/reliability.csv",
+    ]
     return targets
+
+
+def coding_inputs(wildcards):
+    """Human codes and a filled-in review queue take part only where the corpus has them."""
+    inputs = {}
+    if HAS_CODES:
+        inputs["human"] = f"{OUT}/interim/human_codes.parquet"
+    if REVIEW.exists():
+        inputs["review"] = str(REVIEW)
+    if CODING["model"]:
+        inputs["pretrained"] = str(Path(CODING["model"]) / "weights.safetensors")
+    return inputs
 
 
 def all_outputs():

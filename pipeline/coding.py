@@ -1,0 +1,518 @@
+"""Automated thematic coding: a supervised coder trained on human-coded segments, combined with patterns.
+
+Features per segment: its sentence embedding, the embedding of the interviewer's question before it
+(weighted), and TF-IDF of its words (1-2 grams). One class-weighted logistic regression per code
+(one-vs-rest), with a decision threshold per code: fixed, or tuned by cross-validation grouped by
+participant on the training data. Fitted state is saved as safetensors (weights) + JSON (vocabulary,
+thresholds, settings, library versions): never pickle, which runs code on load.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.errors import PipelineError
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+
+
+@dataclass
+class CoderSettings:
+    C: float = 1.0
+    question_weight: float = 0.5
+    threshold: float = 0.5
+    tune_thresholds: bool = False
+    min_positives: int = 3
+    folds: int = 8
+    seed: int = 0
+
+    @classmethod
+    def from_config(cls, block: dict) -> CoderSettings:
+        keys = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in block.items() if k in keys})
+
+
+def label_matrix(segment_ids: list[str], human: pd.DataFrame, code_ids: list[str]) -> np.ndarray:
+    """Y[i, j] = 1 where the human coder gave segment i the code j."""
+    index = {sid: i for i, sid in enumerate(segment_ids)}
+    col = {c: j for j, c in enumerate(code_ids)}
+    y = np.zeros((len(segment_ids), len(code_ids)), dtype=np.int8)
+    for sid, code in zip(human["segment_id"], human["code_id"], strict=True):
+        if sid in index and code in col:
+            y[index[sid], col[code]] = 1
+    return y
+
+
+def _vectorizer(vocabulary=None):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(
+        ngram_range=(1, 2), min_df=2, sublinear_tf=True, stop_words="english", vocabulary=vocabulary, dtype=np.float32
+    )
+
+
+@dataclass
+class Coder:
+    """A multi-label coder. ``fit`` learns from (texts, embeddings, question embeddings, labels)."""
+
+    code_ids: list[str]
+    settings: CoderSettings = field(default_factory=CoderSettings)
+    # fitted state (trailing underscore)
+    vocabulary_: dict | None = None
+    idf_: np.ndarray | None = None
+    coef_: np.ndarray | None = None  # (codes, features)
+    intercept_: np.ndarray | None = None  # (codes,)
+    thresholds_: np.ndarray | None = None  # (codes,); inf where a code had too few examples to learn
+    positives_: np.ndarray | None = None
+
+    def _features(self, texts, emb, qemb, fit=False):
+        from scipy.sparse import csr_matrix, hstack
+
+        if fit:
+            vec = _vectorizer()
+            tfidf = vec.fit_transform(texts)
+            self.vocabulary_ = {k: int(v) for k, v in vec.vocabulary_.items()}
+            self.idf_ = vec.idf_.astype(np.float32)
+        else:
+            vec = _vectorizer(self.vocabulary_)
+            vec.idf_ = self.idf_
+            tfidf = vec.transform(texts)
+        dense = np.hstack([emb, self.settings.question_weight * qemb]).astype(np.float32)
+        return hstack([csr_matrix(dense), tfidf]).tocsr()
+
+    def fit(self, texts, emb, qemb, y, groups=None) -> Coder:
+        from sklearn.linear_model import LogisticRegression
+
+        s = self.settings
+        x = self._features(list(texts), emb, qemb, fit=True)
+        n_codes = len(self.code_ids)
+        self.coef_ = np.zeros((n_codes, x.shape[1]), dtype=np.float32)
+        self.intercept_ = np.full(n_codes, -20.0, dtype=np.float32)
+        self.positives_ = y.sum(axis=0).astype(np.int32)
+        self.thresholds_ = np.full(n_codes, np.inf, dtype=np.float32)
+        for j in range(n_codes):
+            if self.positives_[j] < s.min_positives or self.positives_[j] == len(y):
+                continue  # too few examples to learn this code: the model never assigns it
+            model = LogisticRegression(C=s.C, class_weight="balanced", max_iter=3000, random_state=s.seed)
+            model.fit(x, y[:, j])
+            self.coef_[j] = model.coef_[0]
+            self.intercept_[j] = model.intercept_[0]
+            self.thresholds_[j] = s.threshold
+        if s.tune_thresholds and groups is not None:
+            self.thresholds_ = self._tuned_thresholds(texts, emb, qemb, y, groups)
+        return self
+
+    def _tuned_thresholds(self, texts, emb, qemb, y, groups) -> np.ndarray:
+        """Per code, the threshold that maximises F1 on participant-grouped out-of-fold probabilities."""
+        from sklearn.metrics import f1_score
+
+        probs = cross_validated_probabilities(texts, emb, qemb, y, groups, self.code_ids, self._untuned())
+        out = self.thresholds_.copy()
+        for j in range(len(self.code_ids)):
+            if np.isfinite(out[j]) and y[:, j].sum():
+                grid = np.round(np.arange(0.2, 0.85, 0.05), 2)
+                out[j] = max(grid, key=lambda t: (f1_score(y[:, j], probs[:, j] >= t, zero_division=0), -abs(t - 0.5)))
+        return out
+
+    def _untuned(self) -> CoderSettings:
+        return CoderSettings(**{**self.settings.__dict__, "tune_thresholds": False})
+
+    def predict_proba(self, texts, emb, qemb) -> np.ndarray:
+        x = self._features(list(texts), emb, qemb)
+        z = np.asarray(x @ self.coef_.T) + self.intercept_
+        return (1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))).astype(np.float32)
+
+    def predict(self, probs: np.ndarray) -> np.ndarray:
+        return (probs >= self.thresholds_).astype(np.int8)
+
+    # ------------------------------------------------------------ persistence (no pickle)
+
+    def save(self, folder: str | Path, provenance: dict | None = None) -> None:
+        from safetensors.numpy import save_file
+
+        from pipeline.files import atomic_path, write_json
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        tensors = {
+            "coef": self.coef_,
+            "intercept": self.intercept_,
+            "idf": self.idf_,
+            "thresholds": np.where(np.isfinite(self.thresholds_), self.thresholds_, -1).astype(np.float32),
+            "positives": self.positives_,
+        }
+        with atomic_path(folder / "weights.safetensors") as tmp:
+            save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, str(tmp))
+        write_json(
+            {
+                "format_version": FORMAT_VERSION,
+                "code_ids": self.code_ids,
+                "settings": self.settings.__dict__,
+                "vocabulary": self.vocabulary_,
+                "features": "all-MiniLM-L6-v2 segment embedding + question_weight x question embedding + TF-IDF",
+                "library_versions": library_versions(),
+                **(provenance or {}),
+            },
+            folder / "coder.json",
+        )
+
+    @classmethod
+    def load(cls, folder: str | Path) -> Coder:
+        from safetensors.numpy import load_file
+
+        folder = Path(folder)
+        meta_path, weights_path = folder / "coder.json", folder / "weights.safetensors"
+        if not meta_path.exists() or not weights_path.exists():
+            raise PipelineError(
+                "no trained coder here (coder.json and weights.safetensors are needed)",
+                "Name a folder written by the workflow, e.g. outputs/demo/models/coder",
+                file=folder,
+            )
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise PipelineError(
+                f"the coder was saved in format {meta.get('format_version')}, this pipeline reads {FORMAT_VERSION}",
+                "Retrain it with this version of the pipeline",
+                file=meta_path,
+            )
+        w = load_file(str(weights_path))
+        coder = cls(meta["code_ids"], CoderSettings(**meta["settings"]))
+        coder.vocabulary_ = meta["vocabulary"]
+        coder.coef_, coder.intercept_, coder.idf_ = w["coef"], w["intercept"], w["idf"]
+        coder.thresholds_ = np.where(w["thresholds"] < 0, np.inf, w["thresholds"]).astype(np.float32)
+        coder.positives_ = w["positives"]
+        return coder
+
+
+def library_versions() -> dict:
+    from importlib.metadata import version
+
+    return {p: version(p) for p in ("scikit-learn", "numpy", "sentence-transformers", "safetensors", "spacy")}
+
+
+def cross_validated_probabilities(texts, emb, qemb, y, groups, code_ids, settings: CoderSettings) -> np.ndarray:
+    """Out-of-fold probabilities, folds grouped by participant (no participant in both train and test)."""
+    from sklearn.model_selection import GroupKFold
+
+    texts = np.asarray(list(texts), dtype=object)
+    n_groups = len(set(groups))
+    folds = min(settings.folds, n_groups)
+    probs = np.zeros(y.shape, dtype=np.float32)
+    if folds < 2:
+        return probs
+    for train, test in GroupKFold(n_splits=folds).split(texts, y, groups):
+        coder = Coder(code_ids, settings).fit(texts[train], emb[train], qemb[train], y[train], groups[train])
+        probs[test] = coder.predict_proba(texts[test], emb[test], qemb[test])
+    return probs
+
+
+def cross_validated_predictions(texts, emb, qemb, y, groups, code_ids, settings) -> tuple[np.ndarray, np.ndarray]:
+    """(probabilities, decisions) out of fold; thresholds (fixed or tuned within each training fold)."""
+    from sklearn.model_selection import GroupKFold
+
+    texts = np.asarray(list(texts), dtype=object)
+    folds = min(settings.folds, len(set(groups)))
+    probs = np.zeros(y.shape, dtype=np.float32)
+    decisions = np.zeros(y.shape, dtype=np.int8)
+    if folds < 2:
+        return probs, decisions
+    for train, test in GroupKFold(n_splits=folds).split(texts, y, groups):
+        coder = Coder(code_ids, settings).fit(texts[train], emb[train], qemb[train], y[train], groups[train])
+        probs[test] = coder.predict_proba(texts[test], emb[test], qemb[test])
+        decisions[test] = coder.predict(probs[test])
+    return probs, decisions
+
+
+# ---------------------------------------------------------------- combining sources and the stage edge
+
+SEGMENT_CODE_COLUMNS = [
+    "segment_id",
+    "participant_id",
+    "role",
+    "wave",
+    "code_id",
+    "source",
+    "coder",
+    "confidence",
+    "final",
+]
+ACCEPT = {"include", "yes", "y", "1", "true", "accept"}
+REJECT = {"exclude", "no", "n", "0", "false", "reject"}
+
+
+def read_review_decisions(path: Path | None, code_ids) -> pd.DataFrame:
+    """A filled-in review queue: rows whose `decision` is include or exclude become human decisions."""
+    columns = ["segment_id", "code_id", "decision", "reviewer"]
+    if not path or not Path(path).exists():
+        return pd.DataFrame(columns=columns)
+    queue = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in ("segment_id", "code_id", "decision") if c not in queue.columns]
+    if missing:
+        raise PipelineError(
+            f"the review queue lacks the column(s) {', '.join(missing)}",
+            "Fill in the `decision` column of the review_queue.csv the workflow wrote, keeping its other columns",
+            file=path,
+            line=1,
+        )
+    out = []
+    for line, row in enumerate(queue.itertuples(index=False), start=2):
+        decision = row.decision.strip().lower()
+        if not decision:
+            continue
+        if decision not in ACCEPT | REJECT:
+            raise PipelineError(
+                f"decision '{row.decision}' is neither include nor exclude",
+                "Write include or exclude (or leave the cell empty)",
+                file=path,
+                line=line,
+            )
+        if row.code_id not in code_ids:
+            raise PipelineError(
+                f"unknown code id '{row.code_id}'", "Use a code id from the codebook", file=path, line=line
+            )
+        reviewer = getattr(row, "reviewer", "") or "reviewer"
+        out.append((row.segment_id, row.code_id, "include" if decision in ACCEPT else "exclude", reviewer))
+    return pd.DataFrame(out, columns=columns)
+
+
+def combine(
+    segments: pd.DataFrame,
+    code_ids: list[str],
+    human: pd.DataFrame,
+    primary: str,
+    probs: np.ndarray,
+    decisions: np.ndarray,
+    patterns: pd.DataFrame,
+    review: pd.DataFrame,
+) -> pd.DataFrame:
+    """One row per (segment, code, source, coder); ``final`` marks the code set the findings use.
+
+    Final codes: the primary human coder's where the interview was human-coded, otherwise the model's;
+    review decisions (include/exclude) override both.
+    """
+    meta = segments.set_index("segment_id")[["participant_id", "role", "wave"]]
+    coded_interviews = set(human.loc[human["coder"] == primary, "interview_id"])
+    human_coded = segments["interview_id"].isin(coded_interviews).to_numpy()
+    final: set[tuple[str, str]] = set()
+    for sid, code in zip(
+        human.loc[human["coder"] == primary, "segment_id"], human.loc[human["coder"] == primary, "code_id"], strict=True
+    ):
+        final.add((sid, code))
+    ids = list(segments["segment_id"])
+    for i, j in zip(*np.nonzero(decisions), strict=True):
+        if not human_coded[i]:
+            final.add((ids[i], code_ids[j]))
+    for r in review.itertuples(index=False):
+        (final.add if r.decision == "include" else final.discard)((r.segment_id, r.code_id))
+    rows = []
+    for r in human.itertuples(index=False):
+        rows.append((r.segment_id, r.code_id, "human", r.coder, 1.0))
+    for r in review[review["decision"] == "include"].itertuples(index=False):
+        rows.append((r.segment_id, r.code_id, "human", r.reviewer, 1.0))
+    col = {c: j for j, c in enumerate(code_ids)}
+    for i, j in zip(*np.nonzero(decisions), strict=True):
+        rows.append((ids[i], code_ids[j], "model", "model", float(probs[i, j])))
+    for r in patterns.itertuples(index=False):
+        if r.code_id in col:
+            rows.append((r.segment_id, r.code_id, "pattern", "pattern", round(1 - 0.5**r.hits, 4)))
+    out = pd.DataFrame(rows, columns=["segment_id", "code_id", "source", "coder", "confidence"])
+    out = out.join(meta, on="segment_id")
+    out["final"] = [(s, c) in final for s, c in zip(out["segment_id"], out["code_id"], strict=True)]
+    missing_final = final - set(zip(out["segment_id"], out["code_id"], strict=True))
+    assert not missing_final, "every final code has a row"
+    order = {c: j for j, c in enumerate(code_ids)}
+    out = out.assign(_seg=out["segment_id"].map({s: i for i, s in enumerate(ids)}), _code=out["code_id"].map(order))
+    out = out.sort_values(["_seg", "_code", "source", "coder"]).drop(columns=["_seg", "_code"])
+    return out[SEGMENT_CODE_COLUMNS].reset_index(drop=True)
+
+
+def review_queue(segments, code_ids, labels, probs, thresholds, patterns, machine_rows, size: int) -> pd.DataFrame:
+    """Machine decisions closest to the threshold, and pattern hits the model disagrees with, most uncertain first."""
+    pattern_map = {(r.segment_id, r.code_id): r.phrases for r in patterns.itertuples(index=False)}
+    rows = []
+    for i in np.nonzero(machine_rows)[0]:
+        sid = segments["segment_id"].iloc[i]
+        for j, code in enumerate(code_ids):
+            if not np.isfinite(thresholds[j]):
+                continue
+            p, t = float(probs[i, j]), float(thresholds[j])
+            phrases = pattern_map.get((sid, code), "")
+            uncertainty = 1 - abs(p - t) / max(t, 1 - t)
+            if uncertainty < 0.5 and not (phrases and p < t):
+                continue
+            rows.append(
+                {
+                    "segment_id": sid,
+                    "participant_id": segments["participant_id"].iloc[i],
+                    "role": segments["role"].iloc[i],
+                    "wave": segments["wave"].iloc[i],
+                    "code_id": code,
+                    "code_label": labels[code],
+                    "machine_decision": "include" if p >= t else "exclude",
+                    "confidence": round(p, 4),
+                    "uncertainty": round(uncertainty, 4),
+                    "pattern_phrases": phrases,
+                    "text": segments["text"].iloc[i],
+                    "decision": "",
+                    "reviewer": "",
+                }
+            )
+    queue = pd.DataFrame(rows)
+    if queue.empty:
+        return pd.DataFrame(columns=["rank", "segment_id", "code_id", "decision"])
+    queue = queue.sort_values(["uncertainty", "segment_id", "code_id"], ascending=[False, True, True]).head(size)
+    queue.insert(0, "rank", range(1, len(queue) + 1))
+    return queue.reset_index(drop=True)
+
+
+def run(
+    segments_csv,
+    embeddings_path,
+    human_path,
+    codebook_path,
+    settings: CoderSettings,
+    primary: str,
+    out: dict,
+    pretrained: str = "",
+    review_path: str = "",
+    queue_size: int = 200,
+) -> dict:
+    """Edge: train (or load) the coder, validate it, code every segment, write tables and the model."""
+    import time
+
+    from pipeline import embeddings as emb_store
+    from pipeline.codebook import load_codebook
+    from pipeline.files import read_table, write_csv, write_parquet
+    from pipeline.patterns import PatternCoder
+    from pipeline.reliability import agreement_table, validation_table
+
+    started = time.perf_counter()
+    codebook = load_codebook(codebook_path)
+    code_ids = codebook.ids
+    segments = read_table(segments_csv)
+    segments["wave"] = segments["wave"].astype(int)
+    ids, emb, qemb = emb_store.load(embeddings_path)
+    if ids != list(segments["segment_id"]):
+        raise PipelineError("the embeddings do not match segments.csv", "Rerun the workflow", file=embeddings_path)
+    human = (
+        pd.read_parquet(human_path)
+        if human_path and Path(human_path).exists()
+        else pd.DataFrame(
+            columns=[
+                "segment_id",
+                "interview_id",
+                "participant_id",
+                "role",
+                "wave",
+                "code_id",
+                "coder",
+                "sentiment",
+                "row",
+            ]
+        )
+    )
+    primary_codes = human[human["coder"] == primary]
+    coded = segments["interview_id"].isin(set(primary_codes["interview_id"])).to_numpy()
+    y = label_matrix(list(segments.loc[coded, "segment_id"]), primary_codes, code_ids)
+    groups = segments.loc[coded, "participant_id"].to_numpy()
+    texts = segments["text"].to_numpy(dtype=object)
+
+    # validation: out-of-fold machine codes for every human-coded segment
+    probs = np.zeros((len(segments), len(code_ids)), dtype=np.float32)
+    decisions = np.zeros(probs.shape, dtype=np.int8)
+    if pretrained:
+        coder = Coder.load(pretrained)
+        if coder.code_ids != code_ids:
+            raise PipelineError(
+                "the trained coder was made for a codebook with other codes",
+                "Use a coder trained with this codebook, or retrain (remove coding.model)",
+                file=pretrained,
+            )
+        probs = coder.predict_proba(texts, emb, qemb)
+        decisions = coder.predict(probs)
+        how = f"applied the coder from {pretrained}"
+        coder.save(
+            out["model"], {"applied_from": str(pretrained), **json.loads((Path(pretrained) / "coder.json").read_text())}
+        )
+    else:
+        if not coded.any():
+            raise PipelineError(
+                f"there is no human coding by {primary} to learn from",
+                "Add codes.csv to the corpus, or name a trained coder: coding: {model: outputs/<corpus>/models/coder}",
+                file=segments_csv,
+            )
+        if len(set(groups)) >= 2:
+            p, d = cross_validated_predictions(texts[coded], emb[coded], qemb[coded], y, groups, code_ids, settings)
+            probs[coded], decisions[coded] = p, d
+        coder = Coder(code_ids, settings).fit(texts[coded], emb[coded], qemb[coded], y, groups)
+        rest = ~coded
+        if rest.any():
+            probs[rest] = coder.predict_proba(texts[rest], emb[rest], qemb[rest])
+            decisions[rest] = coder.predict(probs[rest])
+        how = f"trained on {int(coded.sum())} human-coded segments of {len(set(groups))} participants"
+        coder.save(
+            out["model"],
+            {
+                "trained_on": {"segments": int(coded.sum()), "participants": len(set(groups)), "coder": primary},
+                "codebook": {"name": codebook.name, "version": codebook.version, "sha256": codebook.sha256},
+            },
+        )
+
+    validation = (
+        validation_table(y, decisions[coded], code_ids)
+        if coded.any()
+        else validation_table(np.zeros((0, len(code_ids)), np.int8), np.zeros((0, len(code_ids)), np.int8), code_ids)
+    )
+    validation.insert(0, "method", "participant-grouped cross-validation" if not pretrained else "pretrained coder")
+    write_csv(validation, out["validation"])
+
+    # reliability: human vs human on double-coded segments, human vs machine on human-coded segments
+    tables = []
+    for other in sorted(set(human["coder"]) - {primary}):
+        both = set(human.loc[human["coder"] == other, "interview_id"]) & set(primary_codes["interview_id"])
+        mask = segments["interview_id"].isin(both).to_numpy()
+        if mask.any():
+            sids = list(segments.loc[mask, "segment_id"])
+            a = label_matrix(sids, primary_codes, code_ids)
+            b = label_matrix(sids, human[human["coder"] == other], code_ids)
+            tables.append(agreement_table(a, b, code_ids, f"{primary} vs {other}"))
+    if coded.any():
+        tables.append(agreement_table(y, decisions[coded], code_ids, f"{primary} vs machine"))
+    reliability = (
+        pd.concat(tables, ignore_index=True)
+        if tables
+        else agreement_table(np.zeros((0, len(code_ids))), np.zeros((0, len(code_ids))), code_ids, "none")
+    )
+    write_csv(reliability, out["reliability"])
+
+    patterns = PatternCoder(codebook).code(segments)
+    review = read_review_decisions(review_path or None, set(code_ids))
+    table = combine(segments, code_ids, human, primary, probs, decisions, patterns, review)
+    write_csv(table, out["segment_codes"])
+    thresholds = coder.thresholds_
+    labels = {c.id: c.label for c in codebook.codes}
+    write_csv(
+        review_queue(segments, code_ids, labels, probs, thresholds, patterns, ~coded, queue_size), out["review_queue"]
+    )
+    prob_table = pd.DataFrame(probs, columns=code_ids)
+    prob_table.insert(0, "segment_id", segments["segment_id"].to_numpy())
+    write_parquet(prob_table, out["probabilities"])
+    pooled = validation.set_index("code_id").loc["pooled"]
+    log.info(
+        "%s; %d segments coded (%d by humans); pooled kappa vs %s %.3f; %.1fs",
+        how,
+        len(segments),
+        int(coded.sum()),
+        primary,
+        pooled["cohen_kappa"],
+        time.perf_counter() - started,
+    )
+    return {"kappa": float(pooled["cohen_kappa"])}
