@@ -143,6 +143,25 @@ def cmd_code(a) -> None:
     )
 
 
+def cmd_findings(a) -> None:
+    from pipeline import findings
+
+    out = {
+        k: getattr(a, k) for k in ("by_role", "by_wave", "matrix", "cooccurrence", "saturation", "exemplars", "check")
+    }
+    findings.run(
+        a.segment_codes,
+        a.segments,
+        a.probabilities,
+        a.codebook,
+        a.findings,
+        json.loads(a.roles),
+        a.primary_coder,
+        json.loads(a.order),
+        out,
+    )
+
+
 def cmd_check_corpus(a) -> None:
     import yaml
 
@@ -258,6 +277,15 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--review", default="", help="a filled-in review_queue.csv to import as human decisions")
     sp.add_argument("--queue-size", type=int, default=200)
     for name in ("segment-codes", "review-queue", "validation", "reliability", "probabilities", "model-out"):
+        sp.add_argument(f"--{name}", required=True)
+
+    sp = add(
+        "findings", cmd_findings, "final codes -> prevalence, matrix, co-occurrence, saturation, exemplars, claims"
+    )
+    for name in ("segment-codes", "segments", "probabilities", "codebook", "findings", "roles", "order"):
+        sp.add_argument(f"--{name}", required=True)
+    sp.add_argument("--primary-coder", default="coder1")
+    for name in ("by-role", "by-wave", "matrix", "cooccurrence", "saturation", "exemplars", "check"):
         sp.add_argument(f"--{name}", required=True)
 
     sp = add("check-corpus", cmd_check_corpus, "check a corpus folder against the contract")

@@ -56,7 +56,12 @@ def embedding_model():
     """all-MiniLM-L6-v2 from its package folder, offline, weights checked; one thread pool per process."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    import transformers
     from sentence_transformers import SentenceTransformer
+
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
 
     folder = model_folder()
     verify_model(folder)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
-from pipeline.codebook import Codebook
+from pipeline.codebook import Codebook, load_codebook
 from pipeline.errors import PipelineError
 from pipeline.schemas import validate
+
+log = logging.getLogger(__name__)
 
 
 def load_findings(path: str | Path, codebook: Codebook, roles: dict[str, str]) -> list[dict]:
@@ -98,3 +101,234 @@ def human_code_matrix(corpus, codebook: Codebook, coder: str = "coder1", wave: i
     )
     matrix = participant_code_matrix(codes, people, codebook.ids)
     return matrix_markdown(matrix, people, corpus.roles, {c.id: c.label for c in codebook.codes})
+
+
+# ---------------------------------------------------------------- findings tables from the final codes
+
+
+def _participants(segments: pd.DataFrame) -> pd.DataFrame:
+    return segments.drop_duplicates("participant_id")[["participant_id", "role"]]
+
+
+def prevalence_by_role(
+    codes: pd.DataFrame, segments: pd.DataFrame, codebook: Codebook, roles: dict, primary: str
+) -> pd.DataFrame:
+    """Per code and theme and role: participants expressing it (n of N, %) and segments; final, human, machine."""
+    people = _participants(segments)
+    sources = {
+        "final": codes[codes["final"]].drop_duplicates(["segment_id", "code_id"]),
+        "human": codes[(codes["source"] == "human") & (codes["coder"] == primary)],
+        "machine": codes[codes["source"] == "model"],
+    }
+    rows = []
+    units = [("code", c.id, c.label, c.theme, c.kind, {c.id}) for c in codebook.codes]
+    for theme_id, label in codebook.themes.items():
+        members = {c.id for c in codebook.codes if c.theme == theme_id}
+        kinds = {c.kind for c in codebook.codes if c.theme == theme_id}
+        units.append(("theme", theme_id, label, theme_id, "/".join(sorted(kinds)), members))
+    for level, uid, label, theme, kind, members in units:
+        for role, role_label in roles.items():
+            total = int((people["role"] == role).sum())
+            row = {
+                "level": level,
+                "id": uid,
+                "label": label,
+                "theme": theme,
+                "kind": kind,
+                "role": role,
+                "role_label": role_label,
+                "N": total,
+            }
+            for name, table in sources.items():
+                sub = table[table["code_id"].isin(members) & (table["role"] == role)]
+                n = sub["participant_id"].nunique()
+                row[f"{name}_n"] = n
+                row[f"{name}_pct"] = round(100 * n / total, 1) if total else 0.0
+                row[f"{name}_segments"] = sub["segment_id"].nunique()
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def prevalence_by_wave(codes: pd.DataFrame, segments: pd.DataFrame, codebook: Codebook, roles: dict) -> pd.DataFrame:
+    final = codes[codes["final"]].drop_duplicates(["segment_id", "code_id"])
+    rows = []
+    for (role, wave), seg in segments.groupby(["role", "wave"], sort=True):
+        total = seg["participant_id"].nunique()
+        sub = final[(final["role"] == role) & (final["wave"] == wave)]
+        for c in codebook.codes:
+            hit = sub[sub["code_id"] == c.id]
+            rows.append(
+                {
+                    "role": role,
+                    "role_label": roles.get(role, role),
+                    "wave": wave,
+                    "code_id": c.id,
+                    "label": c.label,
+                    "N": total,
+                    "n": hit["participant_id"].nunique(),
+                    "pct": round(100 * hit["participant_id"].nunique() / total, 1),
+                    "segments": hit["segment_id"].nunique(),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def final_matrix(codes: pd.DataFrame, segments: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    """Rows (participant, wave), columns codes: the number of segments with the final code."""
+    final = codes[codes["final"]].drop_duplicates(["segment_id", "code_id"])
+    counts = final.groupby(["participant_id", "wave", "code_id"]).size().unstack("code_id", fill_value=0)
+    index = segments.drop_duplicates(["participant_id", "wave"])[["participant_id", "role", "wave"]]
+    out = index.merge(counts.reset_index(), on=["participant_id", "wave"], how="left").fillna(0)
+    for c in codebook.ids:
+        out[c] = out[c].astype(int) if c in out else 0
+    return out[["participant_id", "role", "wave", *codebook.ids]]
+
+
+def cooccurrence(codes: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    """Segments carrying both codes (final codes); the diagonal is the number of segments with the code."""
+    final = codes[codes["final"]].drop_duplicates(["segment_id", "code_id"])
+    onehot = pd.crosstab(final["segment_id"], final["code_id"]).reindex(columns=codebook.ids, fill_value=0)
+    m = onehot.T @ onehot
+    m.index.name = "code_id"
+    return m.reindex(index=codebook.ids, columns=codebook.ids, fill_value=0).reset_index()
+
+
+def saturation(codes: pd.DataFrame, segments: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """Cumulative distinct codes by interview, per role, in interview (manifest) order."""
+    final = codes[codes["final"]].drop_duplicates(["segment_id", "code_id"])
+    codes_of = (
+        final.merge(segments[["segment_id", "interview_id"]], on="segment_id")
+        .groupby("interview_id")["code_id"]
+        .agg(set)
+    )
+    role_of = segments.drop_duplicates("interview_id").set_index("interview_id")["role"]
+    rows, seen, count = [], {}, {}
+    for iid in order:
+        if iid not in role_of:
+            continue
+        role = role_of[iid]
+        new = codes_of.get(iid, set()) - seen.setdefault(role, set())
+        seen[role] |= new
+        count[role] = count.get(role, 0) + 1
+        rows.append(
+            {
+                "role": role,
+                "interview_number": count[role],
+                "interview_id": iid,
+                "new_codes": len(new),
+                "cumulative_codes": len(seen[role]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def exemplars(codes, segments, probabilities, codebook: Codebook, roles: dict, per: int = 3) -> pd.DataFrame:
+    """For each code and role, the final-coded segments the model is most confident about (pseudonymised text)."""
+    final = codes[codes["final"]].drop_duplicates(["segment_id", "code_id"])
+    probs = probabilities.set_index("segment_id")
+    text = segments.set_index("segment_id")
+    rows = []
+    for c in codebook.codes:
+        for role in roles:
+            sub = final[(final["code_id"] == c.id) & (final["role"] == role)].copy()
+            if sub.empty:
+                continue
+            sub["confidence"] = [float(probs.at[s, c.id]) for s in sub["segment_id"]]
+            sub = sub.sort_values(["confidence", "segment_id"], ascending=[False, True]).head(per)
+            for rank, r in enumerate(sub.itertuples(index=False), start=1):
+                rows.append(
+                    {
+                        "code_id": c.id,
+                        "label": c.label,
+                        "role": role,
+                        "rank": rank,
+                        "segment_id": r.segment_id,
+                        "participant_id": r.participant_id,
+                        "wave": r.wave,
+                        "confidence": round(r.confidence, 4),
+                        "text": text.at[r.segment_id, "text"],
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def check_claims(claims: list[dict], codes: pd.DataFrame, segments: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    """Each claim of findings.yaml: expected, measured from the final codes, and whether it holds."""
+    final = codes[codes["final"]].drop_duplicates(["segment_id", "code_id"])
+    rows = []
+
+    def members(claim):
+        return {claim["code"]} if "code" in claim else {c.id for c in codebook.codes if c.theme == claim["theme"]}
+
+    def share(role, wave, claim):
+        people = segments[(segments["role"] == role) & (segments["wave"] == wave)]["participant_id"].nunique()
+        sub = final[final["code_id"].isin(members(claim)) & (final["role"] == role) & (final["wave"] == wave)]
+        return sub["participant_id"].nunique(), people
+
+    for claim in claims:
+        wave = claim.get("wave", 1)
+        kind = claim["kind"]
+        if kind == "participants":
+            measured = segments[(segments["role"] == claim["role"]) & (segments["wave"] == wave)][
+                "interview_id"
+            ].nunique()
+            expected, holds, shown = (
+                f"{claim['interviews']} interviews",
+                measured == claim["interviews"],
+                f"{measured} interviews",
+            )
+        elif kind == "prevalence":
+            n, total = share(claim["role"], wave, claim)
+            expected = f">= {claim['at_least']} of {claim['of']}"
+            holds, shown = n >= claim["at_least"] and total == claim["of"], f"{n} of {total}"
+        else:
+            n1, t1 = share(claim["role"], wave, claim)
+            n2, t2 = share(claim["than"], wave, claim)
+            expected = f"share of {claim['role']} > share of {claim['than']}"
+            holds = t1 > 0 and t2 > 0 and n1 / t1 > n2 / t2
+            shown = f"{n1}/{t1} vs {n2}/{t2}"
+        rows.append(
+            {
+                "claim_id": claim["id"],
+                "kind": kind,
+                "report": claim.get("report", ""),
+                "role": claim.get("role", ""),
+                "code_or_theme": claim.get("code", claim.get("theme", "")),
+                "statement": claim["statement"],
+                "expected": expected,
+                "measured": shown,
+                "holds": bool(holds),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def run(
+    segment_codes,
+    segments_csv,
+    probabilities,
+    codebook_path,
+    findings_path,
+    roles: dict,
+    primary: str,
+    order: list[str],
+    out: dict,
+) -> pd.DataFrame:
+    from pipeline.files import read_table, write_csv
+
+    codebook = load_codebook(codebook_path)
+    codes = pd.read_csv(segment_codes, dtype={"wave": int}, keep_default_na=False)
+    codes["final"] = codes["final"].astype(str).str.lower() == "true"
+    segments = read_table(segments_csv)
+    segments["wave"] = segments["wave"].astype(int)
+    probs = pd.read_parquet(probabilities)
+    write_csv(prevalence_by_role(codes, segments, codebook, roles, primary), out["by_role"])
+    write_csv(prevalence_by_wave(codes, segments, codebook, roles), out["by_wave"])
+    write_csv(final_matrix(codes, segments, codebook), out["matrix"])
+    write_csv(cooccurrence(codes, codebook), out["cooccurrence"])
+    write_csv(saturation(codes, segments, order), out["saturation"])
+    write_csv(exemplars(codes, segments, probs, codebook, roles), out["exemplars"])
+    checks = check_claims(load_findings(findings_path, codebook, roles), codes, segments, codebook)
+    write_csv(checks, out["check"])
+    log.info("%d of %d findings claims hold", int(checks["holds"].sum()), len(checks))
+    return checks

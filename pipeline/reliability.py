@@ -82,6 +82,20 @@ def validation_table(y_true: np.ndarray, y_pred: np.ndarray, code_ids: list[str]
     rows = []
     for j, code in enumerate([*code_ids, "pooled"]):
         t, p = (y_true.ravel(), y_pred.ravel()) if code == "pooled" else (y_true[:, j], y_pred[:, j])
+        if not len(t):  # no human-coded segments to validate against
+            rows.append(
+                {
+                    "code_id": code,
+                    "segments": 0,
+                    "human_yes": 0,
+                    "machine_yes": 0,
+                    "precision": float("nan"),
+                    "recall": float("nan"),
+                    "f1": float("nan"),
+                    "cohen_kappa": float("nan"),
+                }
+            )
+            continue
         rows.append(
             {
                 "code_id": code,

@@ -36,11 +36,14 @@ def project(tmp_path) -> Path:
     for name in ("Snakefile", "pipeline"):
         (tmp_path / name).symlink_to(ROOT / name)
     shutil.copytree(ROOT / "config", tmp_path / "config")
+    # the tiny corpus has a handful of codes per code id: let the coder learn from what there is
+    (tmp_path / "small_corpus.yaml").write_text("coding:\n  min_positives: 1\n  threshold: 0.3\n  folds: 4\n")
     return tmp_path
 
 
 def snakemake(project: Path, *args, corpus: Path | str = TINY, timeout=900, prefix=()) -> subprocess.CompletedProcess:
-    cmd = [*prefix, SNAKEMAKE, "--cores", "2", "--config", f"corpus={corpus}", *map(str, args)]
+    cmd = [*prefix, SNAKEMAKE, "--cores", "2", "--configfile", "small_corpus.yaml", "--config", f"corpus={corpus}"]
+    cmd += list(map(str, args))
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONHASHSEED": "0", "PATH": path}
     return subprocess.run(cmd, cwd=project, capture_output=True, text=True, timeout=timeout, env=env, check=False)

@@ -91,3 +91,22 @@ def test_no_code_ids_in_the_transcripts(turns):
     """Compound ids (structure_focus) would be keyword stuffing; plain words (responsibility) are speech."""
     text = " ".join(turns["text"]).lower()
     assert not [c for c in CODEBOOK.ids if "_" in c and (c in text or c.replace("_", " ") in text)]
+
+
+def test_the_heldout_corpus_is_valid_and_every_quote_maps():
+    """tests/fixtures/heldout: four interviews written and coded independently, for the coding benchmark."""
+    heldout = load_corpus(ROOT / "tests" / "fixtures" / "heldout", CONFIG)
+    frames = []
+    for it in heldout.interviews:
+        path = heldout.root / it.file
+        speakers = Speakers(heldout.interviewer_labels, heldout.participant_labels + [it.participant_id])
+        meta = {"interview_id": it.interview_id, "participant_id": it.participant_id, "role": it.role, "wave": it.wave}
+        frames.append(segment_turns(ingest_interview(path, path.read_bytes(), speakers, meta)[0], 150))
+    rows = human_codes.read_codes(heldout.codes_path)
+    mapped = human_codes.map_codes(rows, pd.concat(frames), set(CODEBOOK.ids), heldout.codes_path)
+    assert set(mapped["row"]) == {r["row"] for r in rows} and set(mapped["participant_id"]) == {
+        "CM10",
+        "CM11",
+        "SU8",
+        "SU9",
+    }

@@ -53,3 +53,8 @@ def test_tables_have_a_pooled_row():
     assert table.loc["pooled", "percent_agreement"] == 0.875
     val = validation_table(a, b, ["x", "y"]).set_index("code_id")
     assert val.loc["y", "precision"] == pytest.approx(2 / 3, abs=1e-4) and val.loc["y", "recall"] == 1
+
+
+def test_validation_without_human_codes_is_empty_not_an_error():
+    table = validation_table(np.zeros((0, 2), int), np.zeros((0, 2), int), ["x", "y"])
+    assert table["segments"].tolist() == [0, 0, 0] and table["cohen_kappa"].isna().all()

@@ -53,6 +53,25 @@ def test_workflow_runs_offline_and_writes_the_tables(project):
     }
     codes = pd.read_parquet(project / "outputs" / "tiny" / "interim" / "human_codes.parquet")
     assert set(codes["coder"]) == {"coder1", "coder2"} and len(codes) >= 19
+    # thematic coding: human, model and pattern codes; validation, reliability and findings tables
+    coded = pd.read_csv(tables / "segment_codes.csv")
+    assert set(coded["source"]) == {"human", "model", "pattern"}
+    assert coded.loc[coded["final"], "segment_id"].str.startswith("S01_w2").any(), "wave 2 is coded by the model"
+    reliability = pd.read_csv(tables / "reliability.csv")
+    assert set(reliability["comparison"]) == {"coder1 vs coder2", "coder1 vs machine"}
+    assert (project / "outputs" / "tiny" / "models" / "coder" / "weights.safetensors").exists()
+    for name in (
+        "coding_validation",
+        "review_queue",
+        "code_prevalence_by_role",
+        "code_prevalence_by_wave",
+        "participant_code_matrix",
+        "code_cooccurrence",
+        "saturation",
+        "exemplar_quotes",
+        "findings_check",
+    ):
+        assert (tables / f"{name}.csv").exists(), name
     # nothing left to do on a second run
     again = snakemake(project, "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
@@ -164,3 +183,29 @@ def test_the_final_scan_fails_when_an_output_holds_an_identifier(project, tmp_pa
     assert any("also appear in 1 output file(s)" in e and "notes.md (1)" in e for e in errors)
     assert "Kayleigh" not in result.stderr
     assert not (project / "outputs" / "leaky" / "tables" / "identifier_scan.csv").exists()
+
+
+def test_a_corpus_without_codes_is_coded_by_a_coder_trained_elsewhere(project, tmp_path):
+    assert snakemake(project).returncode == 0
+    trained = project / "outputs" / "tiny" / "models" / "coder"
+    corpus = copy_corpus(TINY, tmp_path / "uncoded")
+    (corpus / "codes.csv").unlink()
+    with (corpus / "corpus.yaml").open("a") as f:
+        f.write(f"coding: {{model: {trained}}}\n")
+    result = snakemake(project, corpus=corpus)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = project / "outputs" / "uncoded"
+    coded = pd.read_csv(out / "tables" / "segment_codes.csv")
+    assert set(coded["source"]) <= {"model", "pattern"} and coded["final"].any()
+    assert "applied_from" in (out / "models" / "coder" / "coder.json").read_text()
+    assert pd.read_csv(out / "tables" / "coding_validation.csv")["method"].iloc[0] == "pretrained coder"
+
+
+def test_without_codes_or_a_trained_coder_the_error_says_what_to_do(project, tmp_path):
+    corpus = copy_corpus(TINY, tmp_path / "nocodes")
+    (corpus / "codes.csv").unlink()
+    result = snakemake(project, corpus=corpus)
+    assert result.returncode != 0
+    assert any(
+        "no human coding by coder1 to learn from" in e and "coding: {model:" in e for e in error_lines(result.stderr)
+    )

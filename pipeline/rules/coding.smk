@@ -74,3 +74,36 @@ rule code_segments:
         " --review-queue {output.review_queue:q} --validation {output.validation:q}"
         " --reliability {output.reliability:q} --probabilities {output.probabilities:q}"
         " --model-out {params.model_dir:q} --log {log:q}"
+
+
+rule tabulate_findings:
+    """Final codes -> the findings tables a qualitative paper reports, and the check of findings.yaml."""
+    input:
+        segment_codes=f"{OUT}/tables/segment_codes.csv",
+        segments=f"{OUT}/tables/segments.csv",
+        probabilities=f"{OUT}/interim/code_probabilities.parquet",
+        codebook=CODEBOOK,
+        findings=FINDINGS,
+    output:
+        by_role=f"{OUT}/tables/code_prevalence_by_role.csv",
+        by_wave=f"{OUT}/tables/code_prevalence_by_wave.csv",
+        matrix=f"{OUT}/tables/participant_code_matrix.csv",
+        cooccurrence=f"{OUT}/tables/code_cooccurrence.csv",
+        saturation=f"{OUT}/tables/saturation.csv",
+        exemplars=f"{OUT}/tables/exemplar_quotes.csv",
+        check=f"{OUT}/tables/findings_check.csv",
+    log:
+        f"{OUT}/logs/tabulate_findings.log",
+    conda:
+        CONDA_ENV
+    params:
+        roles=json.dumps(CORPUS.roles),
+        primary=CODING["primary_coder"],
+        order=json.dumps(IDS),
+    shell:
+        "python -m pipeline findings --segment-codes {input.segment_codes:q} --segments {input.segments:q}"
+        " --probabilities {input.probabilities:q} --codebook {input.codebook:q} --findings {input.findings:q}"
+        " --roles {params.roles:q} --primary-coder {params.primary:q} --order {params.order:q}"
+        " --by-role {output.by_role:q} --by-wave {output.by_wave:q} --matrix {output.matrix:q}"
+        " --cooccurrence {output.cooccurrence:q} --saturation {output.saturation:q}"
+        " --exemplars {output.exemplars:q} --check {output.check:q} --log {log:q}"

@@ -48,6 +48,7 @@ CODEBOOK = str(CORPUS.codebook or config["codebook"])
 HAS_CODES = CORPUS.codes_path.exists()
 CODING = {**config["coding"], **(CORPUS.settings.get("coding") or {})}
 REVIEW = CORPUS.root / "review_queue.csv"
+FINDINGS = config["findings"]
 STARTED = time.time()
 
 
@@ -105,6 +106,8 @@ def analysis_outputs():
         f"{OUT}/tables/review_queue.csv",
         f"{OUT}/tables/coding_validation.csv",
         f"{OUT}/tables/reliability.csv",
+        f"{OUT}/tables/code_prevalence_by_role.csv",
+        f"{OUT}/tables/findings_check.csv",
     ]
     return targets
 
