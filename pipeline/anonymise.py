@@ -20,7 +20,6 @@ replacement map stay under ``private/``.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from dataclasses import dataclass
@@ -124,10 +123,6 @@ EMPLOYER_RULE = re.compile(
     r"employed\s+(?:at|by)|sacked\s+(?:from|by)|let\s+go\s+(?:from|by))\s+"
     r"(?P<name>[A-Z][\w'’&]+(?:\s+[A-Z][\w'’&]+){0,2})"
 )
-PLACE_CUE = (
-    r"(?i:live[sd]?\s+in|living\s+in|moved\s+(?:to|over\s+to|back\s+to)|grew\s+up\s+in|born\s+in|from|near|"
-    r"over\s+in|down\s+in|up\s+in|round|in|to|at|out\s+of|outside)"
-)
 PLACE_RULE = re.compile(
     r"\b(?i:live[sd]?\s+in|living\s+in|moved\s+to|grew\s+up\s+in|from|near|over\s+in|down\s+in|up\s+in|round)\s+"
     r"(?P<name>[A-Z][a-z'’]+(?:\s+[A-Z][a-z'’]+){0,2})"
@@ -180,17 +175,9 @@ def model_folder() -> Path:
 
 
 def verify_model(folder: Path) -> None:
-    from pipeline.errors import PipelineError
+    from pipeline.files import verify_sha256
 
-    for name, expected in MODEL_SHA256.items():
-        path = folder / name
-        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "missing"
-        if digest != expected:
-            raise PipelineError(
-                f"the NER model file {name} does not match the pinned en_core_web_sm 3.8.0 (sha256 {digest[:12]})",
-                "Reinstall the environment: rm -rf .venv && make test",
-                file=path,
-            )
+    verify_sha256(folder, MODEL_SHA256, "NER model (en_core_web_sm 3.8.0)")
 
 
 @cache
@@ -487,10 +474,6 @@ class Pseudonymiser:
         return text
 
 
-def value_hash(value: str) -> str:
-    return hashlib.sha256(Pseudonymiser.key(value).encode("utf-8")).hexdigest()[:16]
-
-
 def screen_turns(turns: pd.DataFrame, allow: AllowList, mode: str, nlp=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Pure core: (turns as they pass the gate, audit of findings).
 
@@ -583,10 +566,6 @@ def identifier_values(audit_paths) -> set[str]:
     return values
 
 
-def scan_text(text: str, pattern: re.Pattern | None) -> int:
-    return len(pattern.findall(text)) if pattern else 0
-
-
 def scan_outputs(folder: Path, values: set[str], skip: set[Path] = frozenset()) -> list[tuple[str, int]]:
     """Every file under ``folder`` searched for every identifier value; returns (file, hits) where hits > 0."""
     if not values:
@@ -606,7 +585,7 @@ def scan_outputs(folder: Path, values: set[str], skip: set[Path] = frozenset()) 
             continue  # binary: built only from tables that are scanned themselves
         else:
             text = path.read_text(encoding="utf-8", errors="replace")
-        n = scan_text(text, pattern)
+        n = len(pattern.findall(text))
         if n:
             hits.append((str(path), n))
     return hits

@@ -6,10 +6,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from pipeline.errors import PipelineError
-from pipeline.schemas import validate
+from pipeline.schemas import load_yaml
 
 
 @dataclass(frozen=True)
@@ -51,17 +49,7 @@ def load_codebook(path: str | Path) -> Codebook:
             "codebook not found", "Give the path of a codebook YAML file (see config/codebook.yaml)", file=path
         )
     raw = path.read_bytes()
-    try:
-        data = yaml.safe_load(raw.decode("utf-8-sig"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise PipelineError(
-            "the codebook is not valid YAML",
-            "Fix the syntax near that line (indentation, colons, quotes)",
-            file=path,
-            line=None if mark is None else mark.line + 1,
-        ) from None
-    validate(data, "codebook", path)
+    data = load_yaml(path, "codebook", "the codebook")
     seen: dict[str, str] = {}
     codes, themes = [], {}
     for theme in data["themes"]:

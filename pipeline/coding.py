@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.errors import PipelineError
+from pipeline.human_codes import HUMAN_CODE_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ class Coder:
         """Per code, the threshold that maximises F1 on participant-grouped out-of-fold probabilities."""
         from sklearn.metrics import f1_score
 
-        probs = cross_validated_probabilities(texts, emb, qemb, y, groups, self.code_ids, self._untuned())
+        probs, _ = cross_validated_predictions(texts, emb, qemb, y, groups, self.code_ids, self._untuned())
         out = self.thresholds_.copy()
         for j in range(len(self.code_ids)):
             if np.isfinite(out[j]) and y[:, j].sum():
@@ -196,22 +197,6 @@ def library_versions() -> dict:
     from importlib.metadata import version
 
     return {p: version(p) for p in ("scikit-learn", "numpy", "sentence-transformers", "safetensors", "spacy")}
-
-
-def cross_validated_probabilities(texts, emb, qemb, y, groups, code_ids, settings: CoderSettings) -> np.ndarray:
-    """Out-of-fold probabilities, folds grouped by participant (no participant in both train and test)."""
-    from sklearn.model_selection import GroupKFold
-
-    texts = np.asarray(list(texts), dtype=object)
-    n_groups = len(set(groups))
-    folds = min(settings.folds, n_groups)
-    probs = np.zeros(y.shape, dtype=np.float32)
-    if folds < 2:
-        return probs
-    for train, test in GroupKFold(n_splits=folds).split(texts, y, groups):
-        coder = Coder(code_ids, settings).fit(texts[train], emb[train], qemb[train], y[train], groups[train])
-        probs[test] = coder.predict_proba(texts[test], emb[test], qemb[test])
-    return probs
 
 
 def cross_validated_predictions(texts, emb, qemb, y, groups, code_ids, settings) -> tuple[np.ndarray, np.ndarray]:
@@ -405,19 +390,7 @@ def run(
     human = (
         pd.read_parquet(human_path)
         if human_path and Path(human_path).exists()
-        else pd.DataFrame(
-            columns=[
-                "segment_id",
-                "interview_id",
-                "participant_id",
-                "role",
-                "wave",
-                "code_id",
-                "coder",
-                "sentiment",
-                "row",
-            ]
-        )
+        else pd.DataFrame(columns=HUMAN_CODE_COLUMNS)
     )
     primary_codes = human[human["coder"] == primary]
     coded = segments["interview_id"].isin(set(primary_codes["interview_id"])).to_numpy()

@@ -12,10 +12,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from pipeline.errors import PipelineError
-from pipeline.schemas import validate
+from pipeline.schemas import load_yaml
 
 log = logging.getLogger(__name__)
 
@@ -78,17 +76,7 @@ def load_corpus_settings(root: Path) -> dict:
     path = root / "corpus.yaml"
     if not path.exists():
         return {}
-    try:
-        settings = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
-    except yaml.YAMLError as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        raise PipelineError(
-            "corpus.yaml is not valid YAML",
-            "Fix the syntax (indentation, colons, quotes) near that line",
-            file=path,
-            line=None if line is None else line + 1,
-        ) from None
-    validate(settings, "corpus", path)
+    settings = load_yaml(path, "corpus", "corpus.yaml")
     return settings
 
 

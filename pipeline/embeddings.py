@@ -38,17 +38,9 @@ def model_folder() -> Path:
 
 
 def verify_model(folder: Path) -> None:
-    from pipeline.errors import PipelineError
+    from pipeline.files import verify_sha256
 
-    for name, expected in MODEL_SHA256.items():
-        path = folder / name
-        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "missing"
-        if digest != expected:
-            raise PipelineError(
-                f"the embedding model file {name} does not match the pinned all-MiniLM-L6-v2 (sha256 {digest[:12]})",
-                "Reinstall the environment: rm -rf .venv && make run",
-                file=path,
-            )
+    verify_sha256(folder, MODEL_SHA256, "embedding model (all-MiniLM-L6-v2)")
 
 
 @cache

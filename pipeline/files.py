@@ -55,3 +55,20 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if path.suffix == ".parquet":
         return pd.read_parquet(path)
     return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def verify_sha256(folder: Path, expected: dict[str, str], what: str) -> None:
+    """Refuse model files that differ from the pinned release (``expected``: file name -> sha256)."""
+    import hashlib
+
+    from pipeline.errors import PipelineError
+
+    for name, digest_expected in expected.items():
+        path = Path(folder) / name
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "missing"
+        if digest != digest_expected:
+            raise PipelineError(
+                f"the {what} file {name} does not match the pinned release (sha256 {digest[:12]})",
+                "Reinstall the environment: rm -rf .venv && make run",
+                file=path,
+            )

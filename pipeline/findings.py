@@ -6,11 +6,10 @@ import logging
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from pipeline.codebook import Codebook, load_codebook
 from pipeline.errors import PipelineError
-from pipeline.schemas import validate
+from pipeline.schemas import load_yaml
 
 log = logging.getLogger(__name__)
 
@@ -18,17 +17,7 @@ log = logging.getLogger(__name__)
 def load_findings(path: str | Path, codebook: Codebook, roles: dict[str, str]) -> list[dict]:
     """Read and validate the claims; every code, theme and role they name must exist."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise PipelineError(
-            "the findings file is not valid YAML",
-            "Fix the syntax near that line",
-            file=path,
-            line=None if mark is None else mark.line + 1,
-        ) from None
-    validate(data, "findings", path)
+    data = load_yaml(path, "findings", "the findings file")
     seen = set()
     for claim in data["claims"]:
         where = f"claim '{claim['id']}'"

@@ -96,3 +96,9 @@ def test_invalid_corpus_yaml_setting(corpus_dir):
 def test_unlisted_transcript_is_reported(corpus_dir):
     (corpus_dir / "transcripts" / "P03_w1.txt").write_text("Interviewer: hi\nParticipant: hello\n")
     assert unlisted_files(load_corpus(corpus_dir, CONFIG)) == ["transcripts/P03_w1.txt"]
+
+
+def test_corpus_yaml_syntax_error_names_the_line(corpus_dir):
+    (corpus_dir / "corpus.yaml").write_text("name: x\nspeakers:\n  interviewer: [Researcher\n  participant: []\n")
+    err = problem(corpus_dir)
+    assert err.file.endswith("corpus.yaml") and "not valid YAML" in err.problem and err.line in (3, 4, 5)

@@ -209,3 +209,22 @@ def test_without_codes_or_a_trained_coder_the_error_says_what_to_do(project, tmp
     assert any(
         "no human coding by coder1 to learn from" in e and "coding: {model:" in e for e in error_lines(result.stderr)
     )
+
+
+def test_a_filled_in_review_queue_comes_back_as_human_decisions(project, tmp_path):
+    corpus = copy_corpus(TINY, tmp_path / "reviewed")
+    assert snakemake(project, corpus=corpus).returncode == 0
+    queue = pd.read_csv(project / "outputs" / "reviewed" / "tables" / "review_queue.csv", keep_default_na=False)
+    assert len(queue) >= 2 and (queue["decision"] == "").all()
+    first, second = queue.iloc[0], queue.iloc[1]
+    queue["decision"] = ""
+    queue.loc[0, ["decision", "reviewer"]] = ["include", "JB"]
+    queue.loc[1, "decision"] = "exclude"
+    queue.to_csv(corpus / "review_queue.csv", index=False)
+    result = snakemake(project, corpus=corpus)
+    assert result.returncode == 0, result.stderr[-3000:]
+    coded = pd.read_csv(project / "outputs" / "reviewed" / "tables" / "segment_codes.csv")
+    pair = coded[(coded["segment_id"] == first.segment_id) & (coded["code_id"] == first.code_id)]
+    assert pair["final"].all() and ((pair["source"] == "human") & (pair["coder"] == "JB")).any()
+    excluded = coded[(coded["segment_id"] == second.segment_id) & (coded["code_id"] == second.code_id)]
+    assert not excluded["final"].any()

@@ -34,3 +34,22 @@ def validate(obj, name: str, file) -> None:
             f"Correct it (the allowed settings are in pipeline/schemas/{name}.schema.yaml)",
             file=file,
         )
+
+
+def load_yaml(path, name: str, what: str):
+    """Read a YAML file and validate it against schema ``name``; syntax errors name the line."""
+    from pathlib import Path
+
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_bytes().decode("utf-8-sig"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise PipelineError(
+            f"{what} is not valid YAML",
+            "Fix the syntax near that line (indentation, colons, quotes) and save it as UTF-8",
+            file=path,
+            line=None if mark is None else mark.line + 1,
+        ) from None
+    validate(data if data is not None else {}, name, path)
+    return data if data is not None else {}
