@@ -17,6 +17,7 @@ include: "pipeline/rules/ingest.smk"
 include: "pipeline/rules/anonymise.smk"
 include: "pipeline/rules/segment.smk"
 include: "pipeline/rules/coding.smk"
+include: "pipeline/rules/sentiment.smk"
 
 
 rule all:

@@ -413,6 +413,10 @@ def detect_ner(doc, allow: AllowList) -> list[Finding]:
             continue  # acronyms (IT, PSO, ADHD, NPS) are rarely identifying; named employers have words
         if not any(proper_noun_score(t.text) > 0.3 or is_namelike(t.text) for t in tokens):
             continue  # capitalised common words the model mistook for names ("Yeah", "Honestly")
+        first = tokens[0]
+        sentence_start = first.i == 0 or doc[first.i - 1].text in {".", "!", "?", ",", ":", ";", '"'}
+        if len(tokens) == 1 and sentence_start and not is_namelike(first.text):
+            continue  # a lone capitalised word opening a sentence ("Nah, I think ...") needs a name list to back it
         start, end = tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
         out.append(Finding(start, end, category, doc.text[start:end], "ner"))
     return out

@@ -162,6 +162,25 @@ def cmd_findings(a) -> None:
     )
 
 
+def cmd_sentiment(a) -> None:
+    from pipeline import sentiment
+
+    thresholds = sentiment.Thresholds(a.positive, a.negative, a.strong)
+    sentiment.run_score(a.segments, a.lexicon, thresholds, a.out)
+
+
+def cmd_sentiment_summary(a) -> None:
+    from pipeline import sentiment
+
+    out = {
+        k: getattr(a, k)
+        for k in ("by_role", "by_wave", "by_participant", "by_code", "validation", "figure_by_code", "figure_by_wave")
+    }
+    sentiment.run_summary(
+        a.scores, a.segments, a.segment_codes, a.human, a.codebook, json.loads(a.roles), a.seed, a.primary_coder, out
+    )
+
+
 def cmd_check_corpus(a) -> None:
     import yaml
 
@@ -286,6 +305,23 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument(f"--{name}", required=True)
     sp.add_argument("--primary-coder", default="coder1")
     for name in ("by-role", "by-wave", "matrix", "cooccurrence", "saturation", "exemplars", "check"):
+        sp.add_argument(f"--{name}", required=True)
+
+    sp = add("sentiment", cmd_sentiment, "segments -> VADER sentiment (plain and domain-adapted) per segment")
+    sp.add_argument("segments")
+    sp.add_argument("out")
+    sp.add_argument("--lexicon", required=True)
+    sp.add_argument("--positive", type=float, default=0.05)
+    sp.add_argument("--negative", type=float, default=-0.05)
+    sp.add_argument("--strong", type=float, default=0.5)
+
+    sp = add("sentiment-summary", cmd_sentiment_summary, "segment sentiment -> aggregates, validation, figures")
+    for name in ("scores", "segments", "segment-codes", "codebook", "roles"):
+        sp.add_argument(f"--{name}", required=True)
+    sp.add_argument("--human", default="")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--primary-coder", default="coder1")
+    for name in ("by-role", "by-wave", "by-participant", "by-code", "validation", "figure-by-code", "figure-by-wave"):
         sp.add_argument(f"--{name}", required=True)
 
     sp = add("check-corpus", cmd_check_corpus, "check a corpus folder against the contract")

@@ -72,6 +72,16 @@ def test_workflow_runs_offline_and_writes_the_tables(project):
         "findings_check",
     ):
         assert (tables / f"{name}.csv").exists(), name
+    # sentiment: per segment, aggregates, validation and figures (PNG and SVG)
+    sentiment = pd.read_csv(tables / "segment_sentiment.csv")
+    assert set(sentiment["label"]) <= {"positive", "negative", "neutral", "mixed"} and len(sentiment) == len(segments)
+    validation = pd.read_csv(tables / "sentiment_validation.csv")
+    assert list(validation["lexicon"]) == ["plain VADER", "domain-adapted"] and (validation["n"] > 0).all()
+    for name in ("sentiment_by_role", "sentiment_by_wave", "sentiment_by_participant", "sentiment_by_code_role"):
+        assert (tables / f"{name}.csv").exists(), name
+    figures = project / "outputs" / "tiny" / "figures"
+    for name in ("sentiment_by_code", "sentiment_by_wave"):
+        assert (figures / f"{name}.png").read_bytes()[:4] == b"\x89PNG" and (figures / f"{name}.svg").exists()
     # nothing left to do on a second run
     again = snakemake(project, "-n")
     assert "Nothing to be done" in again.stdout + again.stderr

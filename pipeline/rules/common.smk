@@ -108,6 +108,7 @@ def analysis_outputs():
         f"{OUT}/tables/reliability.csv",
         f"{OUT}/tables/code_prevalence_by_role.csv",
         f"{OUT}/tables/findings_check.csv",
+        f"{OUT}/tables/sentiment_validation.csv",
     ]
     return targets
 

@@ -1,0 +1,58 @@
+"""Sentiment: segments -> tables/segment_sentiment.csv (VADER per sentence, plain and domain-adapted);
+-> aggregates by role, wave, participant and code x role, the validation against human labels, and figures."""
+
+
+rule score_sentiment:
+    """VADER per sentence, averaged per segment, with and without the domain lexicon."""
+    input:
+        segments=f"{OUT}/tables/segments.csv",
+        lexicon=config["sentiment"]["lexicon"],
+    output:
+        scores=f"{OUT}/tables/segment_sentiment.csv",
+    log:
+        f"{OUT}/logs/score_sentiment.log",
+    conda:
+        CONDA_ENV
+    params:
+        positive=config["sentiment"]["positive"],
+        negative=config["sentiment"]["negative"],
+        strong=config["sentiment"]["strong"],
+    shell:
+        "python -m pipeline sentiment {input.segments:q} {output.scores:q} --lexicon {input.lexicon:q}"
+        " --positive {params.positive} --negative={params.negative} --strong {params.strong} --log {log:q}"
+
+
+rule summarise_sentiment:
+    """Aggregates with bootstrap intervals, validation against human labels, and the sentiment figures."""
+    input:
+        unpack(lambda wildcards: {"human": f"{OUT}/interim/human_codes.parquet"} if HAS_CODES else {}),
+        scores=f"{OUT}/tables/segment_sentiment.csv",
+        segments=f"{OUT}/tables/segments.csv",
+        segment_codes=f"{OUT}/tables/segment_codes.csv",
+        codebook=CODEBOOK,
+    output:
+        by_role=f"{OUT}/tables/sentiment_by_role.csv",
+        by_wave=f"{OUT}/tables/sentiment_by_wave.csv",
+        by_participant=f"{OUT}/tables/sentiment_by_participant.csv",
+        by_code=f"{OUT}/tables/sentiment_by_code_role.csv",
+        validation=f"{OUT}/tables/sentiment_validation.csv",
+        figure_by_code=f"{OUT}/figures/sentiment_by_code.png",
+        figure_by_code_svg=f"{OUT}/figures/sentiment_by_code.svg",
+        figure_by_wave=f"{OUT}/figures/sentiment_by_wave.png",
+        figure_by_wave_svg=f"{OUT}/figures/sentiment_by_wave.svg",
+    log:
+        f"{OUT}/logs/summarise_sentiment.log",
+    conda:
+        CONDA_ENV
+    params:
+        roles=json.dumps(CORPUS.roles),
+        seed=config["sentiment"]["seed"],
+        primary=CODING["primary_coder"],
+        human=lambda wildcards, input: input.get("human", ""),
+    shell:
+        "python -m pipeline sentiment-summary --scores {input.scores:q} --segments {input.segments:q}"
+        " --segment-codes {input.segment_codes:q} --human={params.human:q} --codebook {input.codebook:q}"
+        " --roles {params.roles:q} --seed {params.seed} --primary-coder {params.primary:q}"
+        " --by-role {output.by_role:q} --by-wave {output.by_wave:q} --by-participant {output.by_participant:q}"
+        " --by-code {output.by_code:q} --validation {output.validation:q}"
+        " --figure-by-code {output.figure_by_code:q} --figure-by-wave {output.figure_by_wave:q} --log {log:q}"
