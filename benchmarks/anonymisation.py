@@ -65,17 +65,11 @@ def score_fixture(rows: list[dict], allow: AllowList) -> tuple[dict, int, int]:
 
 def clean_corpus_false_positives(corpus: Path, allow: AllowList) -> tuple[int, int, Counter]:
     from pipeline.corpus import load_corpus
-    from pipeline.ingest import Speakers, ingest_interview
+    from pipeline.ingest import ingest_corpus
 
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     c = load_corpus(corpus, config)
-    texts = []
-    for it in c.interviews:
-        path = c.root / it.file
-        speakers = Speakers(c.interviewer_labels, c.participant_labels + [it.participant_id], c.label_mode)
-        meta = {"interview_id": it.interview_id, "participant_id": it.participant_id, "role": it.role, "wave": it.wave}
-        turns, _, _ = ingest_interview(path, path.read_bytes(), speakers, meta)
-        texts += list(turns["text"])
+    texts = list(ingest_corpus(c)["text"])
     found = detect(texts, AllowList(allow.phrases + [a.casefold() for a in c.allow]))
     categories = Counter(f.category for fs in found for f in fs)
     return sum(categories.values()), sum(count_words(t) for t in texts), categories

@@ -31,24 +31,15 @@ from pipeline.codebook import load_codebook  # noqa: E402
 from pipeline.coding import Coder, CoderSettings, cross_validated_predictions, label_matrix  # noqa: E402
 from pipeline.corpus import load_corpus  # noqa: E402
 from pipeline.embeddings import embed  # noqa: E402
-from pipeline.ingest import Speakers, ingest_interview  # noqa: E402
+from pipeline.ingest import ingest_corpus  # noqa: E402
 from pipeline.reliability import agreement_table, validation_table  # noqa: E402
-from pipeline.segment import segment_turns  # noqa: E402
+from pipeline.segment import segment_corpus  # noqa: E402
 
 
 def load(corpus_path: Path, config: dict, code_ids: list[str]):
     """Segments, embeddings and human codes of a corpus, computed in-process."""
     corpus = load_corpus(corpus_path, config)
-    frames = []
-    for it in corpus.interviews:
-        path = corpus.root / it.file
-        speakers = Speakers(
-            corpus.interviewer_labels, corpus.participant_labels + [it.participant_id], corpus.label_mode
-        )
-        meta = {"interview_id": it.interview_id, "participant_id": it.participant_id, "role": it.role, "wave": it.wave}
-        turns, _, _ = ingest_interview(path, path.read_bytes(), speakers, meta)
-        frames.append(segment_turns(turns, config["segmentation"]["max_words"]))
-    segments = pd.concat(frames, ignore_index=True)
+    segments = segment_corpus(ingest_corpus(corpus), config["segmentation"]["max_words"])
     rows = human_codes.read_codes(corpus.codes_path)
     human = human_codes.map_codes(rows, segments, set(code_ids), corpus.codes_path)
     emb = embed(list(segments["text"]))

@@ -23,22 +23,14 @@ sys.path.insert(0, str(ROOT))
 from pipeline import human_codes  # noqa: E402
 from pipeline.codebook import load_codebook  # noqa: E402
 from pipeline.corpus import load_corpus  # noqa: E402
-from pipeline.ingest import Speakers, ingest_interview  # noqa: E402
-from pipeline.segment import segment_turns  # noqa: E402
+from pipeline.ingest import ingest_corpus  # noqa: E402
+from pipeline.segment import segment_corpus  # noqa: E402
 from pipeline.sentiment import LABELS, Thresholds, load_lexicon, score_segments, validation  # noqa: E402
 
 
 def corpus_data(path: Path, config: dict, code_ids: set[str]):
     corpus = load_corpus(path, config)
-    frames = []
-    for it in corpus.interviews:
-        file = corpus.root / it.file
-        speakers = Speakers(
-            corpus.interviewer_labels, corpus.participant_labels + [it.participant_id], corpus.label_mode
-        )
-        meta = {"interview_id": it.interview_id, "participant_id": it.participant_id, "role": it.role, "wave": it.wave}
-        frames.append(segment_turns(ingest_interview(file, file.read_bytes(), speakers, meta)[0], 150))
-    segments = pd.concat(frames, ignore_index=True)
+    segments = segment_corpus(ingest_corpus(corpus), config["segmentation"]["max_words"])
     human = human_codes.map_codes(human_codes.read_codes(corpus.codes_path), segments, code_ids, corpus.codes_path)
     return segments, human
 

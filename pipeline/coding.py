@@ -284,14 +284,11 @@ def combine(
     review decisions (include/exclude) override both.
     """
     meta = segments.set_index("segment_id")[["participant_id", "role", "wave"]]
-    coded_interviews = set(human.loc[human["coder"] == primary, "interview_id"])
-    human_coded = segments["interview_id"].isin(coded_interviews).to_numpy()
-    final: set[tuple[str, str]] = set()
-    for sid, code in zip(
-        human.loc[human["coder"] == primary, "segment_id"], human.loc[human["coder"] == primary, "code_id"], strict=True
-    ):
-        final.add((sid, code))
+    primary_rows = human[human["coder"] == primary]
+    human_coded = segments["interview_id"].isin(set(primary_rows["interview_id"])).to_numpy()
+    final: set[tuple[str, str]] = set(zip(primary_rows["segment_id"], primary_rows["code_id"], strict=True))
     ids = list(segments["segment_id"])
+    order = {c: j for j, c in enumerate(code_ids)}
     for i, j in zip(*np.nonzero(decisions), strict=True):
         if not human_coded[i]:
             final.add((ids[i], code_ids[j]))
@@ -302,18 +299,16 @@ def combine(
         rows.append((r.segment_id, r.code_id, "human", r.coder, 1.0))
     for r in review[review["decision"] == "include"].itertuples(index=False):
         rows.append((r.segment_id, r.code_id, "human", r.reviewer, 1.0))
-    col = {c: j for j, c in enumerate(code_ids)}
     for i, j in zip(*np.nonzero(decisions), strict=True):
         rows.append((ids[i], code_ids[j], "model", "model", float(probs[i, j])))
     for r in patterns.itertuples(index=False):
-        if r.code_id in col:
+        if r.code_id in order:
             rows.append((r.segment_id, r.code_id, "pattern", "pattern", round(1 - 0.5**r.hits, 4)))
     out = pd.DataFrame(rows, columns=["segment_id", "code_id", "source", "coder", "confidence"])
     out = out.join(meta, on="segment_id")
     out["final"] = [(s, c) in final for s, c in zip(out["segment_id"], out["code_id"], strict=True)]
     missing_final = final - set(zip(out["segment_id"], out["code_id"], strict=True))
     assert not missing_final, "every final code has a row"
-    order = {c: j for j, c in enumerate(code_ids)}
     out = out.assign(_seg=out["segment_id"].map({s: i for i, s in enumerate(ids)}), _code=out["code_id"].map(order))
     out = out.sort_values(["_seg", "_code", "source", "coder"]).drop(columns=["_seg", "_code"])
     return out[SEGMENT_CODE_COLUMNS].reset_index(drop=True)

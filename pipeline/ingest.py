@@ -423,3 +423,17 @@ def run(path: Path, out: Path, meta: dict, speakers: Speakers) -> pd.DataFrame:
         time.perf_counter() - started,
     )
     return turns
+
+
+def ingest_corpus(corpus) -> pd.DataFrame:
+    """Every interview of a corpus ingested in-process (benchmarks, tests, notebooks), with format and encoding."""
+    frames = []
+    for it in corpus.interviews:
+        path = corpus.root / it.file
+        speakers = Speakers(
+            corpus.interviewer_labels, corpus.participant_labels + [it.participant_id], corpus.label_mode
+        )
+        meta = {"interview_id": it.interview_id, "participant_id": it.participant_id, "role": it.role, "wave": it.wave}
+        turns, fmt, encoding = ingest_interview(path, path.read_bytes(), speakers, meta)
+        frames.append(turns.assign(source_format=fmt, encoding=encoding))
+    return pd.concat(frames, ignore_index=True)

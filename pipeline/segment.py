@@ -125,3 +125,9 @@ def run(turns_path, out, max_words: int) -> pd.DataFrame:
         split,
     )
     return segments
+
+
+def segment_corpus(turns: pd.DataFrame, max_words: int) -> pd.DataFrame:
+    """Segments of every interview in ``turns`` (interviews in their order of appearance)."""
+    frames = [segment_turns(group, max_words) for _, group in turns.groupby("interview_id", sort=False)]
+    return pd.concat(frames, ignore_index=True)

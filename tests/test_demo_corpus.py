@@ -13,8 +13,8 @@ from pipeline.anonymise import AllowList, detect
 from pipeline.codebook import load_codebook
 from pipeline.corpus import load_corpus
 from pipeline.findings import human_code_matrix
-from pipeline.ingest import Speakers, ingest_interview
-from pipeline.segment import segment_turns
+from pipeline.ingest import ingest_corpus
+from pipeline.segment import segment_corpus
 from tests.conftest import DEMO, ROOT
 
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
@@ -24,16 +24,7 @@ CODEBOOK = load_codebook(ROOT / "config" / "codebook.yaml")
 
 @pytest.fixture(scope="module")
 def turns() -> pd.DataFrame:
-    frames = []
-    for it in CORPUS.interviews:
-        path = CORPUS.root / it.file
-        speakers = Speakers(
-            CORPUS.interviewer_labels, CORPUS.participant_labels + [it.participant_id], CORPUS.label_mode
-        )
-        meta = {"interview_id": it.interview_id, "participant_id": it.participant_id, "role": it.role, "wave": it.wave}
-        table, fmt, encoding = ingest_interview(path, path.read_bytes(), speakers, meta)
-        frames.append(table.assign(source_format=fmt, encoding=encoding))
-    return pd.concat(frames, ignore_index=True)
+    return ingest_corpus(CORPUS)
 
 
 def test_the_readme_matrix_equals_codes_csv():
@@ -70,9 +61,7 @@ def test_every_format_and_encoding_is_represented(turns):
 
 
 def test_every_quote_maps_onto_a_segment(turns):
-    segments = pd.concat(
-        [segment_turns(g, CONFIG["segmentation"]["max_words"]) for _, g in turns.groupby("interview_id", sort=False)]
-    )
+    segments = segment_corpus(turns, CONFIG["segmentation"]["max_words"])
     rows = human_codes.read_codes(CORPUS.codes_path)
     mapped = human_codes.map_codes(rows, segments, set(CODEBOOK.ids), CORPUS.codes_path)
     assert set(mapped["row"]) == {r["row"] for r in rows}
@@ -96,14 +85,9 @@ def test_no_code_ids_in_the_transcripts(turns):
 def test_the_heldout_corpus_is_valid_and_every_quote_maps():
     """tests/fixtures/heldout: four interviews written and coded independently, for the coding benchmark."""
     heldout = load_corpus(ROOT / "tests" / "fixtures" / "heldout", CONFIG)
-    frames = []
-    for it in heldout.interviews:
-        path = heldout.root / it.file
-        speakers = Speakers(heldout.interviewer_labels, heldout.participant_labels + [it.participant_id])
-        meta = {"interview_id": it.interview_id, "participant_id": it.participant_id, "role": it.role, "wave": it.wave}
-        frames.append(segment_turns(ingest_interview(path, path.read_bytes(), speakers, meta)[0], 150))
+    segments = segment_corpus(ingest_corpus(heldout), 150)
     rows = human_codes.read_codes(heldout.codes_path)
-    mapped = human_codes.map_codes(rows, pd.concat(frames), set(CODEBOOK.ids), heldout.codes_path)
+    mapped = human_codes.map_codes(rows, segments, set(CODEBOOK.ids), heldout.codes_path)
     assert set(mapped["row"]) == {r["row"] for r in rows} and set(mapped["participant_id"]) == {
         "CM10",
         "CM11",
