@@ -181,6 +181,12 @@ def cmd_sentiment_summary(a) -> None:
     )
 
 
+def cmd_provenance(a) -> None:
+    from pipeline import provenance
+
+    provenance.run(a.corpus, a.config_json, a.benchmarks, a.out)
+
+
 def cmd_check_corpus(a) -> None:
     import yaml
 
@@ -323,6 +329,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--primary-coder", default="coder1")
     for name in ("by-role", "by-wave", "by-participant", "by-code", "validation", "figure-by-code", "figure-by-wave"):
         sp.add_argument(f"--{name}", required=True)
+
+    sp = add("provenance", cmd_provenance, "record what went into a run: inputs, configuration, versions, timings")
+    sp.add_argument("--corpus", required=True)
+    sp.add_argument("--config-json", required=True)
+    sp.add_argument("--benchmarks", required=True)
+    sp.add_argument("--out", required=True)
 
     sp = add("check-corpus", cmd_check_corpus, "check a corpus folder against the contract")
     sp.add_argument("corpus")

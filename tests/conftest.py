@@ -30,15 +30,20 @@ def error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("ERROR:")]
 
 
+def make_project(folder: Path) -> Path:
+    """A throw-away project folder: the real Snakefile, rules and config, with its own outputs/."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("Snakefile", "pipeline"):
+        (folder / name).symlink_to(ROOT / name)
+    shutil.copytree(ROOT / "config", folder / "config")
+    # the tiny corpus has a handful of codes per code id: let the coder learn from what there is
+    (folder / "small_corpus.yaml").write_text("coding:\n  min_positives: 1\n  threshold: 0.3\n  folds: 4\n")
+    return folder
+
+
 @pytest.fixture
 def project(tmp_path) -> Path:
-    """A throw-away project folder: the real Snakefile, rules and config, with its own outputs/."""
-    for name in ("Snakefile", "pipeline"):
-        (tmp_path / name).symlink_to(ROOT / name)
-    shutil.copytree(ROOT / "config", tmp_path / "config")
-    # the tiny corpus has a handful of codes per code id: let the coder learn from what there is
-    (tmp_path / "small_corpus.yaml").write_text("coding:\n  min_positives: 1\n  threshold: 0.3\n  folds: 4\n")
-    return tmp_path
+    return make_project(tmp_path)
 
 
 def snakemake(project: Path, *args, corpus: Path | str = TINY, timeout=900, prefix=()) -> subprocess.CompletedProcess:

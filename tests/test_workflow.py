@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 
 import pandas as pd
 import pytest
 
-from tests.conftest import TINY, copy_corpus, error_lines, snakemake
+from tests.conftest import TINY, copy_corpus, error_lines, make_project, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -238,3 +239,39 @@ def test_a_filled_in_review_queue_comes_back_as_human_decisions(project, tmp_pat
     assert pair["final"].all() and ((pair["source"] == "human") & (pair["coder"] == "JB")).any()
     excluded = coded[(coded["segment_id"] == second.segment_id) & (coded["code_id"] == second.code_id)]
     assert not excluded["final"].any()
+
+
+def test_two_clean_runs_give_byte_identical_tables_and_figures(tmp_path):
+    runs = []
+    for name in ("first", "second"):
+        project = make_project(tmp_path / name)
+        result = snakemake(project)
+        assert result.returncode == 0, result.stderr[-3000:]
+        out = project / "outputs" / "tiny"
+        runs.append(
+            {p.relative_to(out): p.read_bytes() for p in out.glob("*/*") if p.parent.name in ("tables", "figures")}
+        )
+    assert runs[0].keys() == runs[1].keys() and len(runs[0]) == 26  # 22 tables, 2 figures in PNG and SVG
+    different = [str(name) for name in runs[0] if runs[0][name] != runs[1][name]]
+    assert different == []
+
+
+def test_a_new_wave_runs_only_its_own_jobs_and_embeds_only_new_text(project, tmp_path):
+    corpus = copy_corpus(TINY, tmp_path / "waves")
+    manifest = corpus / "manifest.csv"
+    rows = manifest.read_text().splitlines()
+    manifest.write_text("\n".join(r for r in rows if ",2," not in r) + "\n")  # wave 1 only
+    assert snakemake(project, corpus=corpus).returncode == 0
+    manifest.write_text("\n".join(rows) + "\n")  # the evaluators add the wave-2 interview
+    jobs = planned_jobs(snakemake(project, "-n", corpus=corpus))
+    assert jobs["ingest_transcript"] == 1 and jobs["screen_transcript"] == 1 and jobs["segment_transcript"] == 1
+    for corpus_level in ("describe_corpus", "collect_segments", "embed_segments", "code_segments", "tabulate_findings"):
+        assert jobs[corpus_level] == 1, corpus_level
+    assert snakemake(project, corpus=corpus).returncode == 0
+    log = (project / "outputs" / "waves" / "logs" / "embed_segments.log").read_text()
+    total, new = map(int, re.search(r"(\d+) segments: (\d+) new texts embedded", log).groups())
+    assert 0 < new <= 2 * 2 and total > 10, "only the new interview's segments and questions are embedded"
+    provenance = json.loads((project / "outputs" / "waves" / "provenance.json").read_text())
+    assert provenance["corpus"]["interviews"] == 5 and len(provenance["inputs_sha256"]) >= 8
+    assert provenance["codebook"]["version"] and provenance["software"]["snakemake"]
+    assert {"ingest_transcript", "screen_transcript", "code_segments"} <= set(provenance["stages"])

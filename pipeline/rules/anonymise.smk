@@ -12,6 +12,8 @@ rule screen_transcript:
         counts=f"{OUT}/interim/anonymisation/{{interview}}.csv",
     log:
         f"{OUT}/logs/screen_transcript/{{interview}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/screen_transcript/{{interview}}.tsv"
     conda:
         CONDA_ENV
     params:
@@ -32,6 +34,8 @@ rule summarise_anonymisation:
         table=f"{OUT}/tables/anonymisation_summary.csv",
     log:
         f"{OUT}/logs/summarise_anonymisation.log",
+    benchmark:
+        f"{OUT}/benchmarks/summarise_anonymisation.tsv"
     conda:
         CONDA_ENV
     params:
@@ -49,6 +53,8 @@ rule scan_outputs:
         table=f"{OUT}/tables/identifier_scan.csv",
     log:
         f"{OUT}/logs/scan_outputs.log",
+    benchmark:
+        f"{OUT}/benchmarks/scan_outputs.tsv"
     conda:
         CONDA_ENV
     params:
@@ -57,3 +63,22 @@ rule scan_outputs:
     shell:
         "python -m pipeline scan-outputs --outputs {params.outputs:q} --audit {params.audits:q}"
         " --out {output.table:q} --log {log:q}"
+
+
+rule record_provenance:
+    """The run's provenance: input hashes, configuration, codebook, versions, commit, seeds, stage timings."""
+    input:
+        outputs=all_outputs(),
+    output:
+        provenance=f"{OUT}/provenance.json",
+    log:
+        f"{OUT}/logs/record_provenance.log",
+    conda:
+        CONDA_ENV
+    params:
+        corpus=str(CORPUS.root),
+        config=json.dumps(config, sort_keys=True),
+        benchmarks=lambda wildcards, output: str(Path(output.provenance).parent / "benchmarks"),
+    shell:
+        "python -m pipeline provenance --corpus {params.corpus:q} --config-json {params.config:q}"
+        " --benchmarks {params.benchmarks:q} --out {output.provenance:q} --log {log:q}"

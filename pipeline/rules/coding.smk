@@ -14,6 +14,8 @@ rule import_human_codes:
         codes=f"{OUT}/interim/human_codes.parquet",
     log:
         f"{OUT}/logs/import_human_codes.log",
+    benchmark:
+        f"{OUT}/benchmarks/import_human_codes.tsv"
     conda:
         CONDA_ENV
     params:
@@ -31,6 +33,8 @@ rule embed_segments:
         embeddings=f"{OUT}/interim/embeddings.safetensors",
     log:
         f"{OUT}/logs/embed_segments.log",
+    benchmark:
+        f"{OUT}/benchmarks/embed_segments.tsv"
     conda:
         CONDA_ENV
     params:
@@ -56,6 +60,8 @@ rule code_segments:
         weights=f"{OUT}/models/coder/weights.safetensors",
     log:
         f"{OUT}/logs/code_segments.log",
+    benchmark:
+        f"{OUT}/benchmarks/code_segments.tsv"
     conda:
         CONDA_ENV
     params:
@@ -94,6 +100,8 @@ rule tabulate_findings:
         check=f"{OUT}/tables/findings_check.csv",
     log:
         f"{OUT}/logs/tabulate_findings.log",
+    benchmark:
+        f"{OUT}/benchmarks/tabulate_findings.tsv"
     conda:
         CONDA_ENV
     params:

@@ -10,6 +10,8 @@ rule ingest_transcript:
         turns=f"{PRIVATE}/turns/{{interview}}.parquet",
     log:
         f"{OUT}/logs/ingest_transcript/{{interview}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/ingest_transcript/{{interview}}.tsv"
     conda:
         CONDA_ENV
     params:
@@ -27,6 +29,8 @@ rule describe_corpus:
         interviews=f"{OUT}/tables/interviews.csv",
     log:
         f"{OUT}/logs/describe_corpus.log",
+    benchmark:
+        f"{OUT}/benchmarks/describe_corpus.tsv"
     conda:
         CONDA_ENV
     params:

@@ -9,6 +9,8 @@ rule segment_transcript:
         segments=f"{OUT}/interim/segments/{{interview}}.parquet",
     log:
         f"{OUT}/logs/segment_transcript/{{interview}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/segment_transcript/{{interview}}.tsv"
     conda:
         CONDA_ENV
     params:
@@ -25,6 +27,8 @@ rule collect_segments:
         table=f"{OUT}/tables/segments.csv",
     log:
         f"{OUT}/logs/collect_segments.log",
+    benchmark:
+        f"{OUT}/benchmarks/collect_segments.tsv"
     conda:
         CONDA_ENV
     shell:

@@ -11,6 +11,8 @@ rule score_sentiment:
         scores=f"{OUT}/tables/segment_sentiment.csv",
     log:
         f"{OUT}/logs/score_sentiment.log",
+    benchmark:
+        f"{OUT}/benchmarks/score_sentiment.tsv"
     conda:
         CONDA_ENV
     params:
@@ -42,6 +44,8 @@ rule summarise_sentiment:
         figure_by_wave_svg=f"{OUT}/figures/sentiment_by_wave.svg",
     log:
         f"{OUT}/logs/summarise_sentiment.log",
+    benchmark:
+        f"{OUT}/benchmarks/summarise_sentiment.tsv"
     conda:
         CONDA_ENV
     params:
