@@ -29,6 +29,7 @@ help:
 	@echo "make run    set up .venv if needed, then run the workflow on the demo corpus (CORPUS=path for another)"
 	@echo "make test   set up .venv if needed, then lint and run the test suite"
 	@echo "make lint   ruff, snakefmt and snakemake --lint only"
+	@echo "make report outputs/<corpus>/report.html from the last run (make run builds it too)"
 
 env: $(STAMP)
 
@@ -44,6 +45,13 @@ $(STAMP): requirements.lock pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) $(CONFIG) $(SNAKEMAKE_ARGS)
+	@$(MAKE) --no-print-directory report
+
+# outputs/<name>/report.html: every figure and main table with its caption, one self-contained file (no network).
+# <name> is the corpus's name: `name:` in its corpus.yaml, or its folder's name.
+report: $(STAMP)
+	@name=$$($(PY) -m pipeline corpus-name $(CORPUS)) && \
+	$(BIN)/snakemake --cores 1 $(CONFIG) --report outputs/$$name/report.html
 
 lint: $(STAMP)
 	$(BIN)/ruff check pipeline tests benchmarks

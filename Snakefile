@@ -12,12 +12,19 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+# The front page of report.html (make report); each result's caption is in pipeline/captions/.
+report: "pipeline/captions/workflow.rst"
+
+
 include: "pipeline/rules/common.smk"
 include: "pipeline/rules/ingest.smk"
 include: "pipeline/rules/anonymise.smk"
 include: "pipeline/rules/segment.smk"
 include: "pipeline/rules/coding.smk"
+include: "pipeline/rules/topics.smk"
 include: "pipeline/rules/sentiment.smk"
+include: "pipeline/rules/report.smk"
+include: "pipeline/rules/notebooks.smk"
 
 
 rule all:

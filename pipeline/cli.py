@@ -44,6 +44,12 @@ def _to_log_file(text: str) -> None:
             handler.flush()
 
 
+def _spacy_without_torch() -> None:
+    """Stages that use spaCy's CPU pipelines alone hide torch from it: thinc imports torch when it can (1-2 s
+    in every job) though these pipelines never use it. Their results are the same with and without it."""
+    sys.modules.setdefault("torch", None)
+
+
 # ---------------------------------------------------------------- subcommands
 
 
@@ -56,6 +62,7 @@ def cmd_ingest(a) -> None:
 
 
 def cmd_segment(a) -> None:
+    _spacy_without_torch()
     from pipeline import segment
 
     segment.run(a.turns, a.out, a.max_words)
@@ -92,6 +99,7 @@ def cmd_human_codes(a) -> None:
 
 
 def cmd_screen(a) -> None:
+    _spacy_without_torch()
     from pipeline import anonymise
 
     anonymise.run_screen(a.turns, a.out, a.counts, a.audit, a.mode, json.loads(a.allow), a.source)
@@ -140,6 +148,7 @@ def cmd_code(a) -> None:
         a.pretrained,
         a.review,
         a.queue_size,
+        json.loads(a.fit_waves) if a.fit_waves else None,
     )
 
 
@@ -176,9 +185,89 @@ def cmd_sentiment_summary(a) -> None:
         k: getattr(a, k)
         for k in ("by_role", "by_wave", "by_participant", "by_code", "validation", "figure_by_code", "figure_by_wave")
     }
+    out["code_sentiment"] = a.code_sentiment
     sentiment.run_summary(
-        a.scores, a.segments, a.segment_codes, a.human, a.codebook, json.loads(a.roles), a.seed, a.primary_coder, out
+        a.scores,
+        a.segments,
+        a.segment_codes,
+        a.human,
+        a.codebook,
+        json.loads(a.roles),
+        a.seed,
+        a.primary_coder,
+        out,
+        a.embeddings,
+        a.c,
     )
+
+
+def cmd_topics(a) -> None:
+    from pipeline import topics
+
+    settings = topics.TopicSettings.from_config(json.loads(a.settings))
+    names = (
+        "topics",
+        "segment_topics",
+        "crosswalk",
+        "per_role",
+        "per_wave",
+        "model",
+        "figure_words",
+        "figure_roles",
+        "figure_codes",
+    )
+    out = {k: getattr(a, k) for k in names if getattr(a, k)}
+    out["roles"] = json.loads(a.roles)
+    fit_waves = json.loads(a.fit_waves) if a.fit_waves else None
+    topics.run(
+        a.segments, a.embeddings, a.segment_codes, a.codebook, settings, out, guided=a.guided, fit_waves=fit_waves
+    )
+
+
+def cmd_topic_quality(a) -> None:
+    from pipeline import topics
+
+    settings = topics.TopicSettings.from_config(json.loads(a.settings))
+    topics.run_quality(a.segments, a.embeddings, a.segment_codes, settings, a.out)
+
+
+def cmd_notebook(a) -> None:
+    from pipeline import notebooks
+
+    notebooks.execute(a.source, a.outputs, a.ipynb, a.html, a.timeout)
+
+
+def cmd_paper_tables(a) -> None:
+    from pipeline import report
+
+    out = {"prevalence": a.by_role, "participants": a.participants, "reliability": a.reliability_out, "waves": a.waves}
+    report.run_tables(
+        a.by_role, a.participants, a.reliability, a.validation, a.by_wave, a.matrix, json.loads(a.roles), out
+    )
+
+
+def cmd_figures(a) -> None:
+    from pipeline import report
+
+    report.run_figures(a.by_role, a.matrix, a.cooccurrence, a.saturation, a.waves, json.loads(a.roles), a.out)
+
+
+def cmd_write_findings(a) -> None:
+    from pipeline import report
+
+    keys = ("by_role", "participants", "exemplars", "waves", "segment_codes", "reliability", "validation")
+    paths = {k: getattr(a, k) for k in keys}
+    paths.update({"sentiment": a.sentiment, "sentiment_validation": a.sentiment_validation, "check": a.check})
+    report.run_findings(paths, json.loads(a.roles), a.name, a.claims_source, a.out)
+
+
+def cmd_corpus_name(a) -> None:
+    import yaml
+
+    from pipeline.corpus import load_corpus
+
+    config = yaml.safe_load(Path(a.config).read_text(encoding="utf-8"))
+    print(load_corpus(a.corpus or config["corpus"], config).name)
 
 
 def cmd_provenance(a) -> None:
@@ -303,6 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--queue-size", type=int, default=200)
     for name in ("segment-codes", "review-queue", "validation", "reliability", "probabilities", "model-out"):
         sp.add_argument(f"--{name}", required=True)
+    sp.add_argument("--fit-waves", default="", help="JSON list: learn only from these waves (models.freeze)")
 
     sp = add(
         "findings", cmd_findings, "final codes -> prevalence, matrix, co-occurrence, saturation, exemplars, claims"
@@ -329,6 +419,53 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--primary-coder", default="coder1")
     for name in ("by-role", "by-wave", "by-participant", "by-code", "validation", "figure-by-code", "figure-by-wave"):
         sp.add_argument(f"--{name}", required=True)
+    sp.add_argument("--embeddings", default="", help="segment embeddings (code-level sentiment)")
+    sp.add_argument("--c", type=float, default=1.0, help="inverse regularisation of the code-level sentiment model")
+    sp.add_argument("--code-sentiment", default="", help="output: sentiment of every final (segment, code) pair")
+
+    sp = add("topics", cmd_topics, "segments (+ embeddings) -> topic model, topic tables and figures")
+    for name in ("segments", "segment-codes", "codebook", "settings", "topics", "segment-topics", "crosswalk"):
+        sp.add_argument(f"--{name}", required=True)
+    sp.add_argument("--embeddings", default="", help="the embeddings file (profile bertopic)")
+    sp.add_argument("--roles", default="{}")
+    sp.add_argument("--guided", action="store_true", help="seed the topics from the codebook")
+    sp.add_argument("--fit-waves", default="", help="JSON list: fit on these waves only, apply to the rest")
+    for name in ("per-role", "per-wave", "model", "figure-words", "figure-roles", "figure-codes"):
+        sp.add_argument(f"--{name}", default="")
+
+    sp = add("topic-quality", cmd_topic_quality, "BERTopic vs LDA vs NMF: coherence, diversity, stability")
+    for name in ("segments", "segment-codes", "settings", "out"):
+        sp.add_argument(f"--{name}", required=True)
+    sp.add_argument("--embeddings", default="")
+
+    sp = add("notebook", cmd_notebook, "execute a reviewer notebook (.py) on a corpus's outputs -> .ipynb and .html")
+    sp.add_argument("source", help="the notebook, a jupytext percent .py in notebooks/")
+    sp.add_argument("--outputs", required=True, help="the corpus's output folder, outputs/<corpus>")
+    sp.add_argument("--ipynb", required=True)
+    sp.add_argument("--html", required=True)
+    sp.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
+
+    sp = add("paper-tables", cmd_paper_tables, "headline tables -> Markdown and LaTeX; reliability and wave tables")
+    for name in ("by-role", "participants", "reliability", "validation", "by-wave", "matrix", "roles"):
+        sp.add_argument(f"--{name}", required=True)
+    sp.add_argument("--reliability-out", required=True, help="tables/reliability_summary.csv")
+    sp.add_argument("--waves", required=True, help="tables/wave_comparison.csv")
+
+    sp = add("figures", cmd_figures, "findings tables -> the findings figures (PNG and SVG)")
+    for name in ("by-role", "matrix", "cooccurrence", "saturation", "waves", "roles"):
+        sp.add_argument(f"--{name}", required=True)
+    sp.add_argument("--out", required=True, help="the figures folder")
+
+    sp = add("write-findings", cmd_write_findings, "findings tables -> findings.md, the findings in words")
+    for name in ("by-role", "participants", "exemplars", "waves", "segment-codes", "reliability", "validation"):
+        sp.add_argument(f"--{name}", required=True)
+    for name in ("sentiment", "sentiment-validation", "check", "roles", "name", "out"):
+        sp.add_argument(f"--{name}", required=True)
+    sp.add_argument("--claims-source", default="the findings file", help="where the claims come from, for the text")
+
+    sp = add("corpus-name", cmd_corpus_name, "print a corpus's name (its outputs go to outputs/<name>/)")
+    sp.add_argument("corpus", nargs="?", default="", help="the corpus folder (default: corpus: in --config)")
+    sp.add_argument("--config", default="config/config.yaml")
 
     sp = add("provenance", cmd_provenance, "record what went into a run: inputs, configuration, versions, timings")
     sp.add_argument("--corpus", required=True)

@@ -364,6 +364,7 @@ def run(
     pretrained: str = "",
     review_path: str = "",
     queue_size: int = 200,
+    fit_waves: list[int] | None = None,
 ) -> dict:
     """Edge: train (or load) the coder, validate it, code every segment, write tables and the model."""
     import time
@@ -389,6 +390,8 @@ def run(
     )
     primary_codes = human[human["coder"] == primary]
     coded = segments["interview_id"].isin(set(primary_codes["interview_id"])).to_numpy()
+    if fit_waves:  # models.freeze: learn from the listed waves only; later waves do not change the coder
+        coded = coded & segments["wave"].isin(fit_waves).to_numpy()
     y = label_matrix(list(segments.loc[coded, "segment_id"]), primary_codes, code_ids)
     groups = segments.loc[coded, "participant_id"].to_numpy()
     texts = segments["text"].to_numpy(dtype=object)

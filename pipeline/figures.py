@@ -60,15 +60,19 @@ def save(fig, png_path) -> None:
 
 
 def sentiment_by_code(by_code: pd.DataFrame, roles: dict, png_path) -> None:
-    """Diverging stacked bars: share of each code's segments by sentiment label, one panel per role."""
+    """Diverging stacked bars: share of each code's segments by sentiment label, one panel per role.
+
+    Uses the code-level labels (human where coded, else the supervised model) where the table has them
+    (``code_n_*`` columns), else the segment's VADER label."""
     plt = _pyplot()
+    prefix = "code_n_" if "code_n_positive" in by_code.columns else "n_"
     labels = list(dict.fromkeys(by_code["label"]))
     fig, axes = plt.subplots(
         1, len(roles), figsize=(4.2 * len(roles), 0.32 * len(labels) + 1.6), sharey=True, squeeze=False
     )
     for ax, (role, role_label) in zip(axes[0], roles.items(), strict=True):
         sub = by_code[by_code["role"] == role].set_index("label").reindex(labels)
-        counts = sub[[f"n_{k}" for k in ("negative", "mixed", "neutral", "positive")]].fillna(0).to_numpy()
+        counts = sub[[f"{prefix}{k}" for k in ("negative", "mixed", "neutral", "positive")]].fillna(0).to_numpy()
         totals = counts.sum(axis=1)
         share = (
             np.divide(counts, totals[:, None], out=np.zeros_like(counts, dtype=float), where=totals[:, None] > 0) * 100
@@ -88,7 +92,8 @@ def sentiment_by_code(by_code: pd.DataFrame, roles: dict, png_path) -> None:
     axes[0][0].legend(
         loc="upper center", bbox_to_anchor=(len(roles) / 2 * 1.05, -0.06), ncol=4, frameon=False, fontsize=8
     )
-    fig.suptitle("How participants felt about each code (share of coded segments by sentiment)", fontsize=10)
+    source = "human labels where coded, else the model" if prefix == "code_n_" else "VADER"
+    fig.suptitle(f"How participants felt about each code (share of coded segments; {source})", fontsize=10)
     save(fig, png_path)
 
 
@@ -128,3 +133,401 @@ def sentiment_by_wave(by_wave: pd.DataFrame, roles: dict, png_path) -> None:
     ax.set_title("Sentiment by wave (95% bootstrap intervals)", fontsize=10)
     ax.legend(frameon=False, fontsize=8)
     save(fig, png_path)
+
+
+# ---------------------------------------------------------------- topics
+
+
+def _topic_name(topic_id: int, label: str) -> str:
+    return f"T{topic_id}: {label}" if topic_id >= 0 else "Outliers"
+
+
+def _empty(plt, message: str, png_path) -> None:
+    fig, ax = plt.subplots(figsize=(6, 1.6))
+    ax.axis("off")
+    ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True)
+    save(fig, png_path)
+
+
+def topic_words(topics: pd.DataFrame, weights: dict[int, list[tuple[str, float]]], png_path, max_topics=12) -> None:
+    """Small multiples: the top c-TF-IDF words of the largest topics (outliers left out)."""
+    plt = _pyplot()
+    shown = topics[topics["topic_id"] >= 0].sort_values(["size", "topic_id"], ascending=[False, True]).head(max_topics)
+    if shown.empty:
+        _empty(plt, "No topics: too little structure for topic modelling in this corpus.", png_path)
+        return
+    cols = min(3, len(shown))
+    rows = int(np.ceil(len(shown) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.0 * cols, 1.9 * rows), squeeze=False)
+    for ax, (_, topic) in zip(axes.ravel(), shown.iterrows(), strict=False):
+        pairs = [(w, s) for w, s in weights.get(int(topic["topic_id"]), []) if w][:6]
+        words = [w for w, _ in pairs][::-1]
+        scores = [s for _, s in pairs][::-1]
+        ax.barh(words, scores, color=OKABE_ITO["blue"], height=0.7)
+        ax.set_title(f"Topic {topic['topic_id']} ({topic['size']} segments)", fontsize=8, loc="left")
+        ax.tick_params(axis="both", labelsize=7)
+        ax.set_xticks([])
+        ax.spines["bottom"].set_visible(False)
+    for ax in axes.ravel()[len(shown) :]:
+        ax.axis("off")
+    fig.suptitle("Topic words: the highest c-TF-IDF words of the largest topics", x=0.01, ha="left", fontsize=9)
+    fig.tight_layout()
+    save(fig, png_path)
+
+
+def topics_by_role(per_role: pd.DataFrame, roles: dict, png_path, max_topics=15) -> None:
+    """Share of each role's modelled segments in each topic (largest topics first)."""
+    plt = _pyplot()
+    data = per_role.copy()
+    data["topic_id"] = data["topic_id"].astype(int)
+    data["share"] = data["share"].astype(float)
+    data["segments"] = data["segments"].astype(int)
+    sizes = data.groupby("topic_id")["segments"].sum()
+    order = [t for t in sizes.sort_values(ascending=False, kind="stable").index if t >= 0][:max_topics]
+    if not order:
+        _empty(plt, "No topics: too little structure for topic modelling in this corpus.", png_path)
+        return
+    labels = data.drop_duplicates("topic_id").set_index("topic_id")["label"]
+    role_ids = [r for r in roles if r in set(data["role"])] + sorted(set(data["role"]) - set(roles))
+    height = 0.8 / max(1, len(role_ids))
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(order) + 1.2))
+    y = np.arange(len(order))
+    for i, role in enumerate(role_ids):
+        share = data[data["role"] == role].set_index("topic_id")["share"].reindex(order).fillna(0)
+        ax.barh(
+            y + i * height,
+            share * 100,
+            height=height,
+            color=ROLE_COLOURS[i % len(ROLE_COLOURS)],
+            label=roles.get(role, role),
+        )
+    ax.set_yticks(y + height * (len(role_ids) - 1) / 2)
+    ax.set_yticklabels([_topic_name(t, labels.get(t, "")) for t in order])
+    ax.invert_yaxis()
+    ax.set_xlabel("% of the group's modelled segments")
+    ax.set_title("Topics by participant group", loc="left")
+    ax.legend(frameon=False, loc="lower right")
+    fig.tight_layout()
+    save(fig, png_path)
+
+
+def topic_code_heatmap(cross: pd.DataFrame, codebook, png_path, max_topics=20) -> None:
+    """Share of each topic's segments that carry each final code: where inductive topics meet the codebook."""
+    plt = _pyplot()
+    data = cross[cross["topic_id"].astype(int) >= 0].sort_values(["size", "topic_id"], ascending=[False, True])
+    data = data.head(max_topics)
+    if data.empty:
+        _empty(plt, "No topics: too little structure for topic modelling in this corpus.", png_path)
+        return
+    code_ids = [c for c in codebook.ids if c in data.columns]
+    counts = data[code_ids].astype(int).to_numpy()
+    share = counts / np.maximum(data["size"].astype(int).to_numpy()[:, None], 1)
+    fig, ax = plt.subplots(figsize=(0.42 * len(code_ids) + 3.5, 0.38 * len(data) + 2.6))
+    im = ax.imshow(share * 100, cmap="Blues", vmin=0, vmax=100, aspect="auto")
+    ax.set_xticks(range(len(code_ids)))
+    ax.set_xticklabels([codebook.label(c) for c in code_ids], rotation=55, ha="right", fontsize=7)
+    ax.set_yticks(range(len(data)))
+    ax.set_yticklabels(
+        [_topic_name(int(t), lab) for t, lab in zip(data["topic_id"], data["label"], strict=True)], fontsize=7
+    )
+    for (i, j), value in np.ndenumerate(counts):
+        if value:
+            ax.text(
+                j, i, str(value), ha="center", va="center", fontsize=6, color="white" if share[i, j] > 0.55 else "black"
+            )
+    bar = fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02)
+    bar.set_label("% of the topic's segments with the code", fontsize=7)
+    ax.set_title("Topics x codes (numbers: segments)", loc="left")
+    ax.spines[:].set_visible(False)
+    fig.tight_layout()
+    save(fig, png_path)
+
+
+# ---------------------------------------------------------------- findings figures (pipeline/report.py draws them)
+
+KIND_TITLES = {"strength": "Strengths", "challenge": "Challenges", "context": "Context", "outcome": "Outcomes"}
+HEAT_CMAP = "Blues"  # single-hue sequential: readable in grey and by colour-blind readers
+
+
+def _wrap(text: str, width: int = 28) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
+
+
+def kind_title(kind: str) -> str:
+    """'strength' -> 'Strengths'; a theme mixing kinds ('challenge/strength') -> 'Challenges / Strengths'."""
+    return " / ".join(KIND_TITLES.get(k, k.capitalize()) for k in str(kind).split("/"))
+
+
+def _kind_order(kind: str) -> int:
+    first = str(kind).split("/")[0]
+    return list(KIND_TITLES).index(first) if first in KIND_TITLES else len(KIND_TITLES)
+
+
+def prevalence_by_role(by_role: pd.DataFrame, roles: dict):
+    """The headline figure: for each theme and code, the share of each role's participants who raised it (n/N).
+
+    ``by_role`` is tables/code_prevalence_by_role.csv (final codes). One panel per kind of theme, strengths and
+    challenges side by side first; within a panel each theme's 'any code' bar comes before its codes.
+    """
+    plt = _pyplot()
+    themes = by_role[by_role["level"] == "theme"].drop_duplicates("id")
+    kinds = sorted(dict.fromkeys(themes["kind"]), key=_kind_order)
+    panels = []
+    for kind in kinds:
+        rows = []
+        for theme in themes[themes["kind"] == kind].itertuples(index=False):
+            rows.append(
+                (f"{theme.label}: any code", True, by_role[(by_role["level"] == "theme") & (by_role["id"] == theme.id)])
+            )
+            codes = by_role[(by_role["level"] == "code") & (by_role["theme"] == theme.id)]
+            for code_id in dict.fromkeys(codes["id"]):
+                sub = codes[codes["id"] == code_id]
+                rows.append((sub["label"].iloc[0], False, sub))
+        panels.append((kind, rows))
+    # two columns (one if a single panel); panels of a row start level and keep one height per bar row
+    ncols = 2 if len(panels) > 1 else 1
+    # grid units: two per bar row, one above a panel for its title, three below for its axis
+    tops, top = [], 0
+    for start in range(0, len(panels), ncols):
+        pair = panels[start : start + ncols]
+        tops += [top + 1] * len(pair)
+        top += 2 * max(len(rows) for _, rows in pair) + 4
+    unit = 0.1 + 0.07 * len(roles)  # inches per grid unit
+    height = unit * top
+    fig = plt.figure(figsize=(10 if ncols == 2 else 5.2, height))
+    grid = fig.add_gridspec(top, ncols, hspace=0, wspace=1.05, top=1, bottom=0)
+    axes = [fig.add_subplot(grid[tops[i] : tops[i] + 2 * len(rows), i % ncols]) for i, (_, rows) in enumerate(panels)]
+    bar = 0.8 / len(roles)
+    for ax, (kind, rows) in zip(axes, panels, strict=True):
+        y = np.arange(len(rows))[::-1].astype(float)
+        for i, role in enumerate(roles):
+            offset = (len(roles) - 1) / 2 * bar - i * bar
+            for yi, (_, is_theme, sub) in zip(y, rows, strict=True):
+                hit = sub[sub["role"] == role]
+                if hit.empty:
+                    continue
+                n, total, pct = int(hit["final_n"].iloc[0]), int(hit["N"].iloc[0]), float(hit["final_pct"].iloc[0])
+                colour = ROLE_COLOURS[i % len(ROLE_COLOURS)]
+                ax.barh(yi + offset, pct, height=bar * 0.92, color=colour, alpha=1.0 if is_theme else 0.85)
+                ax.text(pct + 1.5, yi + offset, f"{n}/{total}", va="center", fontsize=6.5, color="#333333")
+        for yi, (_, is_theme, _) in zip(y, rows, strict=True):
+            if is_theme:
+                ax.axhspan(yi - 0.5, yi + 0.5, color="#F2F2F2", zorder=0, linewidth=0)
+        ax.set_yticks(y, [_wrap(label, 36) for label, _, _ in rows])
+        for tick, (_, is_theme, _) in zip(ax.get_yticklabels(), rows, strict=True):
+            tick.set_fontweight("bold" if is_theme else "normal")
+        ax.set_ylim(-0.6, len(rows) - 0.4)
+        ax.set_xlim(0, 118)
+        ax.set_xticks([0, 25, 50, 75, 100], ["0", "25%", "50%", "75%", "100%"])
+        ax.tick_params(axis="y", length=0)
+        ax.set_title(kind_title(kind), fontsize=10, loc="left", fontweight="bold")
+        ax.set_xlabel("Participants who raised it (% of the group)", fontsize=8)
+    N = by_role.drop_duplicates("role").set_index("role")["N"]
+    handles = [plt.Rectangle((0, 0), 1, 1, color=ROLE_COLOURS[i % len(ROLE_COLOURS)]) for i in range(len(roles))]
+    names = [f"{label} (N = {int(N.get(role, 0))})" for role, label in roles.items()]
+    fig.legend(handles, names, loc="lower center", ncol=len(roles), frameon=False, bbox_to_anchor=(0.5, 1.0))
+    fig.suptitle("Themes and codes raised by each group of participants", fontsize=11, y=1.0 + 0.4 / height)
+    return fig
+
+
+def _annotate_cells(ax, data: np.ndarray, vmax: float) -> None:
+    """Counts printed in the cells (blank for 0), white on dark cells."""
+    for (r, c), value in np.ndenumerate(data):
+        if value > 0:
+            colour = "white" if value > 0.55 * vmax else "#222222"
+            ax.text(c, r, f"{int(value)}", ha="center", va="center", fontsize=6, color=colour)
+
+
+def participant_code_heatmap(matrix: pd.DataFrame, codes: pd.DataFrame, roles: dict):
+    """Segments with each final code, by participant and wave (tables/participant_code_matrix.csv).
+
+    ``codes`` lists the codebook's codes in order (code_id, label, theme_label). Columns are grouped by role,
+    rows by theme.
+    """
+    plt = _pyplot()
+    order = {role: i for i, role in enumerate(roles)}
+    people = matrix.assign(_role=matrix["role"].map(order), _row=range(len(matrix)))
+    people = people.sort_values(["_role", "wave", "_row"], kind="stable")
+    code_ids = [c for c in codes["code_id"] if c in matrix.columns]
+    data = people[code_ids].to_numpy(dtype=float).T
+    several_waves = people["wave"].nunique() > 1
+    columns = [
+        f"{p} w{w}" if several_waves else str(p) for p, w in zip(people["participant_id"], people["wave"], strict=True)
+    ]
+    fig, ax = plt.subplots(figsize=(0.3 * len(columns), 1.3 + 0.26 * len(code_ids)))
+    fig.subplots_adjust(left=0, right=1)
+    vmax = max(float(data.max()), 1.0)
+    image = ax.imshow(np.ma.masked_equal(data, 0), cmap=HEAT_CMAP, vmin=0, vmax=vmax, aspect="auto")
+    _annotate_cells(ax, data, vmax)
+    labels = codes.set_index("code_id")
+    ax.set_yticks(range(len(code_ids)), [labels.at[c, "label"] for c in code_ids])
+    ax.set_xticks(range(len(columns)), columns, rotation=90, fontsize=7)
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    # themes: a rule between them and the theme's name on the right
+    themes = [labels.at[c, "theme_label"] for c in code_ids]
+    start = 0
+    for i in range(1, len(themes) + 1):
+        if i == len(themes) or themes[i] != themes[start]:
+            if i < len(themes):
+                ax.axhline(i - 0.5, color="#555555", linewidth=0.8)
+            ax.text(
+                len(columns) - 0.3,
+                (start + i - 1) / 2,
+                _wrap(themes[start], 18),
+                va="center",
+                fontsize=7,
+                color="#555555",
+                style="italic",
+            )
+            start = i
+    # roles: a rule between them and the role's name on top
+    role_of = list(people["role"])
+    start = 0
+    for i in range(1, len(role_of) + 1):
+        if i == len(role_of) or role_of[i] != role_of[start]:
+            if i < len(role_of):
+                ax.axvline(i - 0.5, color="#555555", linewidth=0.8)
+            ax.text(
+                (start + i - 1) / 2,
+                -0.8,
+                roles.get(role_of[start], role_of[start]),
+                ha="center",
+                va="bottom",
+                fontsize=9,
+                fontweight="bold",
+            )
+            start = i
+    # the colour bar right of the theme names (about 1.3 inches)
+    bar_axes = ax.inset_axes([1 + 1.3 / (0.3 * len(columns)), 0.2, 0.15 / (0.3 * len(columns)), 0.6])
+    colourbar = fig.colorbar(image, cax=bar_axes)
+    colourbar.set_label("Segments with the code", fontsize=8)
+    colourbar.ax.tick_params(labelsize=7)
+    ax.set_title("Segments coded, by participant and interview", fontsize=10, pad=22)
+    return fig
+
+
+def cooccurrence_heatmap(cooccurrence: pd.DataFrame, codes: pd.DataFrame):
+    """Segments carrying both codes (tables/code_cooccurrence.csv), lower triangle; the diagonal goes in the labels."""
+    plt = _pyplot()
+    table = cooccurrence.set_index("code_id")
+    code_ids = [c for c in codes["code_id"] if c in table.index]
+    m = table.loc[code_ids, code_ids].to_numpy(dtype=float)
+    labels = codes.set_index("code_id")["label"]
+    rows, cols = code_ids[1:], code_ids[:-1]
+    data = m[1:, :-1].copy()
+    data[np.triu_indices_from(data, k=1)] = 0
+    mask = np.triu(np.ones_like(data, dtype=bool), k=1)
+    size = 1.6 + 0.3 * len(cols)
+    fig, ax = plt.subplots(figsize=(size + 1.8, size))
+    vmax = max(float(data.max()), 1.0)
+    from matplotlib.colors import ListedColormap
+
+    # the lower triangle on a light grey ground (pairs never coded together), the upper left blank
+    ax.imshow(np.ma.masked_array(np.ones_like(data), mask), cmap=ListedColormap(["#F3F3F3"]), vmin=0, vmax=1)
+    shown = np.ma.masked_array(data, mask | (data == 0))
+    image = ax.imshow(shown, cmap=HEAT_CMAP, vmin=0, vmax=vmax)
+    _annotate_cells(ax, np.where(mask, 0, data), vmax)
+    diagonal = dict(zip(code_ids, np.diag(m).astype(int), strict=True))
+    ax.set_yticks(range(len(rows)), [f"{labels[c]} ({diagonal[c]})" for c in rows])
+    ax.set_xticks(
+        range(len(cols)),
+        [f"{labels[c]} ({diagonal[c]})" for c in cols],
+        rotation=50,
+        ha="right",
+        rotation_mode="anchor",
+    )
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_xticks(np.arange(len(cols) + 1) - 0.5, minor=True)
+    ax.set_yticks(np.arange(len(rows) + 1) - 0.5, minor=True)
+    ax.grid(which="minor", color="white", linewidth=1)
+    ax.tick_params(which="minor", length=0)
+    colourbar = fig.colorbar(image, ax=ax, fraction=0.03, pad=0.02)
+    colourbar.set_label("Segments with both codes", fontsize=8)
+    colourbar.ax.tick_params(labelsize=7)
+    ax.set_title("Codes applied to the same segment\n(in brackets: segments with the code)", fontsize=10)
+    return fig
+
+
+def saturation_curves(saturation: pd.DataFrame, roles: dict, n_codes: int):
+    """Cumulative distinct codes by interview, one line per role (tables/saturation.csv)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.6, 3.4))
+    longest = 1
+    for i, (role, role_label) in enumerate(roles.items()):
+        sub = saturation[saturation["role"] == role]
+        if sub.empty:
+            continue
+        x, y = sub["interview_number"].astype(int).to_numpy(), sub["cumulative_codes"].astype(int).to_numpy()
+        longest = max(longest, int(x.max()))
+        colour = ROLE_COLOURS[i % len(ROLE_COLOURS)]
+        reached = int(x[np.argmax(y)])
+        label = f"{role_label}: {int(y.max())} codes by interview {reached}"
+        ax.plot(x, y, marker="o", drawstyle="steps-post", color=colour, markersize=4, linewidth=1.6, label=label)
+    ax.axhline(n_codes, color="#999999", linestyle="--", linewidth=0.8)
+    ax.text(0.6, n_codes + 0.15, f"all {n_codes} codes of the codebook", va="bottom", fontsize=7, color="#666666")
+    ax.set_xlim(0.5, longest + 0.5)
+    ax.set_ylim(0, n_codes * 1.12)
+    ax.set_xticks(range(1, longest + 1))
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.set_xlabel("Interviews of the group, in manifest order")
+    ax.set_ylabel("Distinct codes found so far")
+    ax.set_title("Saturation: new codes as interviews are added", fontsize=10)
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    return fig
+
+
+def wave_comparison(comparison: pd.DataFrame, codes: pd.DataFrame, roles: dict):
+    """Prevalence of each code in the first and last wave, per role, with the change in percentage points.
+
+    ``comparison`` is tables/wave_comparison.csv (pipeline.report.wave_comparison).
+    """
+    plt = _pyplot()
+    code_ids = list(codes["code_id"])
+    labels = codes.set_index("code_id")["label"]
+    height = 0.26 * len(code_ids) + 1.85  # inches: the rows, 0.95 above (titles) and 0.9 below (axis, legend)
+    fig, axes = plt.subplots(1, len(roles), figsize=(3.3 * len(roles) + 1.8, height), sharey=True, squeeze=False)
+    fig.subplots_adjust(wspace=0.35, top=1 - 0.95 / height, bottom=0.9 / height)
+    y = np.arange(len(code_ids))[::-1]
+    for i, (ax, (role, role_label)) in enumerate(zip(axes[0], roles.items(), strict=True)):
+        colour = ROLE_COLOURS[i % len(ROLE_COLOURS)]
+        sub = comparison[comparison["role"] == role]
+        ax.set_yticks(y, [labels[c] for c in code_ids])
+        ax.set_ylim(-0.6, len(code_ids) - 0.4)
+        ax.set_xlim(-3, 103)
+        ax.set_xticks([0, 25, 50, 75, 100], ["0", "25%", "50%", "75%", "100%"])
+        ax.tick_params(axis="y", length=0)
+        ax.grid(axis="y", color="#EEEEEE", linewidth=0.5)
+        ax.set_xlabel("Participants who raised it")
+        if sub.empty:
+            ax.set_title(f"{role_label}\n(interviewed in one wave only)", fontsize=9)
+            continue
+        sub = sub[sub["to_wave"] == sub["to_wave"].max()].set_index("code_id").reindex(code_ids)
+        ax.hlines(y, sub["from_pct"], sub["to_pct"], color=colour, linewidth=1.2, alpha=0.7)
+        ax.plot(sub["from_pct"], y, "o", markerfacecolor="white", markeredgecolor=colour, markersize=5)
+        ax.plot(sub["to_pct"], y, "o", color=colour, markersize=5)
+        for yi, change in zip(y, sub["change_pp"], strict=True):
+            if pd.notna(change):
+                text = "0" if round(change) == 0 else f"{change:+.0f}"
+                ax.text(1.02, yi, text, transform=ax.get_yaxis_transform(), va="center", fontsize=7, color="#333333")
+        ax.text(1.02, 1.0, "pp", transform=ax.transAxes, va="bottom", fontsize=7, color="#666666")
+        row = sub.dropna(subset=["from_N"]).iloc[0]
+        ax.set_title(
+            f"{role_label}\nwave {int(row['from_wave'])} (N = {int(row['from_N'])}) \u2192 "
+            f"wave {int(row['to_wave'])} (N = {int(row['to_N'])})",
+            fontsize=9,
+        )
+    handles = [
+        plt.Line2D([], [], marker="o", linestyle="", markerfacecolor="white", markeredgecolor="#333333"),
+        plt.Line2D([], [], marker="o", linestyle="", color="#333333"),
+    ]
+    fig.legend(handles, ["earlier wave", "later wave"], loc="lower center", ncol=2, frameon=False)
+    fig.suptitle(
+        "Change between interview waves (change in percentage points on the right)", fontsize=10, y=1 - 0.15 / height
+    )
+    return fig

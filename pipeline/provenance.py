@@ -34,6 +34,8 @@ PACKAGES = (
     "charset-normalizer",
     "matplotlib",
     "bertopic",
+    "umap-learn",
+    "hdbscan",
 )
 
 
@@ -98,6 +100,7 @@ def build(corpus, config: dict, codebook, inputs: list[Path], benchmarks: Path, 
         },
         "seeds": {
             "coding": config["coding"]["seed"],
+            "topics": config["topics"]["seed"],
             "sentiment": config["sentiment"]["seed"],
             "PYTHONHASHSEED": __import__("os").environ.get("PYTHONHASHSEED"),
         },

@@ -5,6 +5,11 @@ segment's compound is the mean over its sentences; its label is positive, negati
 thresholds on that mean, or mixed where a strongly positive and a strongly negative sentence meet.
 A domain lexicon (config/sentiment_lexicon.yaml) neutralises words that only describe the subject
 matter here (abuse, offence, risk ...) and adds words and phrases of the domain.
+
+How a participant feels about one code in a segment ("the videos were great, the laptop never worked")
+is learnt from the human sentiment labels of codes.csv where the corpus has them: a class-weighted
+logistic regression over the segment's sentence embedding, the code, and the two VADER scores, validated
+by participant-grouped cross-validation. Human labels stay final where they exist.
 """
 
 from __future__ import annotations
@@ -92,6 +97,89 @@ def score_segments(segments: pd.DataFrame, lexicon: dict, t: Thresholds) -> pd.D
     return pd.DataFrame(rows)
 
 
+def pair_features(pairs: pd.DataFrame, vectors: dict, scores: pd.DataFrame, code_ids: list[str]) -> np.ndarray:
+    """One row per (segment, code): [segment embedding, code one-hot, adapted compound, plain compound]."""
+    s = scores.set_index("segment_id")
+    emb = np.stack([vectors[sid] for sid in pairs["segment_id"]]) if len(pairs) else np.zeros((0, 384))
+    onehot = np.zeros((len(pairs), len(code_ids)), dtype=np.float32)
+    index = {c: i for i, c in enumerate(code_ids)}
+    onehot[np.arange(len(pairs)), [index[c] for c in pairs["code_id"]]] = 1.0
+    vader = s.loc[pairs["segment_id"], ["compound", "compound_plain"]].to_numpy(dtype=np.float32)
+    return np.hstack([emb, onehot, vader]).astype(np.float32)
+
+
+def _classifier(c: float, seed: int):
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=c, class_weight="balanced", max_iter=5000, random_state=seed)
+
+
+def supervised(x_train, y_train, groups, x_all, c: float, seed: int, folds: int = 8):
+    """Pure core: out-of-fold predictions for the labelled pairs (participant-grouped) and the model trained
+    on all of them applied to every pair. None when the labels cannot train a model (fewer than 2 classes)."""
+    from sklearn.model_selection import GroupKFold
+
+    y_train = np.asarray(y_train)
+    if len(set(y_train)) < 2 or len(set(groups)) < 2:
+        return None
+    oof = np.empty(len(y_train), dtype=object)
+    for train, test in GroupKFold(n_splits=min(folds, len(set(groups)))).split(x_train, y_train, groups):
+        if len(set(y_train[train])) < 2:
+            oof[test] = y_train[train][0]
+            continue
+        oof[test] = _classifier(c, seed).fit(x_train[train], y_train[train]).predict(x_train[test])
+    model = _classifier(c, seed).fit(x_train, y_train)
+    proba = model.predict_proba(x_all) if len(x_all) else np.zeros((0, len(model.classes_)))
+    predicted = model.classes_[proba.argmax(axis=1)] if len(x_all) else np.array([], dtype=object)
+    return oof, predicted, proba.max(axis=1) if len(x_all) else np.array([])
+
+
+def code_sentiment(
+    final: pd.DataFrame,
+    human: pd.DataFrame,
+    scores: pd.DataFrame,
+    vectors: dict,
+    participants: dict,
+    code_ids: list[str],
+    c: float,
+    seed: int,
+):
+    """Sentiment of every final (segment, code) pair: the human label where there is one, else the model's
+    (or, without human labels to learn from, the segment's VADER label). Returns (table, out-of-fold
+    predictions of the human-labelled pairs or None)."""
+    pairs = final[["segment_id", "code_id"]].drop_duplicates().reset_index(drop=True)
+    labelled = (
+        human[human["sentiment"].isin(LABELS) & human["code_id"].isin(code_ids)]
+        .drop_duplicates(["segment_id", "code_id"])[["segment_id", "code_id", "sentiment"]]
+        .reset_index(drop=True)
+    )
+    labelled = labelled[labelled["segment_id"].isin(scores["segment_id"])]
+    groups = labelled["segment_id"].map(participants).to_numpy()
+    fit = None
+    if len(labelled):
+        fit = supervised(
+            pair_features(labelled, vectors, scores, code_ids),
+            labelled["sentiment"].to_numpy(),
+            groups,
+            pair_features(pairs, vectors, scores, code_ids),
+            c,
+            seed,
+        )
+    out = pairs.copy()
+    if fit is None:
+        out = out.merge(scores[["segment_id", "label"]], on="segment_id", how="left")
+        out["source"], out["probability"] = "vader", np.nan
+    else:
+        _, predicted, probability = fit
+        out["label"], out["source"], out["probability"] = predicted, "model", np.round(probability, 4)
+    out = out.merge(labelled.rename(columns={"sentiment": "human"}), on=["segment_id", "code_id"], how="left")
+    is_human = out["human"].notna()
+    out.loc[is_human, "label"], out.loc[is_human, "source"] = out.loc[is_human, "human"], "human"
+    out.loc[is_human, "probability"] = 1.0
+    oof = None if fit is None else labelled.assign(predicted=fit[0])
+    return out.drop(columns="human"), oof
+
+
 def bootstrap_ci(values: np.ndarray, seed: int, n: int = 2000) -> tuple[float, float]:
     """95% percentile bootstrap interval of the mean (nan with fewer than 2 values)."""
     values = np.asarray(values, dtype=float)
@@ -122,13 +210,17 @@ def aggregate(scores: pd.DataFrame, by: list[str], seed: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def validation(human: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
-    """Plain and adapted VADER against human sentiment labels (one per coded segment and code)."""
+def validation(human: pd.DataFrame, scores: pd.DataFrame, oof: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Plain and adapted VADER against human sentiment labels (one per coded segment and code), and the
+    supervised model's out-of-fold predictions where there are any."""
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
     labelled = human[human["sentiment"].isin(LABELS)].merge(scores, on="segment_id")
+    methods = [("plain VADER", labelled, "label_plain"), ("domain-adapted", labelled, "label")]
+    if oof is not None:
+        methods.append(("supervised (participant-grouped CV)", oof, "predicted"))
     rows = []
-    for name, column in (("plain VADER", "label_plain"), ("domain-adapted", "label")):
+    for name, labelled, column in methods:
         y, p = labelled["sentiment"], labelled[column]
         row = {"lexicon": name, "n": len(labelled)}
         if len(labelled):
@@ -173,6 +265,8 @@ def run_summary(
     seed: int,
     primary: str,
     out: dict,
+    embeddings_path=None,
+    c: float = 1.0,
 ):
     from pipeline.codebook import load_codebook
     from pipeline.files import read_table, write_csv
@@ -188,16 +282,36 @@ def run_summary(
     final = codes[codes["final"].astype(str).str.lower() == "true"].drop_duplicates(["segment_id", "code_id"])
     by_code = aggregate(final[["segment_id", "code_id"]].merge(data, on="segment_id"), ["code_id", "role"], seed)
     codebook = load_codebook(codebook_path)
+    human = (
+        pd.read_parquet(human_path)
+        if human_path and Path(human_path).exists()
+        else pd.DataFrame(columns=["segment_id", "code_id", "sentiment", "coder"])
+    )
+    primary_human = human[human["coder"] == primary] if len(human) else human
+    oof = None
+    if embeddings_path:
+        from pipeline import embeddings as emb_store
+
+        ids, vectors, _ = emb_store.load(embeddings_path)
+        participants = dict(zip(segments["segment_id"], segments["participant_id"], strict=True))
+        pairs, oof = code_sentiment(
+            final, primary_human, scores, dict(zip(ids, vectors, strict=True)), participants, codebook.ids, c, seed
+        )
+        pairs = pairs.merge(segments, on="segment_id")[
+            ["segment_id", "participant_id", "role", "wave", "code_id", "label", "source", "probability"]
+        ]
+        write_csv(pairs, out["code_sentiment"])
+        counts = pairs.groupby(["code_id", "role"])["label"].value_counts().unstack(fill_value=0)
+        counts = counts.reindex(columns=LABELS, fill_value=0).add_prefix("code_n_").reset_index()
+        by_code = by_code.merge(counts, on=["code_id", "role"], how="left")
+        log.info(
+            "code-level sentiment of %d (segment, code) pairs: %s", len(pairs), pairs["source"].value_counts().to_dict()
+        )
     order = {c: i for i, c in enumerate(codebook.ids)}
     by_code = by_code.sort_values(["code_id", "role"], key=lambda s: s.map(order) if s.name == "code_id" else s)
     by_code.insert(1, "label", by_code["code_id"].map({c.id: c.label for c in codebook.codes}))
     write_csv(by_code, out["by_code"])
-    human = (
-        pd.read_parquet(human_path)
-        if human_path and Path(human_path).exists()
-        else pd.DataFrame(columns=["segment_id", "sentiment", "coder"])
-    )
-    table = validation(human[human["coder"] == primary] if len(human) else human, scores)
+    table = validation(primary_human, scores, oof)
     write_csv(table, out["validation"])
     from pipeline.figures import sentiment_by_code, sentiment_by_wave
 

@@ -33,7 +33,7 @@ def error_lines(stderr: str) -> list[str]:
 def make_project(folder: Path) -> Path:
     """A throw-away project folder: the real Snakefile, rules and config, with its own outputs/."""
     folder.mkdir(parents=True, exist_ok=True)
-    for name in ("Snakefile", "pipeline"):
+    for name in ("Snakefile", "pipeline", "notebooks"):
         (folder / name).symlink_to(ROOT / name)
     shutil.copytree(ROOT / "config", folder / "config")
     # the tiny corpus has a handful of codes per code id: let the coder learn from what there is

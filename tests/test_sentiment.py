@@ -85,3 +85,57 @@ def test_validation_metrics_on_a_hand_checked_example():
     # adapted: F1 positive 2/3, negative 2/3, mixed 1, neutral 0 (absent) -> macro over 4 labels = 0.5833
     assert adapted["macro_f1"] == pytest.approx(0.5833, abs=1e-4)
     assert adapted["human_negative_machine_positive"] == 1
+
+
+def _pairs_data():
+    """Six segments of three participants; two codes; the embeddings say which way each segment leans."""
+    rng = np.random.default_rng(0)
+    pos, neg = rng.normal(size=384), rng.normal(size=384)
+    sids = [f"s{i}" for i in range(6)]
+    lean = [pos, neg, pos, neg, pos, neg]
+    vectors = {s: (v + rng.normal(scale=0.05, size=384)).astype(np.float32) for s, v in zip(sids, lean, strict=True)}
+    scores = pd.DataFrame({"segment_id": sids, "compound": [0.5, -0.5] * 3, "compound_plain": [0.4, -0.2] * 3})
+    scores["label"] = ["positive", "negative"] * 3
+    participants = dict(zip(sids, ["A", "A", "B", "B", "C", "C"], strict=True))
+    return sids, vectors, scores, participants
+
+
+def test_code_sentiment_keeps_human_labels_and_learns_the_rest():
+    from pipeline.sentiment import code_sentiment
+
+    sids, vectors, scores, participants = _pairs_data()
+    final = pd.DataFrame({"segment_id": sids + ["s0"], "code_id": ["x"] * 6 + ["y"]})
+    human = pd.DataFrame(
+        {
+            "segment_id": ["s0", "s1", "s2", "s3"],
+            "code_id": ["x", "x", "x", "x"],
+            "sentiment": ["positive", "negative", "positive", "negative"],
+        }
+    )
+    table, oof = code_sentiment(final, human, scores, vectors, participants, ["x", "y"], c=1.0, seed=0)
+    table = table.set_index(["segment_id", "code_id"])
+    assert table.loc[("s1", "x"), "source"] == "human" and table.loc[("s1", "x"), "label"] == "negative"
+    assert table.loc[("s4", "x"), "source"] == "model" and table.loc[("s4", "x"), "label"] == "positive"
+    assert table.loc[("s5", "x"), "label"] == "negative" and 0.5 <= table.loc[("s5", "x"), "probability"] <= 1
+    assert len(oof) == 4 and list(oof["predicted"]) == list(oof["sentiment"])  # held-out participants, learnt
+
+
+def test_code_sentiment_without_labels_to_learn_from_falls_back_to_vader():
+    from pipeline.sentiment import code_sentiment
+
+    sids, vectors, scores, participants = _pairs_data()
+    final = pd.DataFrame({"segment_id": sids, "code_id": ["x"] * 6})
+    one_class = pd.DataFrame({"segment_id": ["s0", "s2"], "code_id": ["x", "x"], "sentiment": ["positive"] * 2})
+    table, oof = code_sentiment(final, one_class, scores, vectors, participants, ["x"], c=1.0, seed=0)
+    assert oof is None and set(table["source"]) == {"human", "vader"}
+    assert list(table.loc[table["source"] == "vader", "label"]) == ["negative", "negative", "positive", "negative"]
+
+
+def test_validation_adds_the_model_row_from_out_of_fold_predictions():
+    human = pd.DataFrame({"segment_id": ["a", "b"], "sentiment": ["positive", "negative"]})
+    scores = pd.DataFrame({"segment_id": ["a", "b"], "label": ["positive", "positive"], "label_plain": ["neutral"] * 2})
+    oof = human.assign(predicted=["positive", "negative"])
+    table = validation(human, scores, oof).set_index("lexicon")
+    assert list(table.index) == ["plain VADER", "domain-adapted", "supervised (participant-grouped CV)"]
+    assert table.loc["domain-adapted", "accuracy"] == 0.5
+    assert table.loc["supervised (participant-grouped CV)", "accuracy"] == 1.0

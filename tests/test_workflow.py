@@ -9,6 +9,7 @@ import shutil
 import pandas as pd
 import pytest
 
+from pipeline.sentiment import LABELS
 from tests.conftest import TINY, copy_corpus, error_lines, make_project, snakemake
 
 pytestmark = pytest.mark.slow
@@ -77,15 +78,45 @@ def test_workflow_runs_offline_and_writes_the_tables(project):
     sentiment = pd.read_csv(tables / "segment_sentiment.csv")
     assert set(sentiment["label"]) <= {"positive", "negative", "neutral", "mixed"} and len(sentiment) == len(segments)
     validation = pd.read_csv(tables / "sentiment_validation.csv")
-    assert list(validation["lexicon"]) == ["plain VADER", "domain-adapted"] and (validation["n"] > 0).all()
+    assert list(validation["lexicon"]) == ["plain VADER", "domain-adapted", "supervised (participant-grouped CV)"]
+    assert (validation["n"] > 0).all()
+    code_sentiment = pd.read_csv(tables / "code_sentiment.csv")
+    assert {"human", "model"} <= set(code_sentiment["source"]) and set(code_sentiment["label"]) <= set(LABELS)
     for name in ("sentiment_by_role", "sentiment_by_wave", "sentiment_by_participant", "sentiment_by_code_role"):
         assert (tables / f"{name}.csv").exists(), name
     figures = project / "outputs" / "tiny" / "figures"
     for name in ("sentiment_by_code", "sentiment_by_wave"):
         assert (figures / f"{name}.png").read_bytes()[:4] == b"\x89PNG" and (figures / f"{name}.svg").exists()
+    # topics: the tiny corpus is too small to cluster; the run says so and still writes valid tables
+    assert "Too little structure for topic modelling" in result.stderr
+    segment_topics = pd.read_csv(tables / "segment_topics.csv")
+    assert list(segment_topics.columns[:3]) == ["segment_id", "topic_id", "probability"]
+    assert len(segment_topics) == len(segments) and set(segment_topics["topic_id"]) == {-1}
+    for name in ("topics", "topics_per_role", "topics_per_wave", "topic_code_crosswalk", "topic_quality"):
+        assert len(pd.read_csv(tables / f"{name}.csv")) > 0, name
+    assert (tables / "guided_topics.csv").exists()
+    for name in ("topic_words", "topics_by_role", "topic_code_heatmap"):
+        assert (figures / f"{name}.png").read_bytes()[:4] == b"\x89PNG" and (figures / f"{name}.svg").exists()
+    assert (project / "outputs" / "tiny" / "models" / "topics" / "topics.json").exists()
+    # report: findings figures (PNG and SVG), headline tables in Markdown and LaTeX, the wave comparison, findings.md
+    report_figures = ("prevalence_by_role", "participant_code_heatmap", "code_cooccurrence", "saturation")
+    for name in (*report_figures, "wave_comparison"):
+        assert (figures / f"{name}.png").read_bytes()[:4] == b"\x89PNG" and (figures / f"{name}.svg").exists()
+    for name in ("code_prevalence_by_role", "participants", "reliability_summary"):
+        assert (tables / f"{name}.md").exists() and (tables / f"{name}.tex").exists(), name
+    waves = pd.read_csv(tables / "wave_comparison.csv")
+    assert set(waves["role"]) == {"service_user"} and waves["change_pp"].notna().all()  # S01 came back in wave 2
+    findings = (project / "outputs" / "tiny" / "findings.md").read_text()
+    assert findings.startswith("# Findings: tiny") and "## Check of the study's findings" in findings
     # nothing left to do on a second run
     again = snakemake(project, "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
+    # report.html (make report): one self-contained file, built offline, every figure with its caption
+    built = snakemake(project, "--report", "outputs/tiny/report.html", prefix=prefix)
+    assert built.returncode == 0, built.stderr[-3000:]
+    html = (project / "outputs" / "tiny" / "report.html").read_text()
+    for caption in ("Figure 1. Themes and codes raised", "Figure 4. Saturation", "Agreement per code", "Table 1."):
+        assert caption in html, caption
 
 
 def test_manifest_problem_stops_before_any_job_with_one_error_line(project, tmp_path):
@@ -251,7 +282,9 @@ def test_two_clean_runs_give_byte_identical_tables_and_figures(tmp_path):
         runs.append(
             {p.relative_to(out): p.read_bytes() for p in out.glob("*/*") if p.parent.name in ("tables", "figures")}
         )
-    assert runs[0].keys() == runs[1].keys() and len(runs[0]) == 26  # 22 tables, 2 figures in PNG and SVG
+    # 22 tables, 2 figures in PNG and SVG; report.smk: 5 figures x 2, 2 tables, 3 tables in .md and .tex;
+    # topics.smk: 9 tables, 3 figures x 2; code-level sentiment: 1 table
+    assert runs[0].keys() == runs[1].keys() and len(runs[0]) == 26 + 18 + 16
     different = [str(name) for name in runs[0] if runs[0][name] != runs[1][name]]
     assert different == []
 
@@ -275,3 +308,25 @@ def test_a_new_wave_runs_only_its_own_jobs_and_embeds_only_new_text(project, tmp
     assert provenance["corpus"]["interviews"] == 5 and len(provenance["inputs_sha256"]) >= 8
     assert provenance["codebook"]["version"] and provenance["software"]["snakemake"]
     assert {"ingest_transcript", "screen_transcript", "code_segments"} <= set(provenance["stages"])
+
+
+def test_frozen_models_learn_only_from_the_listed_waves(project, tmp_path):
+    corpus = copy_corpus(TINY, tmp_path / "frozen")
+    with (corpus / "codes.csv").open("a") as f:  # the new wave comes with human codes of its own
+        f.write("S01,2,skills_insight,positive,I spot the warning signs,coder1\n")
+    settings = project / "small_corpus.yaml"
+    base = settings.read_text()
+
+    def trained_on(freeze: bool) -> int:
+        settings.write_text(base + f"models:\n  freeze: {str(freeze).lower()}\n  fit_waves: [1]\n")
+        result = snakemake(project, corpus=corpus)
+        assert result.returncode == 0, result.stderr[-3000:]
+        coder = json.loads((project / "outputs" / "frozen" / "models" / "coder" / "coder.json").read_text())
+        return coder["trained_on"]["segments"]
+
+    frozen, refitted = trained_on(True), trained_on(False)
+    segments = pd.read_csv(project / "outputs" / "frozen" / "tables" / "segments.csv")
+    wave2 = int((segments["wave"] == 2).sum())  # a coded interview's segments all count (uncoded ones as negatives)
+    assert refitted == frozen + wave2, "the default refits on every wave; models.freeze learns from wave 1 only"
+    codes = pd.read_csv(project / "outputs" / "frozen" / "tables" / "segment_codes.csv")
+    assert ((codes["source"] == "human") & codes["segment_id"].str.startswith("S01_w2")).any()

@@ -37,6 +37,8 @@ rule embed_segments:
         f"{OUT}/benchmarks/embed_segments.tsv"
     conda:
         CONDA_ENV
+    # torch's threads: Snakemake sets OMP_NUM_THREADS to this (capped by --cores); the vectors are the same
+    threads: 4
     params:
         cache=f"{OUT}/cache/embeddings",
     shell:
@@ -54,7 +56,11 @@ rule code_segments:
         segment_codes=f"{OUT}/tables/segment_codes.csv",
         review_queue=f"{OUT}/tables/review_queue.csv",
         validation=f"{OUT}/tables/coding_validation.csv",
-        reliability=f"{OUT}/tables/reliability.csv",
+        reliability=report(
+            f"{OUT}/tables/reliability.csv",
+            caption="../captions/reliability.rst",
+            category="Coding",
+        ),
         probabilities=f"{OUT}/interim/code_probabilities.parquet",
         model=f"{OUT}/models/coder/coder.json",
         weights=f"{OUT}/models/coder/weights.safetensors",
@@ -72,6 +78,7 @@ rule code_segments:
         review=lambda wildcards, input: input.get("review", ""),
         pretrained=CODING["model"],
         model_dir=lambda wildcards, output: str(Path(output.model).parent),
+        fit_waves=FIT_WAVES,
     shell:
         "python -m pipeline code --segments {input.segments:q} --embeddings {input.embeddings:q}"
         " --human={params.human:q} --codebook {input.codebook:q} --settings {params.settings:q}"
@@ -79,7 +86,7 @@ rule code_segments:
         " --queue-size {params.queue_size} --segment-codes {output.segment_codes:q}"
         " --review-queue {output.review_queue:q} --validation {output.validation:q}"
         " --reliability {output.reliability:q} --probabilities {output.probabilities:q}"
-        " --model-out {params.model_dir:q} --log {log:q}"
+        " --model-out {params.model_dir:q} --fit-waves={params.fit_waves:q} --log {log:q}"
 
 
 rule tabulate_findings:
@@ -91,13 +98,25 @@ rule tabulate_findings:
         codebook=CODEBOOK,
         findings=FINDINGS,
     output:
-        by_role=f"{OUT}/tables/code_prevalence_by_role.csv",
+        by_role=report(
+            f"{OUT}/tables/code_prevalence_by_role.csv",
+            caption="../captions/code_prevalence_by_role.rst",
+            category="Findings",
+        ),
         by_wave=f"{OUT}/tables/code_prevalence_by_wave.csv",
         matrix=f"{OUT}/tables/participant_code_matrix.csv",
         cooccurrence=f"{OUT}/tables/code_cooccurrence.csv",
         saturation=f"{OUT}/tables/saturation.csv",
-        exemplars=f"{OUT}/tables/exemplar_quotes.csv",
-        check=f"{OUT}/tables/findings_check.csv",
+        exemplars=report(
+            f"{OUT}/tables/exemplar_quotes.csv",
+            caption="../captions/exemplar_quotes.rst",
+            category="Findings",
+        ),
+        check=report(
+            f"{OUT}/tables/findings_check.csv",
+            caption="../captions/findings_check.rst",
+            category="Findings",
+        ),
     log:
         f"{OUT}/logs/tabulate_findings.log",
     benchmark:

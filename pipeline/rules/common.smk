@@ -14,6 +14,7 @@ from snakemake.utils import validate as snakemake_validate
 
 from pipeline.corpus import load_corpus, unlisted_files
 from pipeline.errors import PipelineError
+from pipeline.notebooks import NOTEBOOKS, READS
 from pipeline.schemas import schema_path, validate
 
 
@@ -47,6 +48,9 @@ CONDA_ENV = "../envs/pipeline.yaml"
 CODEBOOK = str(CORPUS.codebook or config["codebook"])
 HAS_CODES = CORPUS.codes_path.exists()
 CODING = {**config["coding"], **(CORPUS.settings.get("coding") or {})}
+TOPICS = {**config["topics"], **(CORPUS.settings.get("topics") or {})}
+# models.freeze: the waves the coder and topic model learn from ("" = every wave)
+FIT_WAVES = json.dumps(config["models"]["fit_waves"]) if config["models"]["freeze"] else ""
 REVIEW = CORPUS.root / "review_queue.csv"
 FINDINGS = config["findings"]
 STARTED = time.time()
@@ -54,6 +58,7 @@ STARTED = time.time()
 
 wildcard_constraints:
     interview="|".join(map(re.escape, IDS)),
+    notebook="|".join(map(re.escape, NOTEBOOKS)),
 
 
 def transcript_path(wildcards):
@@ -109,7 +114,18 @@ def analysis_outputs():
         f"{OUT}/tables/code_prevalence_by_role.csv",
         f"{OUT}/tables/findings_check.csv",
         f"{OUT}/tables/sentiment_validation.csv",
+        f"{OUT}/tables/code_sentiment.csv",
+        # report.smk (one output per job): findings.md holds quotes, so the final scan must come after it
+        f"{OUT}/tables/reliability_summary.csv",
+        f"{OUT}/figures/prevalence_by_role.png",
+        f"{OUT}/findings.md",
+        f"{OUT}/tables/topics.csv",
+        f"{OUT}/tables/topic_quality.csv",
     ]
+    if TOPICS["guided"]:
+        targets.append(f"{OUT}/tables/guided_topics.csv")
+    # the reviewer notebooks, executed on this corpus's outputs (they hold quotes: the final scan reads them)
+    targets += expand(f"{OUT}/notebooks/{{notebook}}.{{ext}}", notebook=NOTEBOOKS, ext=["ipynb", "html"])
     return targets
 
 
@@ -123,6 +139,21 @@ def coding_inputs(wildcards):
     if CODING["model"]:
         inputs["pretrained"] = str(Path(CODING["model"]) / "weights.safetensors")
     return inputs
+
+
+def notebook_inputs(wildcards):
+    """The outputs a notebook reads (pipeline.notebooks.READS): the required ones, and the optional ones that a
+    rule of this workflow makes (a stage not in the workflow leaves a "not produced" note in the notebook)."""
+    reads = READS[wildcards.notebook]
+    made = [p for p in reads["optional"] if any(r.is_producer(f"{OUT}/{p}") for r in workflow.rules)]
+    return [f"{OUT}/{p}" for p in reads["required"] + made]
+
+
+def topic_inputs(wildcards):
+    """The light profile needs no sentence embeddings (and no torch)."""
+    if TOPICS["profile"] == "bertopic":
+        return {"embeddings": f"{OUT}/interim/embeddings.safetensors"}
+    return {}
 
 
 def all_outputs():

@@ -25,7 +25,11 @@ rule describe_corpus:
     input:
         turns=per_interview(f"{OUT}/interim/turns/{{interview}}.parquet"),
     output:
-        participants=f"{OUT}/tables/participants.csv",
+        participants=report(
+            f"{OUT}/tables/participants.csv",
+            caption="../captions/participants.rst",
+            category="Participants",
+        ),
         interviews=f"{OUT}/tables/interviews.csv",
     log:
         f"{OUT}/logs/describe_corpus.log",

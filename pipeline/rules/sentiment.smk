@@ -31,6 +31,7 @@ rule summarise_sentiment:
         scores=f"{OUT}/tables/segment_sentiment.csv",
         segments=f"{OUT}/tables/segments.csv",
         segment_codes=f"{OUT}/tables/segment_codes.csv",
+        embeddings=f"{OUT}/interim/embeddings.safetensors",
         codebook=CODEBOOK,
     output:
         by_role=f"{OUT}/tables/sentiment_by_role.csv",
@@ -38,9 +39,18 @@ rule summarise_sentiment:
         by_participant=f"{OUT}/tables/sentiment_by_participant.csv",
         by_code=f"{OUT}/tables/sentiment_by_code_role.csv",
         validation=f"{OUT}/tables/sentiment_validation.csv",
-        figure_by_code=f"{OUT}/figures/sentiment_by_code.png",
+        code_sentiment=f"{OUT}/tables/code_sentiment.csv",
+        figure_by_code=report(
+            f"{OUT}/figures/sentiment_by_code.png",
+            caption="../captions/sentiment_by_code.rst",
+            category="Sentiment",
+        ),
         figure_by_code_svg=f"{OUT}/figures/sentiment_by_code.svg",
-        figure_by_wave=f"{OUT}/figures/sentiment_by_wave.png",
+        figure_by_wave=report(
+            f"{OUT}/figures/sentiment_by_wave.png",
+            caption="../captions/sentiment_by_wave.rst",
+            category="Sentiment",
+        ),
         figure_by_wave_svg=f"{OUT}/figures/sentiment_by_wave.svg",
     log:
         f"{OUT}/logs/summarise_sentiment.log",
@@ -51,12 +61,14 @@ rule summarise_sentiment:
     params:
         roles=json.dumps(CORPUS.roles),
         seed=config["sentiment"]["seed"],
+        c=config["sentiment"]["C"],
         primary=CODING["primary_coder"],
         human=lambda wildcards, input: input.get("human", ""),
     shell:
         "python -m pipeline sentiment-summary --scores {input.scores:q} --segments {input.segments:q}"
         " --segment-codes {input.segment_codes:q} --human={params.human:q} --codebook {input.codebook:q}"
         " --roles {params.roles:q} --seed {params.seed} --primary-coder {params.primary:q}"
+        " --embeddings {input.embeddings:q} --c {params.c} --code-sentiment {output.code_sentiment:q}"
         " --by-role {output.by_role:q} --by-wave {output.by_wave:q} --by-participant {output.by_participant:q}"
         " --by-code {output.by_code:q} --validation {output.validation:q}"
         " --figure-by-code {output.figure_by_code:q} --figure-by-wave {output.figure_by_wave:q} --log {log:q}"

@@ -1,0 +1,775 @@
+"""Reporting: the findings tables as a paper prints them (Markdown, LaTeX), the figures, and findings.md.
+
+Everything here is computed from the tables earlier stages wrote (tables/*.csv); no number is typed in by hand.
+Pure functions take DataFrames and return DataFrames, strings or matplotlib figures; the ``run_*`` edges read
+and write files. Transcript text reaches findings.md only through tables/exemplar_quotes.csv (pseudonymised
+segments); it is never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.errors import PipelineError
+from pipeline.figures import KIND_TITLES, kind_title
+
+log = logging.getLogger(__name__)
+
+# Below this macro-F1 against the human sentiment labels, findings.md says the sentiment scores are not findings.
+SENTIMENT_TRUSTED_F1 = 0.6
+# Exemplar quotes longer than this are cut at a sentence boundary and marked [...].
+QUOTE_MAX_WORDS = 90
+FIGURES = {
+    "prevalence": "prevalence_by_role",
+    "heatmap": "participant_code_heatmap",
+    "cooccurrence": "code_cooccurrence",
+    "saturation": "saturation",
+    "waves": "wave_comparison",
+}
+
+
+# ---------------------------------------------------------------- small text helpers
+
+
+def n_of(n, total) -> str:
+    """'7/9': participants with the code out of participants in the group."""
+    return f"{int(n)}/{int(total)}"
+
+
+def pct(n, total) -> str:
+    return f"{100 * n / total:.0f}%" if total else "n/a"
+
+
+def share_text(n, total) -> str:
+    """'7/9 (78%)'."""
+    return f"{n_of(n, total)} ({pct(n, total)})"
+
+
+def lower_first(label: str) -> str:
+    """'Case managers' -> 'case managers' inside a sentence; acronyms ('GPs') are left alone."""
+    return label[0].lower() + label[1:] if len(label) > 1 and label[1].islower() else label
+
+
+def group_phrase(n, total, group: str) -> str:
+    """'all 9 case managers', 'none of the 7 men on probation', '4 of 7 men on probation'."""
+    group = lower_first(group)
+    n, total = int(n), int(total)
+    if total and n == total:
+        return f"all {total} {group}" if total > 2 else f"both {group}" if total == 2 else f"the one {group}"
+    if n == 0:
+        return f"none of the {total} {group}"
+    return f"{n} of {total} {group}"
+
+
+def change_text(change_pp) -> str:
+    """'+22 pp', '-11 pp', 'no change'."""
+    if pd.isna(change_pp):
+        return "n/a"
+    return "no change" if round(float(change_pp)) == 0 else f"{float(change_pp):+.0f} pp"
+
+
+def trim_quote(text: str, max_words: int = QUOTE_MAX_WORDS) -> str:
+    """The quote's first sentences up to ``max_words`` words, marked ' [...]' where cut."""
+    text = _mend_brackets(text)
+    words = text.split()
+    if len(words) <= max_words:
+        return " ".join(words)
+    sentences = re.split(r"(?<=[.!?])\s+", " ".join(words))
+    kept = []
+    for sentence in sentences:
+        if kept and len(" ".join(kept + [sentence]).split()) > max_words:
+            break
+        kept.append(sentence)
+    if len(" ".join(kept).split()) > max_words:  # one long sentence: cut at the word limit
+        kept = [" ".join(words[:max_words])]
+    return " ".join(kept) + " [...]"
+
+
+def _mend_brackets(text: str) -> str:
+    """A transcriber's note cut by a segment boundary ('pause] And ...', '... glued. [') is made whole again."""
+    text = text.strip()
+    if re.match(r"^[^\[\]]{1,30}\]", text):
+        text = "[" + text
+    if re.search(r"\[[^\]]{0,30}$", text):
+        text = text[: text.rindex("[")].rstrip() + ("" if text.endswith("[") else " [...]")
+    return text
+
+
+def _md_escape(text: str) -> str:
+    return str(text).replace("\\", "\\\\").replace("*", "\\*").replace("`", "\\`").replace("<", "&lt;")
+
+
+def markdown_table(table: pd.DataFrame) -> str:
+    return table.to_markdown(index=False, disable_numparse=True) + "\n"
+
+
+def latex_table(table: pd.DataFrame, caption: str, label: str) -> str:
+    """A booktabs table (\\usepackage{booktabs}); special characters escaped; columns of numbers set right."""
+    numeric = re.compile(r"^[\d,.%/()\s+\-\u2192]*$")
+    align = "".join("r" if table[c].astype(str).str.match(numeric).all() else "l" for c in table.columns)
+    return table.to_latex(index=False, caption=caption, label=label, escape=True, column_format=align)
+
+
+# ---------------------------------------------------------------- tables
+
+
+def codes_frame(by_role: pd.DataFrame) -> pd.DataFrame:
+    """The codebook's codes in order, from tables/code_prevalence_by_role.csv: code_id, label, theme, theme_label,
+    kind."""
+    themes = by_role[by_role["level"] == "theme"].drop_duplicates("id").set_index("id")["label"]
+    codes = by_role[by_role["level"] == "code"].drop_duplicates("id")
+    return pd.DataFrame(
+        {
+            "code_id": codes["id"].to_numpy(),
+            "label": codes["label"].to_numpy(),
+            "theme": codes["theme"].to_numpy(),
+            "theme_label": codes["theme"].map(themes).fillna(codes["theme"]).to_numpy(),
+            "kind": codes["kind"].to_numpy(),
+        }
+    )
+
+
+def _role_totals(by_role: pd.DataFrame) -> dict:
+    return {r: int(n) for r, n in by_role.drop_duplicates("role").set_index("role")["N"].items()}
+
+
+def prevalence_table(by_role: pd.DataFrame, roles: dict) -> pd.DataFrame:
+    """Table 2: per theme (any of its codes) and code, participants of each role who raised it, n/N (%)."""
+    totals = _role_totals(by_role)
+    rows = []
+    themes = by_role[by_role["level"] == "theme"].drop_duplicates("id")
+    for theme in sorted(themes.itertuples(index=False), key=lambda t: _kind_rank(t.kind)):
+        units = [("theme", theme.id)] + [
+            ("code", c)
+            for c in dict.fromkeys(by_role[(by_role["level"] == "code") & (by_role["theme"] == theme.id)]["id"])
+        ]
+        for level, uid in units:
+            sub = by_role[(by_role["level"] == level) & (by_role["id"] == uid)].set_index("role")
+            row = {
+                "Theme": theme.label if level == "theme" else "",
+                "Code": "any code of the theme" if level == "theme" else sub["label"].iloc[0],
+                "Reported as": kind_title(sub["kind"].iloc[0]).lower() if level == "theme" else "",
+            }
+            for role, label in roles.items():
+                if role in sub.index:
+                    row[f"{label} (N = {totals.get(role, 0)})"] = share_text(sub.at[role, "final_n"], sub.at[role, "N"])
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _kind_rank(kind: str) -> int:
+    first = str(kind).split("/")[0]
+    return list(KIND_TITLES).index(first) if first in KIND_TITLES else len(KIND_TITLES)
+
+
+def participants_table(participants: pd.DataFrame) -> pd.DataFrame:
+    """Table 1 with headers in words (tables/participants.csv)."""
+    names = {
+        "role_label": "Group",
+        "wave": "Wave",
+        "interviews": "Interviews",
+        "participants": "Participants",
+        "participant_words": "Words spoken by participants",
+        "participant_turns": "Participant turns",
+        "median_turn_words": "Median words per turn",
+        "words_per_interview": "Mean words per interview",
+    }
+    table = participants[[c for c in names if c in participants.columns]].rename(columns=names).astype(str)
+    for column in ("Words spoken by participants", "Participant turns"):
+        if column in table:
+            table[column] = [f"{int(float(v)):,}" if v not in ("", "nan") else "" for v in table[column]]
+    if "Mean words per interview" in table:
+        table["Mean words per interview"] = [
+            f"{float(v):,.0f}" if v not in ("", "nan") else "" for v in table["Mean words per interview"]
+        ]
+    return table
+
+
+def _valid_comparisons(reliability: pd.DataFrame) -> list[str]:
+    pooled = reliability[(reliability["code_id"] == "pooled") & (reliability["units"] > 0)]
+    return list(dict.fromkeys(pooled["comparison"]))
+
+
+def reliability_summary(reliability: pd.DataFrame, validation: pd.DataFrame, labels: dict) -> pd.DataFrame:
+    """Per code and pooled: Cohen's kappa and Gwet's AC1 of each comparison, and the machine's cross-validated F1.
+
+    ``reliability`` is tables/reliability.csv, ``validation`` tables/coding_validation.csv; comparisons without
+    units (no double coding) are left out.
+    """
+    comparisons = _valid_comparisons(reliability)
+    code_ids = [c for c in labels if c in set(reliability["code_id"]) | set(validation.get("code_id", []))]
+    rows = []
+    checked = validation[validation["segments"] > 0].set_index("code_id") if len(validation) else validation
+    for code in [*code_ids, "pooled"]:
+        row = {"Code": "All codes (pooled)" if code == "pooled" else labels[code]}
+        for comparison in comparisons:
+            hit = reliability[(reliability["comparison"] == comparison) & (reliability["code_id"] == code)]
+            for metric, name in (("cohen_kappa", "kappa"), ("gwet_ac1", "AC1")):
+                value = hit[metric].iloc[0] if len(hit) else np.nan
+                row[f"{comparison}: {name}"] = "" if pd.isna(value) else f"{float(value):.2f}"
+        if len(checked) and "f1" in checked:
+            value = checked["f1"].get(code, np.nan)
+            row["machine F1 (cross-validated)"] = "" if pd.isna(value) else f"{float(value):.2f}"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def wave_comparison(by_wave: pd.DataFrame, matrix: pd.DataFrame, roles: dict) -> pd.DataFrame:
+    """Code prevalence in each later wave against the role's first wave, with the change in percentage points.
+
+    ``by_wave`` is tables/code_prevalence_by_wave.csv (everyone interviewed in the wave); the ``same_`` columns
+    repeat the comparison for the participants interviewed in both waves only, from tables/participant_code_matrix.csv.
+    """
+    columns = [
+        "role",
+        "role_label",
+        "code_id",
+        "label",
+        "from_wave",
+        "to_wave",
+        "from_n",
+        "from_N",
+        "from_pct",
+        "to_n",
+        "to_N",
+        "to_pct",
+        "change_pp",
+        "same_N",
+        "same_from_n",
+        "same_to_n",
+        "same_change_pp",
+    ]
+    rows = []
+    for role, role_label in roles.items():
+        sub = by_wave[by_wave["role"] == role]
+        waves = sorted(sub["wave"].astype(int).unique())
+        people = matrix[matrix["role"] == role]
+        for later in waves[1:]:
+            first = waves[0]
+            a = sub[sub["wave"].astype(int) == first].set_index("code_id")
+            b = sub[sub["wave"].astype(int) == later].set_index("code_id")
+            before = people[people["wave"].astype(int) == first].set_index("participant_id")
+            after = people[people["wave"].astype(int) == later].set_index("participant_id")
+            same = sorted(set(before.index) & set(after.index))
+            for code in a.index:
+                row_a, row_b = a.loc[code], b.loc[code] if code in b.index else None
+                if row_b is None:
+                    continue
+                change = 100 * row_b["n"] / row_b["N"] - 100 * row_a["n"] / row_a["N"]
+                same_from = int((before.loc[same, code] > 0).sum()) if same and code in before else 0
+                same_to = int((after.loc[same, code] > 0).sum()) if same and code in after else 0
+                rows.append(
+                    {
+                        "role": role,
+                        "role_label": role_label,
+                        "code_id": code,
+                        "label": row_a["label"],
+                        "from_wave": first,
+                        "to_wave": later,
+                        "from_n": int(row_a["n"]),
+                        "from_N": int(row_a["N"]),
+                        "from_pct": round(100 * row_a["n"] / row_a["N"], 1),
+                        "to_n": int(row_b["n"]),
+                        "to_N": int(row_b["N"]),
+                        "to_pct": round(100 * row_b["n"] / row_b["N"], 1),
+                        "change_pp": round(change, 1),
+                        "same_N": len(same),
+                        "same_from_n": same_from,
+                        "same_to_n": same_to,
+                        "same_change_pp": round(100 * (same_to - same_from) / len(same), 1) if same else np.nan,
+                    }
+                )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def coding_sources(segment_codes: pd.DataFrame) -> pd.DataFrame:
+    """Per wave: final codes, and the share of them that come from human coding (the rest are the coder's)."""
+    final = segment_codes[segment_codes["final"].astype(str).str.lower() == "true"]
+    final = final.drop_duplicates(["segment_id", "code_id"])
+    rows = []
+    for wave, sub in final.groupby(final["wave"].astype(int), sort=True):
+        human = int((sub["source"] == "human").sum())
+        rows.append({"wave": int(wave), "final_codes": len(sub), "human_share": human / len(sub) if len(sub) else 0.0})
+    return pd.DataFrame(rows, columns=["wave", "final_codes", "human_share"])
+
+
+# ---------------------------------------------------------------- findings.md
+
+
+def participants_section(participants: pd.DataFrame) -> str:
+    rows = participants[participants["role"] != "total"]
+    total = participants[participants["role"] == "total"]
+    interviews = int(total["interviews"].iloc[0]) if len(total) else int(rows["interviews"].astype(int).sum())
+    people = int(total["participants"].iloc[0]) if len(total) else int(rows["participants"].astype(int).sum())
+    lines = ["## Participants (Table 1)", ""]
+    text = f"The analysis covers {interviews} interviews with {people} participants."
+    for wave, sub in rows.groupby(rows["wave"].astype(str), sort=True):
+        groups = [
+            f"{int(r.interviews)}"
+            + (f" interview{'' if int(r.interviews) == 1 else 's'}" if i == 0 else "")
+            + f" with {lower_first(r.role_label)}"
+            for i, r in enumerate(sub.itertuples(index=False))
+        ]
+        text += f" Wave {wave}: {_join(groups)}."
+    if len(total):
+        t = total.iloc[0]
+        text += (
+            f" Participants spoke {int(t['participant_words']):,} words in {int(t['participant_turns']):,} turns"
+            f" (median {int(float(t['median_turn_words']))} words per turn)."
+        )
+    lines += [text, "", "Table 1. Interviews and participants by group and wave.", ""]
+    lines.append(markdown_table(participants_table(participants)))
+    return "\n".join(lines)
+
+
+def _join(items: list[str]) -> str:
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _code_shares(by_role: pd.DataFrame, code_id: str, roles: dict, level: str = "code") -> list[str]:
+    sub = by_role[(by_role["level"] == level) & (by_role["id"] == code_id)].set_index("role")
+    return [
+        f"{n_of(sub.at[r, 'final_n'], sub.at[r, 'N'])} {lower_first(label)}"
+        for r, label in roles.items()
+        if r in sub.index
+    ]
+
+
+def roles_section(by_role: pd.DataFrame, roles: dict) -> str:
+    """Per role: the codes of each kind, most often raised first; then the codes that most separate the groups."""
+    codes = by_role[by_role["level"] == "code"]
+    lines = [
+        "## Findings by group",
+        "",
+        "Each list gives the codes of one kind, most often raised first, as participants of the group who raised "
+        "the code at least once (n/N). Figure 1 shows them side by side.",
+        "",
+        "![Figure 1. Themes and codes raised by each group](figures/prevalence_by_role.png)",
+        "",
+    ]
+    totals = _role_totals(by_role)
+    for role, label in roles.items():
+        sub = codes[codes["role"] == role]
+        if sub.empty:
+            continue
+        lines += [f"### {label} (N = {totals.get(role, 0)})", ""]
+        for kind in sorted(dict.fromkeys(sub["kind"]), key=_kind_rank):
+            of_kind = sub[sub["kind"] == kind].sort_values("final_n", ascending=False, kind="stable")
+            raised = [f"{r.label} ({n_of(r.final_n, r.N)})" for r in of_kind.itertuples(index=False) if r.final_n > 0]
+            never = [r.label for r in of_kind.itertuples(index=False) if r.final_n == 0]
+            text = f"- **{kind_title(kind)}**: " + ("; ".join(raised) if raised else "none raised")
+            if never and raised:
+                text += f". Not raised: {'; '.join(never)}"
+            lines.append(text + ".")
+        lines.append("")
+    if len(roles) >= 2:
+        spread = []
+        for code_id, sub in codes.groupby("id", sort=False):
+            share = (sub["final_n"] / sub["N"].where(sub["N"] > 0)).fillna(0)
+            spread.append((float(share.max() - share.min()), code_id, sub))
+        spread.sort(key=lambda s: -s[0])
+        top = [s for s in spread[:3] if s[0] > 0]
+        if top:
+            lines += ["### Differences between the groups", ""]
+            for diff, code_id, sub in top:
+                shares = _join(_code_shares(by_role, code_id, roles))
+                lines.append(f"- {sub['label'].iloc[0]}: {shares} ({100 * diff:.0f} percentage points apart).")
+            lines.append("")
+    return "\n".join(lines)
+
+
+def pick_quote(exemplars: pd.DataFrame, by_role: pd.DataFrame, code_id: str, roles: dict, used=frozenset()):
+    """The exemplar for a code: the most confident segment of the role that raised the code most, skipping
+    segments already quoted for another code where there is a choice (a row of exemplar_quotes.csv, or None)."""
+    sub = exemplars[exemplars["code_id"] == code_id]
+    if sub.empty:
+        return None
+    shares = by_role[(by_role["level"] == "code") & (by_role["id"] == code_id)].set_index("role")["final_pct"]
+    order = {role: i for i, role in enumerate(sorted(roles, key=lambda r: -float(shares.get(r, 0))))}
+    ranked = sub.assign(_role=sub["role"].map(order).fillna(len(order))).sort_values(["_role", "rank"], kind="stable")
+    fresh = ranked[~ranked["segment_id"].isin(used)]
+    return (fresh if len(fresh) else ranked).iloc[0]
+
+
+def themes_section(by_role: pd.DataFrame, exemplars: pd.DataFrame, roles: dict) -> str:
+    """Each theme with n/N per role, then each code with n/N and one pseudonymised exemplar quote."""
+    lines = [
+        "## Themes and codes",
+        "",
+        "Themes are given in the order strengths, challenges, context, outcomes. Under each code is one exemplar: "
+        "the segment the automated coder is most confident about, from the group that raised the code most "
+        "(pseudonymised; long segments are shortened at a sentence boundary, marked [...]).",
+        "",
+    ]
+    themes = by_role[by_role["level"] == "theme"].drop_duplicates("id")
+    used: set[str] = set()
+    for theme in sorted(themes.itertuples(index=False), key=lambda t: _kind_rank(t.kind)):
+        sub = by_role[(by_role["level"] == "theme") & (by_role["id"] == theme.id)].set_index("role")
+        said = [
+            group_phrase(sub.at[r, "final_n"], sub.at[r, "N"], label) for r, label in roles.items() if r in sub.index
+        ]
+        lines += [
+            f"### {theme.label}",
+            "",
+            f"*Reported as {kind_title(theme.kind).lower()}.* {_join(said)[:1].upper() + _join(said)[1:]} raised "
+            "at least one code of this theme.",
+            "",
+        ]
+        codes = by_role[(by_role["level"] == "code") & (by_role["theme"] == theme.id)]
+        for code_id in dict.fromkeys(codes["id"]):
+            code = codes[codes["id"] == code_id].set_index("role")
+            label, kind = code["label"].iloc[0], code["kind"].iloc[0]
+            shares = "; ".join(
+                f"{lower_first(rl)} {share_text(code.at[r, 'final_n'], code.at[r, 'N'])}"
+                for r, rl in roles.items()
+                if r in code.index
+            )
+            note = f" (reported as {kind_title(kind).lower()})" if kind != theme.kind else ""
+            lines += [f"**{label}**{note}: {shares}.", ""]
+            quote = pick_quote(exemplars, by_role, code_id, roles, used)
+            if quote is not None:
+                used.add(quote["segment_id"])
+                group = lower_first(roles.get(quote["role"], quote["role"]))
+                who = f"{quote['participant_id']}, {group}, wave {quote['wave']}"
+                lines += [f"> \u201c{_md_escape(trim_quote(str(quote['text'])))}\u201d ({who})", ""]
+    return "\n".join(lines)
+
+
+def _people(n: int) -> str:
+    return f"{n} participant" + ("" if n == 1 else "s")
+
+
+def waves_section(comparison: pd.DataFrame, sources: pd.DataFrame, roles: dict) -> str:
+    """Prevalence in the first and later waves per role, the largest changes among the participants interviewed in
+    both, how each wave was coded, and what that means for reading the changes."""
+    if comparison.empty:
+        return ""
+    lines = [
+        "## Change between waves",
+        "",
+        "Figure 5 and Table 3 compare everyone interviewed in each wave; the changes below are those of the "
+        "participants interviewed in both waves, which do not depend on who was re-interviewed.",
+        "",
+    ]
+    for role, label in roles.items():
+        sub = comparison[comparison["role"] == role]
+        if sub.empty:
+            continue
+        sub = sub[sub["to_wave"] == sub["to_wave"].max()]
+        r = sub.iloc[0]
+        a, b, same = int(r["from_wave"]), int(r["to_wave"]), int(r["same_N"])
+        text = (
+            f"- {label}: {int(r['from_N'])} interviewed in wave {a} and {int(r['to_N'])} in wave {b}, "
+            f"{same} of them in both"
+        )
+        if same:
+            order = sub["same_change_pp"].abs().sort_values(ascending=False, kind="stable").index
+            moved = sub.loc[order].head(3)
+            moved = moved[moved["same_change_pp"].abs() > 0]
+            text += (
+                ". Among them, the largest changes: "
+                + "; ".join(
+                    f"{m.label} {n_of(m.same_from_n, same)} \u2192 {n_of(m.same_to_n, same)}"
+                    for m in moved.itertuples(index=False)
+                )
+                if len(moved)
+                else ". Among them, no code changed"
+            )
+        lines.append(text + ".")
+    lines.append("")
+    coded = [
+        f"wave {s.wave} has {s.final_codes} final codes, {100 * s.human_share:.0f}% of them from human coding"
+        for s in sources.itertuples(index=False)
+    ]
+    caveat = f"How the waves were coded: {'; '.join(coded)} (the rest are the automated coder's)."
+    if len(sources) > 1 and sources["human_share"].max() - sources["human_share"].min() > 0.5:
+        caveat += (
+            " The waves were coded differently (by hand and by the automated coder), so a change may reflect the "
+            "coder as much as the participants."
+        )
+    smallest = int(comparison["to_N"].min())
+    if smallest:
+        caveat += (
+            f" With {_people(smallest)} in the smallest later group, one person moves a share by "
+            f"{100 / smallest:.0f} percentage points: read these changes as prompts for a closer look, not as trends."
+        )
+    lines += [
+        caveat,
+        "",
+        "Table 3. Participants who raised each code in the first and the later wave (n/N), with the change in "
+        "percentage points: everyone interviewed, and the participants interviewed in both waves.",
+        "",
+        markdown_table(wave_table(comparison, roles)),
+        "![Figure 5. Change between waves](figures/wave_comparison.png)",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def wave_table(comparison: pd.DataFrame, roles: dict) -> pd.DataFrame:
+    """Per code, for each role: first -> last wave for everyone interviewed, and for those interviewed in both."""
+    last = comparison[comparison["to_wave"] == comparison.groupby("role")["to_wave"].transform("max")]
+    rows = []
+    for code_id in dict.fromkeys(last["code_id"]):
+        sub = last[last["code_id"] == code_id].set_index("role")
+        row = {"Code": sub["label"].iloc[0]}
+        for role, label in roles.items():
+            if role not in sub.index:
+                continue
+            s = sub.loc[role]
+            a, b = int(s["from_wave"]), int(s["to_wave"])
+            row[f"{label}, wave {a} \u2192 {b}: everyone"] = (
+                f"{n_of(s['from_n'], s['from_N'])} \u2192 {n_of(s['to_n'], s['to_N'])} ({change_text(s['change_pp'])})"
+            )
+            if s["same_N"]:
+                row[f"{label}: interviewed in both"] = (
+                    f"{n_of(s['same_from_n'], s['same_N'])} \u2192 {n_of(s['same_to_n'], s['same_N'])}"
+                )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _band(kappa: float) -> str:
+    """Landis and Koch's (1977) words for a kappa."""
+    for limit, word in ((0.0, "poor"), (0.2, "slight"), (0.4, "fair"), (0.6, "moderate"), (0.8, "substantial")):
+        if kappa <= limit:
+            return word
+    return "almost perfect"
+
+
+def reliability_section(reliability: pd.DataFrame, validation: pd.DataFrame, labels: dict) -> str:
+    lines = ["## Reliability of the coding", ""]
+    comparisons = _valid_comparisons(reliability)
+    if not comparisons:
+        lines += ["No segments were coded twice, so agreement could not be measured.", ""]
+    for comparison in comparisons:
+        sub = reliability[reliability["comparison"] == comparison]
+        pooled = sub[sub["code_id"] == "pooled"].iloc[0]
+        codes = sub[(sub["code_id"] != "pooled") & sub["cohen_kappa"].notna()]
+        text = (
+            f"- {comparison}: pooled Cohen's kappa {pooled['cohen_kappa']:.2f} ({_band(pooled['cohen_kappa'])} "
+            f"agreement), Krippendorff's alpha {pooled['krippendorff_alpha']:.2f}, "
+            f"Gwet's AC1 {pooled['gwet_ac1']:.2f}, "
+            f"over {int(codes['units'].max()) if len(codes) else 0} segments x {len(codes)} codes"
+        )
+        if len(codes):
+            low, high = codes.loc[codes["cohen_kappa"].idxmin()], codes.loc[codes["cohen_kappa"].idxmax()]
+            text += (
+                f"; per code from {low['cohen_kappa']:.2f} ({labels.get(low['code_id'], low['code_id'])}) to "
+                f"{high['cohen_kappa']:.2f} ({labels.get(high['code_id'], high['code_id'])})"
+            )
+        lines.append(text + ".")
+    checked = validation[validation["segments"] > 0] if len(validation) else validation
+    pooled = checked[checked["code_id"] == "pooled"] if len(checked) else checked
+    if len(pooled):
+        p = pooled.iloc[0]
+        segments = int(checked.loc[checked["code_id"] != "pooled", "segments"].max())
+        lines.append(
+            f"- The automated coder against the primary human coder ({p['method']}, {segments} segments): "
+            f"precision {p['precision']:.2f}, recall {p['recall']:.2f}, F1 {p['f1']:.2f}, "
+            f"Cohen's kappa {p['cohen_kappa']:.2f} ({_band(p['cohen_kappa'])} agreement)."
+        )
+    lines += [
+        "",
+        "Agreement counts every segment x code decision; Gwet's AC1 stays high where codes are rare and kappa "
+        "does not, so read both.",
+        "",
+        "Table 4. Agreement per code.",
+        "",
+        markdown_table(reliability_summary(reliability, validation, labels)),
+    ]
+    return "\n".join(lines)
+
+
+def sentiment_section(by_role: pd.DataFrame, validation: pd.DataFrame, roles: dict) -> str:
+    if by_role.empty:
+        return ""
+    lines = ["## Sentiment", ""]
+    parts = []
+    for role, label in roles.items():
+        sub = by_role[by_role["role"] == role]
+        if sub.empty:
+            continue
+        r = sub.iloc[0]
+        interval = f", 95% interval {r['ci_low']:.2f} to {r['ci_high']:.2f}" if pd.notna(r["ci_low"]) else ""
+        parts.append(f"{lower_first(label)} {r['mean_compound']:.2f} ({int(r['segments'])} segments{interval})")
+    lines.append(f"Mean VADER compound score per segment (-1 to 1): {_join(parts)}.")
+    rows = validation[validation["n"] > 0] if len(validation) else validation
+    if len(rows):
+        adapted = rows[rows["lexicon"] == "domain-adapted"]
+        v = adapted.iloc[0] if len(adapted) else rows.iloc[-1]
+        text = (
+            f" Against the primary coder's sentiment labels ({int(v['n'])} segments), the {v['lexicon']} scorer "
+            f"reached accuracy {v['accuracy']:.2f} and macro-F1 {v['macro_f1']:.2f}"
+        )
+        if v["macro_f1"] < SENTIMENT_TRUSTED_F1:
+            text += (
+                f", below {SENTIMENT_TRUSTED_F1}: these scores are not findings, and the human sentiment labels "
+                "remain the reliable source"
+            )
+        lines[-1] += text + "."
+        model = rows[rows["lexicon"].str.startswith("supervised")]
+        if len(model):
+            m = model.iloc[0]
+            lines[-1] += (
+                f" How participants felt about each code is taken from the human labels where a pair was coded by"
+                f" hand, and otherwise from a model trained on them, which reached accuracy {m['accuracy']:.2f}"
+                f" and macro-F1 {m['macro_f1']:.2f} under participant-grouped cross-validation"
+            )
+            lines[-1] += (
+                "."
+                if m["macro_f1"] >= SENTIMENT_TRUSTED_F1
+                else f" (below {SENTIMENT_TRUSTED_F1}: read its mixed and neutral labels against the quotes)."
+            )
+    else:
+        lines[-1] += " No human sentiment labels were available to validate these scores: do not read them as findings."
+    lines += ["", "![Sentiment by code and group](figures/sentiment_by_code.png)", ""]
+    return "\n".join(lines)
+
+
+def claims_section(check: pd.DataFrame, roles: dict, source: str) -> str:
+    if check.empty:
+        return ""
+    holds = check["holds"].astype(str).str.lower() == "true"
+    lines = [
+        "## Check of the study's findings",
+        "",
+        f"{int(holds.sum())} of {len(check)} claims in {source} hold on these data"
+        + (
+            "."
+            if holds.all()
+            else "; these do not: "
+            + "; ".join(f"{r.claim_id} ({r.measured})" for r in check[~holds].itertuples())
+            + "."
+        ),
+        "",
+    ]
+    pattern = (
+        re.compile(r"\b(" + "|".join(map(re.escape, sorted(roles, key=len, reverse=True))) + r")\b") if roles else None
+    )
+
+    def words(text: str) -> str:
+        return pattern.sub(lambda m: lower_first(roles[m[1]]), str(text)) if pattern else str(text)
+
+    table = pd.DataFrame(
+        {
+            "Claim": check["statement"].map(str),
+            "Expected": check["expected"].map(words),
+            "Measured": check["measured"].map(str),
+            "Holds": ["yes" if h else "**no**" for h in holds],
+        }
+    )
+    lines.append(markdown_table(table))
+    return "\n".join(lines)
+
+
+def findings_markdown(tables: dict[str, pd.DataFrame], roles: dict, name: str, claims_source: str) -> str:
+    """findings.md: participants, findings by group, themes and codes with quotes, waves, reliability, sentiment,
+    the check of the study's claims; every number from ``tables``."""
+    by_role = tables["by_role"]
+    labels = dict(zip(codes_frame(by_role)["code_id"], codes_frame(by_role)["label"], strict=True))
+    sections = [
+        f"# Findings: {name}",
+        "",
+        "Generated by the workflow from the tables in `tables/`; rerun it rather than editing this file. "
+        "A participant counts for a code if at least one of their segments, in any wave, carries it in the final "
+        "coding (the primary human coder's codes where an interview was coded by hand, the automated coder's "
+        "elsewhere).",
+        "",
+        participants_section(tables["participants"]),
+        roles_section(by_role, roles),
+        themes_section(by_role, tables["exemplars"], roles),
+        "Table 2. Participants who raised each theme and code, by group: n/N (%).",
+        "",
+        markdown_table(prevalence_table(by_role, roles)),
+        waves_section(tables["waves"], tables["sources"], roles),
+        reliability_section(tables["reliability"], tables["validation"], labels),
+        sentiment_section(tables["sentiment"], tables["sentiment_validation"], roles),
+        claims_section(tables["check"], roles, claims_source),
+        "## Figures",
+        "",
+        "- Figure 1, `figures/prevalence_by_role.png`: themes and codes by group.",
+        "- Figure 2, `figures/participant_code_heatmap.png`: segments per code and participant.",
+        "- Figure 3, `figures/code_cooccurrence.png`: codes applied to the same segment.",
+        "- Figure 4, `figures/saturation.png`: new codes as interviews are added.",
+        "- Figure 5, `figures/wave_comparison.png`: change between waves.",
+        "",
+    ]
+    text = "\n".join(s for s in sections if s is not None)
+    return re.sub(r"\n{3,}", "\n\n", text).rstrip("\n") + "\n"
+
+
+# ---------------------------------------------------------------- edges
+
+
+def _read(path, text: bool = False) -> pd.DataFrame:
+    path = Path(path)
+    if not path.is_file():
+        raise PipelineError("table not found", "Run the workflow (make run) to produce it", file=path)
+    return pd.read_csv(path, keep_default_na=False) if text else pd.read_csv(path)
+
+
+def run_tables(by_role_csv, participants_csv, reliability_csv, validation_csv, by_wave_csv, matrix_csv, roles, out):
+    """The headline tables in Markdown and LaTeX beside their CSV; tables/reliability_summary.csv and
+    tables/wave_comparison.csv."""
+    from pipeline.files import write_csv, write_text
+
+    by_role = _read(by_role_csv)
+    labels = dict(zip(codes_frame(by_role)["code_id"], codes_frame(by_role)["label"], strict=True))
+    summary = reliability_summary(_read(reliability_csv), _read(validation_csv), labels)
+    write_csv(summary, out["reliability"])
+    tables = {
+        "prevalence": (
+            prevalence_table(by_role, roles),
+            "Participants who raised each theme and code, by group: n/N (%).",
+        ),
+        "participants": (participants_table(_read(participants_csv)), "Interviews and participants by group and wave."),
+        "reliability": (summary, "Agreement per code: Cohen's kappa and Gwet's AC1 per comparison; machine F1."),
+    }
+    for key, (table, caption) in tables.items():
+        stem = Path(out[key]).stem
+        write_text(markdown_table(table), Path(out[key]).with_suffix(".md"))
+        write_text(latex_table(table, caption, f"tab:{stem}"), Path(out[key]).with_suffix(".tex"))
+    matrix = _read(matrix_csv)
+    comparison = wave_comparison(_read(by_wave_csv), matrix, roles)
+    write_csv(comparison, out["waves"])
+    log.info("wrote %d tables in Markdown and LaTeX; %d wave comparisons", len(tables), len(comparison))
+
+
+def run_figures(by_role_csv, matrix_csv, cooccurrence_csv, saturation_csv, waves_csv, roles, out_dir):
+    """The five findings figures, PNG (300 dpi) and SVG, in ``out_dir``."""
+    from pipeline import figures
+
+    by_role = _read(by_role_csv)
+    codes = codes_frame(by_role)
+    drawn = {
+        "prevalence": figures.prevalence_by_role(by_role, roles),
+        "heatmap": figures.participant_code_heatmap(_read(matrix_csv), codes, roles),
+        "cooccurrence": figures.cooccurrence_heatmap(_read(cooccurrence_csv), codes),
+        "saturation": figures.saturation_curves(_read(saturation_csv), roles, len(codes)),
+        "waves": figures.wave_comparison(_read(waves_csv), codes, roles),
+    }
+    for key, fig in drawn.items():
+        figures.save(fig, Path(out_dir) / f"{FIGURES[key]}.png")
+    log.info("drew %d figures", len(drawn))
+
+
+def run_findings(paths: dict, roles: dict, name: str, claims_source: str, out) -> str:
+    """findings.md from the tables named in ``paths``."""
+    from pipeline.files import write_text
+
+    text_tables = {"exemplars", "check", "segment_codes", "participants"}
+    tables = {key: _read(path, text=key in text_tables) for key, path in paths.items()}
+    tables["sources"] = coding_sources(tables.pop("segment_codes"))
+    text = findings_markdown(tables, roles, name, claims_source)
+    write_text(text, out)
+    log.info("findings.md: %d lines, %d exemplar quotes", text.count("\n"), text.count("\n> "))
+    return text

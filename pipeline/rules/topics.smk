@@ -1,0 +1,111 @@
+"""Topics: segments + the shared embeddings -> BERTopic topics (tables/topics.csv, segment_topics.csv,
+topics_per_role.csv, topics_per_wave.csv, topic_code_crosswalk.csv, models/topics/, figures); a guided run
+seeded from the codebook (topics.guided); and tables/topic_quality.csv (BERTopic vs LDA vs NMF)."""
+
+
+rule fit_topics:
+    """BERTopic on participant segments: topics, outliers reassigned, words per role and wave, crosswalk."""
+    input:
+        unpack(topic_inputs),
+        segments=f"{OUT}/tables/segments.csv",
+        segment_codes=f"{OUT}/tables/segment_codes.csv",
+        codebook=CODEBOOK,
+    output:
+        topics=f"{OUT}/tables/topics.csv",
+        segment_topics=f"{OUT}/tables/segment_topics.csv",
+        per_role=f"{OUT}/tables/topics_per_role.csv",
+        per_wave=f"{OUT}/tables/topics_per_wave.csv",
+        crosswalk=f"{OUT}/tables/topic_code_crosswalk.csv",
+        model=directory(f"{OUT}/models/topics"),
+        figure_words=report(
+            f"{OUT}/figures/topic_words.png",
+            caption="../captions/topic_words.rst",
+            category="Topics",
+        ),
+        figure_words_svg=f"{OUT}/figures/topic_words.svg",
+        figure_roles=report(
+            f"{OUT}/figures/topics_by_role.png",
+            caption="../captions/topics_by_role.rst",
+            category="Topics",
+        ),
+        figure_roles_svg=f"{OUT}/figures/topics_by_role.svg",
+        figure_codes=report(
+            f"{OUT}/figures/topic_code_heatmap.png",
+            caption="../captions/topic_code_heatmap.rst",
+            category="Topics",
+        ),
+        figure_codes_svg=f"{OUT}/figures/topic_code_heatmap.svg",
+    log:
+        f"{OUT}/logs/fit_topics.log",
+    benchmark:
+        f"{OUT}/benchmarks/fit_topics.tsv"
+    conda:
+        CONDA_ENV
+    params:
+        settings=json.dumps(TOPICS, sort_keys=True),
+        roles=json.dumps(CORPUS.roles),
+        embeddings=lambda wildcards, input: input.get("embeddings", ""),
+        fit_waves=FIT_WAVES,
+    shell:
+        "python -m pipeline topics --segments {input.segments:q} --embeddings={params.embeddings:q}"
+        " --segment-codes {input.segment_codes:q} --codebook {input.codebook:q} --settings {params.settings:q}"
+        " --roles {params.roles:q} --topics {output.topics:q} --segment-topics {output.segment_topics:q}"
+        " --crosswalk {output.crosswalk:q} --per-role {output.per_role:q} --per-wave {output.per_wave:q}"
+        " --model {output.model:q} --figure-words {output.figure_words:q}"
+        " --figure-roles {output.figure_roles:q} --figure-codes {output.figure_codes:q}"
+        " --fit-waves={params.fit_waves:q} --log {log:q}"
+
+
+rule fit_guided_topics:
+    """The same model seeded with one topic per code (its label and indicator words)."""
+    input:
+        unpack(topic_inputs),
+        segments=f"{OUT}/tables/segments.csv",
+        segment_codes=f"{OUT}/tables/segment_codes.csv",
+        codebook=CODEBOOK,
+    output:
+        topics=f"{OUT}/tables/guided_topics.csv",
+        segment_topics=f"{OUT}/tables/guided_segment_topics.csv",
+        crosswalk=f"{OUT}/tables/guided_topic_code_crosswalk.csv",
+    log:
+        f"{OUT}/logs/fit_guided_topics.log",
+    benchmark:
+        f"{OUT}/benchmarks/fit_guided_topics.tsv"
+    conda:
+        CONDA_ENV
+    params:
+        settings=json.dumps(TOPICS, sort_keys=True),
+        embeddings=lambda wildcards, input: input.get("embeddings", ""),
+        fit_waves=FIT_WAVES,
+    shell:
+        "python -m pipeline topics --guided --segments {input.segments:q} --embeddings={params.embeddings:q}"
+        " --segment-codes {input.segment_codes:q} --codebook {input.codebook:q} --settings {params.settings:q}"
+        " --topics {output.topics:q} --segment-topics {output.segment_topics:q}"
+        " --crosswalk {output.crosswalk:q} --fit-waves={params.fit_waves:q} --log {log:q}"
+
+
+rule evaluate_topics:
+    """Coherence (NPMI), diversity and stability across seeds for BERTopic, LDA and NMF with matched topic counts."""
+    input:
+        unpack(topic_inputs),
+        segments=f"{OUT}/tables/segments.csv",
+        segment_codes=f"{OUT}/tables/segment_codes.csv",
+    output:
+        quality=report(
+            f"{OUT}/tables/topic_quality.csv",
+            caption="../captions/topic_quality.rst",
+            category="Topics",
+        ),
+    log:
+        f"{OUT}/logs/evaluate_topics.log",
+    benchmark:
+        f"{OUT}/benchmarks/evaluate_topics.tsv"
+    conda:
+        CONDA_ENV
+    params:
+        settings=json.dumps(TOPICS, sort_keys=True),
+        embeddings=lambda wildcards, input: input.get("embeddings", ""),
+    shell:
+        "python -m pipeline topic-quality --segments {input.segments:q} --embeddings={params.embeddings:q}"
+        " --segment-codes {input.segment_codes:q} --settings {params.settings:q} --out {output.quality:q}"
+        " --log {log:q}"

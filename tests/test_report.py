@@ -1,0 +1,415 @@
+"""Report: n/N text, the wave comparison, the reliability summary, quotes, the figures and findings.md, from small
+hand-made tables."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from pipeline import report
+from tests.conftest import TINY, error_lines, run_cli
+
+ROLES = {"practitioner": "Case managers", "service_user": "Men on probation"}
+CODES = [  # id, label, theme, theme label, kind
+    ("structure_focus", "Structure and focus", "toolkit_value", "Toolkit Strengths", "strength"),
+    ("engaging_media", "Engaging media", "toolkit_value", "Toolkit Strengths", "strength"),
+    ("technology_barriers", "Technology barriers", "toolkit_limits", "Toolkit Limitations", "challenge"),
+]
+FINAL_N = {  # participants with the code: (practitioners of 3, service users of 2)
+    "structure_focus": (3, 1),
+    "engaging_media": (1, 2),
+    "technology_barriers": (2, 0),
+    "toolkit_value": (3, 2),
+    "toolkit_limits": (2, 0),
+}
+N = {"practitioner": 3, "service_user": 2}
+
+
+def by_role_table() -> pd.DataFrame:
+    rows = []
+    units = [("code", c, label, theme, kind) for c, label, theme, _, kind in CODES]
+    units += [("theme", t, tl, t, k) for t, tl, k in dict.fromkeys((c[2], c[3], c[4]) for c in CODES)]
+    for level, uid, label, theme, kind in units:
+        for i, (role, role_label) in enumerate(ROLES.items()):
+            n = FINAL_N[uid][i]
+            rows.append(
+                {
+                    "level": level,
+                    "id": uid,
+                    "label": label,
+                    "theme": theme,
+                    "kind": kind,
+                    "role": role,
+                    "role_label": role_label,
+                    "N": N[role],
+                    "final_n": n,
+                    "final_pct": round(100 * n / N[role], 1),
+                    "final_segments": 2 * n,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def by_wave_table() -> pd.DataFrame:
+    """Practitioners in wave 1 (P1-P3) and wave 2 (P1 again); service users in wave 1 only."""
+    rows = []
+    counts = {
+        ("practitioner", 1): (3, {"structure_focus": 3, "engaging_media": 1, "technology_barriers": 2}),
+        ("practitioner", 2): (1, {"structure_focus": 0, "engaging_media": 1, "technology_barriers": 1}),
+        ("service_user", 1): (2, {"structure_focus": 1, "engaging_media": 2, "technology_barriers": 0}),
+    }
+    for (role, wave), (total, hits) in counts.items():
+        for code, label, *_ in CODES:
+            rows.append(
+                {
+                    "role": role,
+                    "role_label": ROLES[role],
+                    "wave": wave,
+                    "code_id": code,
+                    "label": label,
+                    "N": total,
+                    "n": hits[code],
+                    "pct": round(100 * hits[code] / total, 1),
+                    "segments": hits[code],
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def matrix_table() -> pd.DataFrame:
+    rows = [
+        ("P1", "practitioner", 1, 2, 0, 1),
+        ("P2", "practitioner", 1, 1, 1, 0),
+        ("P3", "practitioner", 1, 1, 0, 3),
+        ("S1", "service_user", 1, 1, 2, 0),
+        ("S2", "service_user", 1, 0, 1, 0),
+        ("P1", "practitioner", 2, 0, 1, 1),
+    ]
+    return pd.DataFrame(rows, columns=["participant_id", "role", "wave", *[c[0] for c in CODES]])
+
+
+def reliability_table() -> pd.DataFrame:
+    rows = []
+    for comparison, units, kappas in (
+        ("coder1 vs coder2", 40, (0.8, 1.0, 0.5)),
+        ("coder1 vs machine", 60, (0.4, 0.6, 0.7)),
+    ):
+        for code, kappa in zip([c[0] for c in CODES] + ["pooled"], [*kappas, 0.65], strict=True):
+            rows.append(
+                {
+                    "comparison": comparison,
+                    "code_id": code,
+                    "units": units * (3 if code == "pooled" else 1),
+                    "coder_a_yes": 5,
+                    "coder_b_yes": 6,
+                    "percent_agreement": 0.95,
+                    "cohen_kappa": kappa,
+                    "krippendorff_alpha": kappa,
+                    "gwet_ac1": 0.97,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def validation_table() -> pd.DataFrame:
+    rows = [
+        {"method": "participant-grouped cross-validation", "code_id": code, "segments": segments, "human_yes": 5}
+        | {"machine_yes": 4, "precision": 0.7, "recall": 0.6, "f1": f1, "cohen_kappa": 0.6}
+        for code, segments, f1 in [(c[0], 60, 0.6) for c in CODES] + [("pooled", 180, 0.62)]
+    ]
+    return pd.DataFrame(rows)
+
+
+LONG = " ".join(f"Sentence number {i} says something about the toolkit." for i in range(30))
+
+
+def exemplar_table() -> pd.DataFrame:
+    rows = [
+        ("structure_focus", "practitioner", 1, "P1_w1_t001_s1", "P1", "It gave the session a shape."),
+        ("structure_focus", "practitioner", 2, "P2_w1_t001_s1", "P2", "We knew what we were doing."),
+        ("engaging_media", "service_user", 1, "P1_w1_t001_s1", "S1", "It gave the session a shape."),
+        ("engaging_media", "service_user", 2, "S1_w1_t002_s1", "S1", "The videos were like my kitchen."),
+        ("technology_barriers", "practitioner", 1, "P3_w1_t004_s1", "P3", LONG),
+    ]
+    table = pd.DataFrame(rows, columns=["code_id", "role", "rank", "segment_id", "participant_id", "text"])
+    return table.assign(label=table["code_id"], wave=1, confidence=0.9)
+
+
+def segment_codes_table() -> pd.DataFrame:
+    rows = [
+        ("P1_w1_t001_s1", "P1", "practitioner", 1, "structure_focus", "human", "coder1", 1.0, True),
+        ("P1_w1_t001_s1", "P1", "practitioner", 1, "structure_focus", "model", "model", 0.9, False),
+        ("P1_w2_t001_s1", "P1", "practitioner", 2, "engaging_media", "model", "model", 0.8, True),
+    ]
+    columns = ["segment_id", "participant_id", "role", "wave", "code_id", "source", "coder", "confidence", "final"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def write_tables(folder) -> dict:
+    """The tables report.run_* read, as CSV files in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ids = [c[0] for c in CODES]
+    tables = {
+        "by_role": by_role_table(),
+        "by_wave": by_wave_table(),
+        "matrix": matrix_table(),
+        "cooccurrence": pd.DataFrame(
+            [[c, *[(3 if c == d else 1) for d in ids]] for c in ids], columns=["code_id", *ids]
+        ),
+        "saturation": pd.DataFrame(
+            [
+                ("practitioner", 1, "P1_w1", 2, 2),
+                ("practitioner", 2, "P2_w1", 1, 3),
+                ("practitioner", 3, "P3_w1", 0, 3),
+                ("service_user", 1, "S1_w1", 2, 2),
+            ],
+            columns=["role", "interview_number", "interview_id", "new_codes", "cumulative_codes"],
+        ),
+        "participants": pd.DataFrame(
+            [
+                ("practitioner", "Case managers", "1", 3, 3, 3000, 60, 40, 1000.0),
+                ("service_user", "Men on probation", "1", 2, 2, 1500, 40, 30, 750.0),
+                ("practitioner", "Case managers", "2", 1, 1, 800, 15, 45, 800.0),
+                ("total", "Total", "all", 6, 5, 5300, 115, 38, 883.3),
+            ],
+            columns=[
+                "role",
+                "role_label",
+                "wave",
+                "interviews",
+                "participants",
+                "participant_words",
+                "participant_turns",
+                "median_turn_words",
+                "words_per_interview",
+            ],
+        ),
+        "reliability": reliability_table(),
+        "validation": validation_table(),
+        "exemplars": exemplar_table(),
+        "segment_codes": segment_codes_table(),
+        "sentiment": pd.DataFrame(
+            [("practitioner", 20, 0.15, 0.1, 0.2, 12, 3, 4, 1), ("service_user", 10, 0.05, -0.02, 0.12, 5, 2, 3, 0)],
+            columns=["role", "segments", "mean_compound", "ci_low", "ci_high", "n_positive", "n_negative"]
+            + ["n_neutral", "n_mixed"],
+        ),
+        "sentiment_validation": pd.DataFrame(
+            [("plain VADER", 30, 0.3, 0.2), ("domain-adapted", 30, 0.4, 0.25)],
+            columns=["lexicon", "n", "accuracy", "macro_f1"],
+        ),
+        "check": pd.DataFrame(
+            [
+                ("cm_structure", "prevalence", "strength", "practitioner", "structure_focus")
+                + ("Most case managers found structure.", ">= 2 of 3", "3 of 3", True),
+                ("tech_contrast", "comparison", "", "practitioner", "technology_barriers")
+                + ("Technology was a practitioner theme.", "share of practitioner > share of service_user")
+                + ("2/3 vs 0/2", True),
+                ("su_tech", "prevalence", "challenge", "service_user", "technology_barriers")
+                + ("Some men lacked devices.", ">= 1 of 2", "0 of 2", False),
+            ],
+            columns=["claim_id", "kind", "report", "role", "code_or_theme", "statement", "expected", "measured"]
+            + ["holds"],
+        ),
+    }
+    paths = {}
+    for name, table in tables.items():
+        paths[name] = folder / f"{name}.csv"
+        table.to_csv(paths[name], index=False)
+    return paths
+
+
+# ---------------------------------------------------------------- text helpers
+
+
+def test_n_of_n_and_shares():
+    assert report.n_of(7, 9) == "7/9"
+    assert report.share_text(7, 9) == "7/9 (78%)"
+    assert report.share_text(0, 0) == "0/0 (n/a)"
+    assert report.group_phrase(9, 9, "Case managers") == "all 9 case managers"
+    assert report.group_phrase(2, 2, "Men on probation") == "both men on probation"
+    assert report.group_phrase(0, 7, "Men on probation") == "none of the 7 men on probation"
+    assert report.group_phrase(4, 7, "Men on probation") == "4 of 7 men on probation"
+    assert report.lower_first("GPs") == "GPs"
+
+
+@pytest.mark.parametrize("change,text", [(22.2, "+22 pp"), (-11.1, "-11 pp"), (0.3, "no change"), (None, "n/a")])
+def test_change_in_percentage_points(change, text):
+    assert report.change_text(change) == text
+
+
+def test_long_quotes_are_cut_at_a_sentence_and_marked():
+    short = "It gave me somewhere to go. And that mattered."
+    assert report.trim_quote(short) == short
+    cut = report.trim_quote(LONG, max_words=20)
+    assert cut.endswith("toolkit. [...]") and len(cut.split()) <= 21
+    assert report.trim_quote("pause] And for ages after.") == "[pause] And for ages after."
+    assert report.trim_quote("She had to have it glued. [") == "She had to have it glued."
+
+
+# ---------------------------------------------------------------- tables
+
+
+def test_wave_comparison_gives_the_change_for_everyone_and_for_those_seen_twice():
+    table = report.wave_comparison(by_wave_table(), matrix_table(), ROLES)
+    assert set(table["role"]) == {"practitioner"}, "a group seen in one wave has nothing to compare"
+    row = table.set_index("code_id").loc["structure_focus"]
+    assert (row["from_n"], row["from_N"], row["to_n"], row["to_N"]) == (3, 3, 0, 1)
+    assert row["change_pp"] == -100.0
+    assert (row["same_N"], row["same_from_n"], row["same_to_n"], row["same_change_pp"]) == (1, 1, 0, -100.0)
+    media = table.set_index("code_id").loc["engaging_media"]
+    assert media["change_pp"] == pytest.approx(66.7) and media["same_change_pp"] == 100.0
+
+
+def test_reliability_summary_has_a_column_per_comparison_and_a_pooled_row():
+    labels = {c[0]: c[1] for c in CODES}
+    reliability = pd.concat(
+        [reliability_table(), pd.DataFrame([{"comparison": "none", "code_id": "pooled", "units": 0}])],
+        ignore_index=True,
+    )
+    table = report.reliability_summary(reliability, validation_table(), labels)
+    assert list(table.columns) == [
+        "Code",
+        "coder1 vs coder2: kappa",
+        "coder1 vs coder2: AC1",
+        "coder1 vs machine: kappa",
+        "coder1 vs machine: AC1",
+        "machine F1 (cross-validated)",
+    ]
+    assert list(table["Code"]) == ["Structure and focus", "Engaging media", "Technology barriers", "All codes (pooled)"]
+    assert (
+        table.iloc[-1]["coder1 vs coder2: kappa"] == "0.65" and table.iloc[-1]["machine F1 (cross-validated)"] == "0.62"
+    )
+
+
+def test_prevalence_table_prints_n_of_n_per_role_in_words():
+    table = report.prevalence_table(by_role_table(), ROLES)
+    assert list(table.columns) == ["Theme", "Code", "Reported as", "Case managers (N = 3)", "Men on probation (N = 2)"]
+    assert table.iloc[0].tolist() == [
+        "Toolkit Strengths",
+        "any code of the theme",
+        "strengths",
+        "3/3 (100%)",
+        "2/2 (100%)",
+    ]
+    assert table.iloc[1].tolist() == ["", "Structure and focus", "", "3/3 (100%)", "1/2 (50%)"]
+    assert "technology_barriers" not in report.markdown_table(table)
+
+
+def test_coding_sources_per_wave():
+    sources = report.coding_sources(segment_codes_table())
+    assert sources.to_dict("records") == [
+        {"wave": 1, "final_codes": 1, "human_share": 1.0},
+        {"wave": 2, "final_codes": 1, "human_share": 0.0},
+    ]
+
+
+def test_a_segment_is_quoted_once_where_there_is_a_choice():
+    exemplars, by_role = exemplar_table(), by_role_table()
+    first = report.pick_quote(exemplars, by_role, "structure_focus", ROLES)
+    assert first["segment_id"] == "P1_w1_t001_s1"
+    second = report.pick_quote(exemplars, by_role, "engaging_media", ROLES, used={first["segment_id"]})
+    assert second["segment_id"] == "S1_w1_t002_s1" and second["role"] == "service_user"
+
+
+# ---------------------------------------------------------------- edges: tables, figures, findings.md
+
+
+def test_tables_are_written_in_markdown_and_latex(tmp_path):
+    paths = write_tables(tmp_path / "in")
+    out = tmp_path / "tables"
+    targets = {
+        "prevalence": out / "code_prevalence_by_role.csv",
+        "participants": out / "participants.csv",
+        "reliability": out / "reliability_summary.csv",
+        "waves": out / "wave_comparison.csv",
+    }
+    report.run_tables(
+        paths["by_role"],
+        paths["participants"],
+        paths["reliability"],
+        paths["validation"],
+        paths["by_wave"],
+        paths["matrix"],
+        ROLES,
+        targets,
+    )
+    for stem in ("code_prevalence_by_role", "participants", "reliability_summary"):
+        assert (out / f"{stem}.md").read_text().startswith("| ")
+        tex = (out / f"{stem}.tex").read_text()
+        assert "\\begin{tabular}" in tex and f"\\label{{tab:{stem}}}" in tex
+    assert "3/3 (100\\%)" in (out / "code_prevalence_by_role.tex").read_text()
+    assert "5,300" in (out / "participants.md").read_text()
+    assert pd.read_csv(out / "wave_comparison.csv")["change_pp"].notna().all()
+
+
+def test_every_figure_is_drawn_as_png_and_svg_the_same_twice(tmp_path):
+    paths = write_tables(tmp_path / "in")
+    waves = tmp_path / "in" / "wave_comparison.csv"
+    report.wave_comparison(by_wave_table(), matrix_table(), ROLES).to_csv(waves, index=False)
+    drawn = []
+    for run in ("first", "second"):
+        args = (paths["by_role"], paths["matrix"], paths["cooccurrence"], paths["saturation"], waves, ROLES)
+        report.run_figures(*args, tmp_path / run)
+        drawn.append({p.name: p.read_bytes() for p in sorted((tmp_path / run).iterdir())})
+    assert sorted(drawn[0]) == sorted(f"{name}.{ext}" for name in report.FIGURES.values() for ext in ("png", "svg"))
+    for name, data in drawn[0].items():
+        assert data[:4] == b"\x89PNG" if name.endswith(".png") else data.lstrip().startswith(b"<?xml")
+    assert drawn[0] == drawn[1]
+    svg = drawn[0]["prevalence_by_role.svg"].decode()
+    assert "Structure and focus" in svg and "3/3" in svg and "structure_focus" not in svg
+
+
+def test_findings_md_has_the_sections_of_a_paper_from_the_tables(tmp_path):
+    paths = write_tables(tmp_path / "in")
+    waves = tmp_path / "in" / "wave_comparison.csv"
+    report.wave_comparison(by_wave_table(), matrix_table(), ROLES).to_csv(waves, index=False)
+    keys = ("by_role", "participants", "exemplars", "segment_codes", "reliability", "validation", "sentiment")
+    inputs = {k: paths[k] for k in keys} | {"waves": waves}
+    inputs |= {"sentiment_validation": paths["sentiment_validation"], "check": paths["check"]}
+    text = report.run_findings(inputs, ROLES, "tiny", "config/findings.yaml", tmp_path / "findings.md")
+    assert (tmp_path / "findings.md").read_text() == text
+    headings = [line for line in text.splitlines() if line.startswith("## ")]
+    assert headings == [
+        "## Participants (Table 1)",
+        "## Findings by group",
+        "## Themes and codes",
+        "## Change between waves",
+        "## Reliability of the coding",
+        "## Sentiment",
+        "## Check of the study's findings",
+        "## Figures",
+    ]
+    assert (
+        "The analysis covers 6 interviews with 5 participants. Wave 1: 3 interviews with case managers and 2 with "
+        "men on probation. Wave 2: 1 interview with case managers."
+    ) in text
+    assert "All 3 case managers and both men on probation raised at least one code of this theme." in text
+    assert "**Technology barriers**: case managers 2/3 (67%); men on probation 0/2 (0%)." in text
+    assert "- **Challenges**: Technology barriers (2/3)." in text  # per group, most often raised first
+    assert "- **Challenges**: none raised." in text  # the men raised no challenge
+    assert "(P1, case managers, wave 1)" in text and text.count("It gave the session a shape.") == 1
+    assert "Sentence number 0 says" in text and "[...]" in text
+    assert "Among them, the largest changes: Structure and focus 1/1 \u2192 0/1" in text
+    assert "wave 2 has 1 final codes, 0% of them from human coding" in text
+    assert "coder1 vs coder2: pooled Cohen's kappa 0.65" in text
+    assert "macro-F1 0.25, below 0.6: these scores are not findings" in text
+    assert "2 of 3 claims in config/findings.yaml hold on these data; these do not: su_tech (0 of 2)." in text
+    assert "share of case managers > share of men on probation" in text
+    assert "structure_focus" not in text.replace("su_tech", ""), "codes are named in words"
+
+
+def test_a_missing_table_is_one_error_line(tmp_path):
+    paths = write_tables(tmp_path / "in")
+    args = ["figures", "--by-role", tmp_path / "nowhere.csv", "--matrix", paths["matrix"]]
+    args += ["--cooccurrence", paths["cooccurrence"], "--saturation", paths["saturation"], "--waves", paths["by_wave"]]
+    result = run_cli(*args, "--roles", '{"practitioner": "Case managers"}', "--out", tmp_path / "figures")
+    assert result.returncode == 2
+    assert error_lines(result.stderr) == [
+        f"ERROR: {tmp_path / 'nowhere.csv'}: table not found. Run the workflow (make run) to produce it."
+    ]
+
+
+def test_corpus_name_prints_the_name_outputs_go_under():
+    result = run_cli("corpus-name", TINY)
+    assert result.returncode == 0 and result.stdout == "tiny\n"
+    assert run_cli("corpus-name").stdout == "demo\n"  # corpus: in config/config.yaml

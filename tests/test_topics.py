@@ -1,0 +1,234 @@
+"""Topic modelling: text clean-up, quality measures and the crosswalk on hand-checked examples, determinism,
+the too-little-structure path, the light profile and the saved model."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline import topics
+from tests.conftest import ROOT
+
+THEMES = {
+    "video": "video screen watch animation cartoon scenario character clip",
+    "family": "kids daughter son mum contact weekend school visit",
+    "work": "caseload deadline overtime staff manager office rota meeting",
+}
+
+
+def synthetic_corpus(per_theme=40, seed=0):
+    """Three clearly separated themes: words drawn from each theme's list, embeddings around its centre."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(len(THEMES), 384))
+    docs, vectors, truth = [], [], []
+    for k, words in enumerate(THEMES.values()):
+        vocab = words.split()
+        for _ in range(per_theme):
+            docs.append(" ".join(rng.choice(vocab, size=10)) + " and then we talked about it again")
+            v = centres[k] + rng.normal(scale=0.3, size=384)
+            vectors.append(v / np.linalg.norm(v))
+            truth.append(k)
+    return docs, np.asarray(vectors, dtype=np.float32), np.asarray(truth)
+
+
+@pytest.fixture
+def settings():
+    return topics.TopicSettings(fillers=("yeah", "erm"), min_cluster_size=10, quality_seeds=2)
+
+
+# ---------------------------------------------------------------- text
+
+
+def test_clean_turns_placeholders_into_words_and_drops_clitics():
+    assert topics.clean("[PARTNER] didn't call; he's [PERSON_1]'s dad.") == "partner did not call he person dad"
+    assert topics.clean("I can't, won't. It's a follow-up") == "I can not will not It a follow up"
+
+
+def test_stop_words_include_english_and_interview_fillers(settings):
+    words = set(topics.stop_words(settings))
+    assert {"the", "and", "yeah", "erm"} <= words and "toolkit" not in words
+
+
+def test_segments_shorter_than_min_words_are_not_modelled(settings):
+    seg = pd.DataFrame({"text": ["Yes.", "one two three four five six seven eight", ""]})
+    assert list(topics.modelled(seg, settings)) == [False, True, False]
+
+
+# ---------------------------------------------------------------- quality measures
+
+
+def test_npmi_on_a_hand_checked_example(settings):
+    docs = ["apple banana", "apple banana", "cherry", "apple"]
+    # p(apple)=3/4, p(banana)=1/2, p(both)=1/2: log(0.5 / 0.375) / -log(0.5) = 0.41504
+    [score] = topics.npmi_coherence([["apple", "banana"]], docs, settings)
+    assert score == pytest.approx(math.log(0.5 / 0.375) / -math.log(0.5)) and score == pytest.approx(0.41504, abs=1e-5)
+    # never together: -1; always together: 1
+    assert topics.npmi_coherence([["banana", "cherry"]], docs, settings) == [-1.0]
+    assert topics.npmi_coherence([["apple", "banana"]], ["apple banana"] * 3, settings) == [1.0]
+
+
+def test_diversity_and_stability_on_hand_checked_examples():
+    assert topics.diversity([["a", "b"], ["b", "c"]]) == 0.75
+    same = np.array([0, 0, 1, 1])
+    relabelled = np.array([5, 5, 3, 3])
+    assert topics.mean_pairwise_ari([same, relabelled, same]) == 1.0
+    assert topics.mean_pairwise_ari([same, np.array([0, 1, 0, 1])]) < 0
+
+
+# ---------------------------------------------------------------- crosswalk
+
+
+def test_crosswalk_counts_dominant_codes_and_nmi_on_a_hand_checked_example():
+    st = pd.DataFrame(
+        {
+            "segment_id": ["s1", "s2", "s3", "s4", "s5", "s6"],
+            "topic_id": [0, 0, 0, 1, 1, -1],
+            "probability": [1.0] * 5 + [0.0],
+            "assignment": ["cluster"] * 5 + ["too_short"],
+        }
+    )
+    codes = pd.DataFrame(
+        {
+            "segment_id": ["s1", "s1", "s2", "s3", "s4", "s6", "s5"],
+            "code_id": ["A", "B", "A", "B", "B", "A", "A"],
+            "confidence": ["0.9", "0.5", "1", "1", "1", "1", "0.4"],
+            "final": ["True", "True", "True", "True", "True", "True", "False"],
+        }
+    )
+    table = pd.DataFrame({"topic_id": [0, 1], "label": ["zero", "one"]})
+    cross, nmi = topics.crosswalk(st, codes, table, ["A", "B", "C"], {"A": "Code A", "B": "Code B", "C": "Code C"})
+    cross = cross.set_index("topic_id")
+    assert cross.loc[0, ["A", "B", "C"]].tolist() == [2, 2, 0] and cross.loc[1, ["A", "B", "C"]].tolist() == [0, 1, 0]
+    assert cross.loc[0, "dominant_code_id"] == "A" and cross.loc[0, "dominant_share"] == pytest.approx(2 / 3, abs=1e-6)
+    assert cross.loc[1, "dominant_code_label"] == "Code B" and cross.loc[1, "dominant_share"] == 0.5
+    # dominant codes per segment: s1 A (0.9 beats 0.5), s2 A, s3 B, s4 B, s5 uncoded (its code is not final).
+    # MI = 0.395753, H(topic) = 0.673012, H(code) = 1.054920 -> NMI (arithmetic mean) = 0.458066
+    assert nmi == pytest.approx(0.458066, abs=1e-5)
+
+
+# ---------------------------------------------------------------- fitting
+
+
+def test_the_model_recovers_clear_themes_and_two_runs_are_identical(settings):
+    docs, vectors, truth = synthetic_corpus()
+    first = topics.fit_bertopic(docs, vectors, settings, seed=7)
+    second = topics.fit_bertopic(docs, vectors, settings, seed=7)
+    assert not first.message
+    assert np.array_equal(first.topics, second.topics) and np.array_equal(first.probability, second.probability)
+    assert first.words == second.words
+    from sklearn.metrics import adjusted_rand_score
+
+    assert adjusted_rand_score(truth, first.topics) > 0.9
+    assert not (first.topics == topics.OUTLIER).any(), "outliers are reassigned"
+    # topic words come from the themes, not from the filler sentence shared by every document
+    for words in first.words.values():
+        assert not {"talked", "then"} & set(words[:3])
+
+
+def test_too_little_structure_gives_a_message_and_valid_tables(settings, tmp_path):
+    docs, vectors, _ = synthetic_corpus(per_theme=5)
+    result = topics.fit_bertopic(docs, vectors, settings, seed=0)
+    assert result.message.startswith("Too little structure") and (result.topics == -1).all() and not result.words
+    # one blob: the clustering finds fewer than two topics
+    rng = np.random.default_rng(1)
+    blob = np.tile(rng.normal(size=384), (60, 1)) + rng.normal(scale=0.01, size=(60, 384))
+    blob = (blob / np.linalg.norm(blob, axis=1, keepdims=True)).astype(np.float32)
+    one = topics.fit_bertopic(
+        ["same words again here"] * 60, blob, dataclasses.replace(settings, min_cluster_size=40), 0
+    )
+    assert "Too little structure" in one.message and not one.words
+    # the tables are still written and consistent
+    seg = pd.DataFrame({"segment_id": [f"s{i}" for i in range(15)], "participant_id": "P1", "text": docs})
+    keep = pd.Series([True] * 15)
+    st = topics.segment_topics(seg, keep, result)
+    table = topics.topic_table(seg, st, result, vectors, keep)
+    assert list(table["topic_id"]) == [-1] and table.loc[0, "size"] == 15
+    quality = topics.quality(docs, vectors, settings, result, ["x"] * 15)
+    assert list(quality["model"]) == ["bertopic", "lda", "nmf"] and quality["npmi"].isna().all()
+
+
+def test_quality_compares_bertopic_with_lda_and_nmf_at_matched_topic_counts(settings):
+    docs, vectors, _ = synthetic_corpus()
+    main = topics.fit_bertopic(docs, vectors, settings, seed=settings.seed)
+    table = topics.quality(docs, vectors, settings, main, ["a"] * len(docs)).set_index("model")
+    assert list(table.index) == ["bertopic", "lda", "nmf"]
+    assert (table["n_topics"] == len(main.words)).all() and (table["seeds"] == 2).all()
+    assert table.loc["bertopic", "stability_ari"] > 0.9
+    assert table["npmi"].between(-1, 1).all() and table["diversity"].between(0, 1).all()
+
+
+def test_guided_seed_words_come_from_the_codebook(settings):
+    from pipeline.codebook import load_codebook
+
+    codebook = load_codebook(ROOT / "config" / "codebook.yaml")
+    ids, lists = topics.seed_words(codebook, settings)
+    assert len(ids) == len(codebook.codes) and all(lists)
+    assert "video" in lists[ids.index("engaging_media")] or "videos" in lists[ids.index("engaging_media")]
+
+
+def test_saved_model_is_safetensors_and_loads_back(settings, tmp_path):
+    docs, vectors, _ = synthetic_corpus()
+    result = topics.fit_bertopic(docs, vectors, settings, seed=0)
+    folder = tmp_path / "model"
+    topics.save_model(result, folder, settings, {"guided": False})
+    files = {p.name for p in folder.rglob("*") if p.is_file()}
+    assert "topic_embeddings.safetensors" in files and "topics.json" in files
+    assert not any(name.endswith((".pkl", ".pickle", ".bin")) for name in files)
+    info = json.loads((folder / "topics.json").read_text())
+    assert info["versions"]["bertopic"] and info["topics"] == {str(k): v for k, v in result.words.items()}
+    from bertopic import BERTopic
+
+    loaded = BERTopic.load(str(folder / "bertopic"))
+    assert [(w, float(v)) for w, v in loaded.get_topic(0)[:3]] == [
+        (w, float(v)) for w, v in result.model.get_topic(0)[:3]
+    ]
+
+
+BLOCK_TORCH = """
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("torch", "sentence_transformers", "transformers"):
+            raise ModuleNotFoundError(f"No module named {name!r} (blocked by the test)")
+sys.meta_path.insert(0, Block())
+"""
+
+
+def test_light_profile_runs_without_torch():
+    # torch and sentence-transformers cannot be imported, as on a machine without them
+    code = BLOCK_TORCH + (
+        "from pipeline import topics; from tests.test_topics import synthetic_corpus\n"
+        "docs, _, _ = synthetic_corpus()\n"
+        "s = topics.TopicSettings(profile='light', min_cluster_size=10)\n"
+        "pipe, v = topics.light_embedder(docs, s)\n"
+        "r = topics.fit_bertopic(docs, v, s, 0)\n"
+        "assert len(r.words) >= 2, r.message\n"
+        "assert 'torch' not in sys.modules\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and "ok" in result.stdout, result.stderr[-2000:]
+
+
+def test_frozen_topics_keep_the_earlier_model_and_place_new_segments_in_it(settings):
+    docs, vectors, truth = synthetic_corpus()
+    first_wave = np.arange(len(docs)) % 4 != 0  # three quarters of each theme in wave 1
+    fitted = topics.fit_bertopic(
+        [d for d, f in zip(docs, first_wave, strict=True) if f], vectors[first_wave], settings, seed=3
+    )
+    frozen = topics.apply_frozen(fitted, vectors[first_wave], vectors, first_wave)
+    assert frozen.words == fitted.words and np.array_equal(frozen.topics[first_wave], fitted.topics)
+    assert frozen.applied.sum() == (~first_wave).sum()
+    from sklearn.metrics import adjusted_rand_score
+
+    assert adjusted_rand_score(truth[~first_wave], frozen.topics[~first_wave]) == 1.0
+    seg = pd.DataFrame({"segment_id": [f"s{i}" for i in range(len(docs))], "text": docs})
+    st = topics.segment_topics(seg, pd.Series([True] * len(docs)), frozen)
+    assert set(st.loc[~first_wave, "assignment"]) == {"frozen_model"} and st["probability"].between(0, 1).all()
