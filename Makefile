@@ -43,8 +43,9 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m pip install $(PIP_QUIET) --no-deps -e . 2>&1 | { grep -v "is ignored: it is neither" || true; }
 	@touch $(STAMP)
 
+# --scheduler greedy: the default ILP scheduler spends minutes choosing among thousands of ready per-interview jobs
 run: $(STAMP)
-	$(BIN)/snakemake --cores $(CORES) $(CONFIG) $(SNAKEMAKE_ARGS)
+	$(BIN)/snakemake --cores $(CORES) --scheduler greedy $(CONFIG) $(SNAKEMAKE_ARGS)
 	@$(MAKE) --no-print-directory report
 
 # outputs/<name>/report.html: every figure and main table with its caption, one self-contained file (no network).

@@ -41,6 +41,7 @@ class TopicSettings:
     min_segments: int = 30
     min_cluster_size: int | str = "auto"
     min_samples: int | None = None
+    cluster_selection: str = "eom"  # HDBSCAN: eom (fewer, larger topics) | leaf (more, finer topics)
     n_neighbors: int = 15
     n_components: int = 5
     top_n_words: int = 10
@@ -181,7 +182,7 @@ def build_model(
         min_cluster_size=settings.cluster_size(n_docs),
         min_samples=settings.min_samples,
         metric="euclidean",
-        cluster_selection_method="eom",
+        cluster_selection_method=settings.cluster_selection,
         prediction_data=True,
     )
     model = BERTopic(
@@ -247,6 +248,14 @@ def fit_bertopic(
             n,
             f"the clustering found {len(set(topics) - {OUTLIER})} topic(s) in {n} segments",
             f"a lower topics.min_cluster_size (now {settings.cluster_size(n)}) may let topics form",
+        )
+    found = len(set(topics) - {OUTLIER})
+    if found <= 3 and n >= 1000 and settings.cluster_selection == "eom":
+        log.warning(
+            "only %d topics in %d segments: HDBSCAN's eom selection keeps a few large clusters in a corpus about "
+            "one subject; topics.cluster_selection: leaf finds finer topics",
+            found,
+            n,
         )
     reassigned = np.zeros(n, dtype=bool)
     if (topics == OUTLIER).any():
