@@ -26,6 +26,16 @@ SENTIMENT_COLOURS = {
 ROLE_COLOURS = [OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["green"], OKABE_ITO["purple"]]
 
 
+def _runs(values: list) -> list[tuple[int, int, object]]:
+    """(start, end, value) of each run of equal neighbours: [a, a, b] -> [(0, 2, a), (2, 3, b)]."""
+    out, start = [], 0
+    for i in range(1, len(values) + 1):
+        if i == len(values) or values[i] != values[start]:
+            out.append((start, i, values[start]))
+            start = i
+    return out
+
+
 def _pyplot():
     import matplotlib
 
@@ -369,38 +379,32 @@ def participant_code_heatmap(matrix: pd.DataFrame, codes: pd.DataFrame, roles: d
         spine.set_visible(False)
     # themes: a rule between them and the theme's name on the right
     themes = [labels.at[c, "theme_label"] for c in code_ids]
-    start = 0
-    for i in range(1, len(themes) + 1):
-        if i == len(themes) or themes[i] != themes[start]:
-            if i < len(themes):
-                ax.axhline(i - 0.5, color="#555555", linewidth=0.8)
-            ax.text(
-                len(columns) - 0.3,
-                (start + i - 1) / 2,
-                _wrap(themes[start], 18),
-                va="center",
-                fontsize=7,
-                color="#555555",
-                style="italic",
-            )
-            start = i
+    for start, end, theme in _runs(themes):
+        if end < len(themes):
+            ax.axhline(end - 0.5, color="#555555", linewidth=0.8)
+        ax.text(
+            len(columns) - 0.3,
+            (start + end - 1) / 2,
+            _wrap(theme, 18),
+            va="center",
+            fontsize=7,
+            color="#555555",
+            style="italic",
+        )
     # roles: a rule between them and the role's name on top
     role_of = list(people["role"])
-    start = 0
-    for i in range(1, len(role_of) + 1):
-        if i == len(role_of) or role_of[i] != role_of[start]:
-            if i < len(role_of):
-                ax.axvline(i - 0.5, color="#555555", linewidth=0.8)
-            ax.text(
-                (start + i - 1) / 2,
-                -0.8,
-                roles.get(role_of[start], role_of[start]),
-                ha="center",
-                va="bottom",
-                fontsize=9,
-                fontweight="bold",
-            )
-            start = i
+    for start, end, role in _runs(role_of):
+        if end < len(role_of):
+            ax.axvline(end - 0.5, color="#555555", linewidth=0.8)
+        ax.text(
+            (start + end - 1) / 2,
+            -0.8,
+            roles.get(role, role),
+            ha="center",
+            va="bottom",
+            fontsize=9,
+            fontweight="bold",
+        )
     # the colour bar right of the theme names (about 1.3 inches)
     bar_axes = ax.inset_axes([1 + 1.3 / (0.3 * len(columns)), 0.2, 0.15 / (0.3 * len(columns)), 0.6])
     colourbar = fig.colorbar(image, cax=bar_axes)
