@@ -1,4 +1,4 @@
-"""Qualitative evaluation workflow: ingest -> segment -> code -> topics -> sentiment -> report.
+"""Qualitative evaluation workflow: ingest -> screen -> segment -> code -> topics -> sentiment -> report.
 
 Run on the bundled demo corpus:  snakemake --cores all
 Run on another corpus folder:    snakemake --cores all --config corpus=PATH
@@ -17,6 +17,7 @@ report: "pipeline/captions/workflow.rst"
 
 
 include: "pipeline/rules/common.smk"
+include: "pipeline/rules/prepare.smk"
 include: "pipeline/rules/ingest.smk"
 include: "pipeline/rules/anonymise.smk"
 include: "pipeline/rules/segment.smk"

@@ -79,7 +79,7 @@ show(interviews, caption="tables/interviews.csv")
 # ## Segments: the units that are coded
 #
 # **File** `tables/segments.csv`, written per interview by `pipeline.segment.segment_turns` (rule
-# `segment_transcript`) and gathered by the rule `collect_segments`.
+# `prepare_interviews`, a batch of interviews per job) and gathered by the rule `collect_segments`.
 #
 # **How it was made.** The unit of analysis is a **participant turn**: everything the participant says between
 # two interviewer questions. A turn longer than `segmentation.max_words` (in `config/config.yaml`) is split at
@@ -115,7 +115,7 @@ show(segments, columns=["segment_id", "question", "text", "word_count"], max_row
 #
 # **File** `tables/anonymisation_summary.csv`, written by `pipeline.anonymise.summary_table` (rule
 # `summarise_anonymisation`) from the per-interview counts of the identifier check (`pipeline.anonymise`,
-# rule `screen_transcript`).
+# rule `prepare_interviews`).
 #
 # **How it was made.** Before anything is analysed, every transcript passes an identifier check that looks
 # for names of people, places and organisations, phone numbers, e-mail addresses, postcodes, case reference

@@ -82,7 +82,10 @@ for row in validation.to_dict("records"):
 # `score_sentiment`).
 #
 # **How to read it.** One row per segment (join on `segment_id` with `tables/segments.csv` to read the text):
-# `compound` and `label` with the domain lexicon, `compound_plain` and `label_plain` with plain VADER.
+# `compound` and `label` with the domain lexicon, `compound_plain` and `label_plain` with plain VADER; the
+# spread over the segment's sentences (`compound_max`, `compound_min`, `share_positive`, `share_negative`) and
+# `contrast_words` (but, however, although, though; up to 3) are what the code-level model learns from besides
+# the text.
 
 # %%
 scores = out.table("segment_sentiment")

@@ -598,32 +598,6 @@ def category_counts(audit: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"category": list(CATEGORIES), "count": [int(counts.get(c, 0)) for c in CATEGORIES]})
 
 
-def run_screen(turns_path, out_turns, out_counts, audit_path, mode: str, allow: list[str], source: str):
-    """Screen one interview. check: stop if anything is found; pseudonymise: replace and pass."""
-    from pipeline.errors import PipelineError
-    from pipeline.files import read_table, write_csv, write_parquet
-
-    turns = read_table(turns_path)
-    screened, audit = screen_turns(turns, AllowList(allow), mode)
-    write_csv(audit, audit_path)  # private: the values found and their placeholders
-    counts = category_counts(audit)
-    found = {r.category: r.count for r in counts.itertuples() if r.count}
-    log.info("%d possible identifiers: %s", len(audit), ", ".join(f"{k} {v}" for k, v in found.items()) or "none")
-    if mode == "check" and len(audit):
-        raise PipelineError(
-            f"{len(audit)} possible identifier(s) in this transcript "
-            f"({', '.join(f'{k} {v}' for k, v in found.items())}), the first on this line",
-            f"The audit listing each one is {audit_path} (private, never in outputs/). Anonymise them in the "
-            "transcript, add non-identifying names to anonymisation.allow (config.yaml or corpus.yaml), or set "
-            "anonymisation.mode: pseudonymise",
-            file=source,
-            line=audit["line"].iloc[0],
-        )
-    write_csv(counts.assign(interview_id=screened["interview_id"].iloc[0]), out_counts)
-    write_parquet(screened, out_turns)
-    return screened, audit
-
-
 def summary_table(counts: list[pd.DataFrame], mode: str) -> pd.DataFrame:
     """Counts by category only (no values): identifiers found and interviews they were found in."""
     allc = pd.concat(counts, ignore_index=True)

@@ -53,19 +53,12 @@ def _spacy_without_torch() -> None:
 # ---------------------------------------------------------------- subcommands
 
 
-def cmd_ingest(a) -> None:
-    from pipeline import ingest
-
-    speakers = ingest.Speakers(a.interviewer_label, a.participant_label + [a.participant_id], a.label_mode)
-    meta = {"interview_id": a.interview_id, "participant_id": a.participant_id, "role": a.role, "wave": a.wave}
-    ingest.run(a.transcript, a.out, meta, speakers)
-
-
-def cmd_segment(a) -> None:
+def cmd_prepare(a) -> None:
     _spacy_without_torch()
-    from pipeline import segment
+    from pipeline import prepare
 
-    segment.run(a.turns, a.out, a.max_words)
+    settings = prepare.Settings.from_json(json.loads(a.settings))
+    prepare.run(a.transcripts, settings, a.turns_out, a.segments_out, a.counts_out, a.audit)
 
 
 def cmd_describe(a) -> None:
@@ -96,13 +89,6 @@ def cmd_human_codes(a) -> None:
     from pipeline import human_codes
 
     human_codes.run(a.codes, a.segments, a.turns, a.codebook, a.out, a.audit)
-
-
-def cmd_screen(a) -> None:
-    _spacy_without_torch()
-    from pipeline import anonymise
-
-    anonymise.run_screen(a.turns, a.out, a.counts, a.audit, a.mode, json.loads(a.allow), a.source)
 
 
 def cmd_anonymisation_summary(a) -> None:
@@ -321,25 +307,18 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
         return sp
 
-    sp = add("ingest", cmd_ingest, "one transcript file -> its turns")
-    sp.add_argument("transcript")
-    sp.add_argument("out")
-    sp.add_argument("--interview-id", required=True)
-    sp.add_argument("--participant-id", required=True)
-    sp.add_argument("--role", required=True)
-    sp.add_argument("--wave", type=int, required=True)
-    sp.add_argument("--interviewer-label", action="append", default=[])
-    sp.add_argument("--participant-label", action="append", default=[])
-    sp.add_argument("--label-mode", choices=["strict", "declared"], default="strict")
-
-    sp = add("screen", cmd_screen, "the identifier gate: one interview's turns checked or pseudonymised")
-    sp.add_argument("turns")
-    sp.add_argument("out")
-    sp.add_argument("--counts", required=True, help="counts by category (no values)")
+    sp = add("prepare", cmd_prepare, "transcripts of a batch -> turns, the identifier gate, segments")
+    sp.add_argument("--transcripts", nargs="+", required=True, help="transcript files, in the order of --settings")
+    sp.add_argument(
+        "--settings",
+        required=True,
+        help="JSON: interviews (interview_id, participant_id, role, wave per transcript), interviewer_labels, "
+        "participant_labels, label_mode, mode (check | pseudonymise), allow, max_words",
+    )
+    sp.add_argument("--turns-out", required=True, help="the batch's screened turns (.parquet)")
+    sp.add_argument("--segments-out", required=True, help="the batch's segments (.parquet)")
+    sp.add_argument("--counts-out", required=True, help="identifiers found by category and interview (no values)")
     sp.add_argument("--audit", required=True, help="private audit of what was found (values, placeholders)")
-    sp.add_argument("--mode", choices=["check", "pseudonymise"], required=True)
-    sp.add_argument("--allow", default="[]", help="JSON list of proper nouns that identify no one")
-    sp.add_argument("--source", required=True, help="the transcript file, for messages")
 
     sp = add("anonymisation-summary", cmd_anonymisation_summary, "per-interview counts -> summary table")
     sp.add_argument("--counts", nargs="+", required=True)
@@ -350,11 +329,6 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--outputs", required=True)
     sp.add_argument("--audit", nargs="*", default=[])
     sp.add_argument("--out", required=True)
-
-    sp = add("segment", cmd_segment, "one interview's turns -> its segments")
-    sp.add_argument("turns")
-    sp.add_argument("out")
-    sp.add_argument("--max-words", type=int, default=150)
 
     sp = add("describe", cmd_describe, "turns of every interview -> Table 1 and the interview list")
     sp.add_argument("--turns", nargs="+", required=True)
@@ -497,9 +471,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args.func(args)
     except PipelineError as exc:
-        message = f"ERROR: {exc.message()}"
-        print(message, file=sys.stderr)
-        _to_log_file(message + "\n")
+        for problem in getattr(exc, "errors", [exc]):
+            message = f"ERROR: {problem.message()}"
+            print(message, file=sys.stderr)
+            _to_log_file(message + "\n")
         return 2
     except ImportError as exc:
         print(

@@ -31,3 +31,12 @@ class PipelineError(Exception):
 
     def __str__(self) -> str:  # pragma: no cover - trivial
         return self.message()
+
+
+class PipelineErrors(PipelineError):
+    """Several known problems found in one pass (a batch of transcripts): the CLI prints one ERROR line each."""
+
+    def __init__(self, errors: list[PipelineError]):
+        self.errors = list(errors)
+        first = self.errors[0]
+        super().__init__(first.problem, first.fix, first.file, first.line)

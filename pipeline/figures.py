@@ -350,6 +350,9 @@ def _annotate_cells(ax, data: np.ndarray, vmax: float) -> None:
             ax.text(c, r, f"{int(value)}", ha="center", va="center", fontsize=6, color=colour)
 
 
+LABELLED_COLUMNS = 60
+
+
 def participant_code_heatmap(matrix: pd.DataFrame, codes: pd.DataFrame, roles: dict):
     """Segments with each final code, by participant and wave (tables/participant_code_matrix.csv).
 
@@ -366,14 +369,22 @@ def participant_code_heatmap(matrix: pd.DataFrame, codes: pd.DataFrame, roles: d
     columns = [
         f"{p} w{w}" if several_waves else str(p) for p, w in zip(people["participant_id"], people["wave"], strict=True)
     ]
-    fig, ax = plt.subplots(figsize=(0.3 * len(columns), 1.3 + 0.26 * len(code_ids)))
+    # one labelled, numbered column per interview up to LABELLED_COLUMNS; beyond, a fixed width (a figure 0.3 in
+    # per column would pass matplotlib's 65,536-pixel limit at about 700 interviews), unlabelled thin columns
+    labelled = len(columns) <= LABELLED_COLUMNS
+    width = 0.3 * len(columns) if labelled else 0.3 * LABELLED_COLUMNS
+    fig, ax = plt.subplots(figsize=(width, 1.3 + 0.26 * len(code_ids)))
     fig.subplots_adjust(left=0, right=1)
     vmax = max(float(data.max()), 1.0)
     image = ax.imshow(np.ma.masked_equal(data, 0), cmap=HEAT_CMAP, vmin=0, vmax=vmax, aspect="auto")
-    _annotate_cells(ax, data, vmax)
     labels = codes.set_index("code_id")
     ax.set_yticks(range(len(code_ids)), [labels.at[c, "label"] for c in code_ids])
-    ax.set_xticks(range(len(columns)), columns, rotation=90, fontsize=7)
+    if labelled:
+        _annotate_cells(ax, data, vmax)
+        ax.set_xticks(range(len(columns)), columns, rotation=90, fontsize=7)
+    else:
+        ax.set_xticks([])
+        ax.set_xlabel(f"{len(columns):,} interviews, one column each (tables/participant_code_matrix.csv)", fontsize=8)
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
@@ -406,7 +417,7 @@ def participant_code_heatmap(matrix: pd.DataFrame, codes: pd.DataFrame, roles: d
             fontweight="bold",
         )
     # the colour bar right of the theme names (about 1.3 inches)
-    bar_axes = ax.inset_axes([1 + 1.3 / (0.3 * len(columns)), 0.2, 0.15 / (0.3 * len(columns)), 0.6])
+    bar_axes = ax.inset_axes([1 + 1.3 / width, 0.2, 0.15 / width, 0.6])
     colourbar = fig.colorbar(image, cax=bar_axes)
     colourbar.set_label("Segments with the code", fontsize=8)
     colourbar.ax.tick_params(labelsize=7)

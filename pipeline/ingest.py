@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import codecs
 import io
-import logging
 import re
-import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +19,6 @@ import pandas as pd
 
 from pipeline.errors import PipelineError
 from pipeline.text import TIMESTAMP, clean, count_words
-
-log = logging.getLogger(__name__)
 
 TURN_COLUMNS = [
     "interview_id",
@@ -401,28 +397,6 @@ def ingest_interview(path: Path, data: bytes, speakers: Speakers, meta: dict, di
     display = display or str(path)
     raw, fmt, encoding = parse_transcript(path, data, speakers, display)
     return build_turns(raw, meta, display), fmt, encoding
-
-
-def run(path: Path, out: Path, meta: dict, speakers: Speakers) -> pd.DataFrame:
-    """Edge: read one interview's file, ingest it, write the turns table (atomically)."""
-    from pipeline.files import write_parquet
-
-    started = time.perf_counter()
-    path = Path(path)
-    turns, fmt, encoding = ingest_interview(path, path.read_bytes(), speakers, meta, display=str(path))
-    turns["source_format"] = fmt
-    turns["encoding"] = encoding
-    write_parquet(turns, out)
-    log.info(
-        "%s: %s format, %s, %d turns (%d participant) in %.2fs",
-        meta["interview_id"],
-        fmt,
-        encoding,
-        len(turns),
-        int((turns["speaker"] == "participant").sum()),
-        time.perf_counter() - started,
-    )
-    return turns
 
 
 def ingest_corpus(corpus) -> pd.DataFrame:

@@ -8,15 +8,12 @@ across runs.
 
 from __future__ import annotations
 
-import logging
 import math
 from functools import cache
 
 import pandas as pd
 
 from pipeline.text import count_words
-
-log = logging.getLogger(__name__)
 
 SEGMENT_COLUMNS = [
     "segment_id",
@@ -109,22 +106,6 @@ def segment_turns(turns: pd.DataFrame, max_words: int) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows, columns=SEGMENT_COLUMNS)
-
-
-def run(turns_path, out, max_words: int) -> pd.DataFrame:
-    from pipeline.files import read_table, write_parquet
-
-    turns = read_table(turns_path)
-    segments = segment_turns(turns, max_words)
-    write_parquet(segments, out)
-    split = int((segments["segments_in_turn"] > 1).sum()) if len(segments) else 0
-    log.info(
-        "%d participant turns -> %d segments (%d from split turns)",
-        segments["turn_index"].nunique(),
-        len(segments),
-        split,
-    )
-    return segments
 
 
 def segment_corpus(turns: pd.DataFrame, max_words: int) -> pd.DataFrame:

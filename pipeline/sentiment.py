@@ -8,8 +8,9 @@ matter here (abuse, offence, risk ...) and adds words and phrases of the domain.
 
 How a participant feels about one code in a segment ("the videos were great, the laptop never worked")
 is learnt from the human sentiment labels of codes.csv where the corpus has them: a class-weighted
-logistic regression over the segment's sentence embedding, the code, and the two VADER scores, validated
-by participant-grouped cross-validation. Human labels stay final where they exist.
+logistic regression over the segment's sentence embedding, the code, and VADER's scores (the mean, plain
+and adapted, and their spread over the segment's sentences) and its contrast words, validated by
+participant-grouped cross-validation. Human labels stay final where they exist.
 """
 
 from __future__ import annotations
@@ -78,12 +79,19 @@ def label(scores: list[float], t: Thresholds) -> tuple[float, str]:
     return mean, "neutral"
 
 
+# words that turn a sentence or a turn round ("it was good, but ..."): mixed feelings are often marked by them
+CONTRAST = re.compile(r"\b(?:but|however|although|though)\b", re.IGNORECASE)
+
+
 def score_segments(segments: pd.DataFrame, lexicon: dict, t: Thresholds) -> pd.DataFrame:
-    """Pure core: segment_id, compound, label (adapted lexicon) and the same with plain VADER."""
+    """Pure core: segment_id, compound, label (adapted lexicon) and the same with plain VADER; with the adapted
+    lexicon also the spread over sentences (highest and lowest compound, shares of positive and negative
+    sentences) and the contrast words (up to 3), which the code-level model learns from."""
     adapted, plain = Scorer(lexicon), Scorer()
     rows = []
     for sid, text in zip(segments["segment_id"], segments["text"], strict=True):
-        c, lab = label(adapted.sentence_scores(text), t)
+        sentences = adapted.sentence_scores(text)
+        c, lab = label(sentences, t)
         pc, plab = label(plain.sentence_scores(text), t)
         rows.append(
             {
@@ -92,19 +100,37 @@ def score_segments(segments: pd.DataFrame, lexicon: dict, t: Thresholds) -> pd.D
                 "label": lab,
                 "compound_plain": round(pc, 4),
                 "label_plain": plab,
+                "compound_max": round(max(sentences), 4),
+                "compound_min": round(min(sentences), 4),
+                "share_positive": round(float(np.mean([v >= t.positive for v in sentences])), 4),
+                "share_negative": round(float(np.mean([v <= t.negative for v in sentences])), 4),
+                "contrast_words": min(len(CONTRAST.findall(text)), 3),
             }
         )
     return pd.DataFrame(rows)
 
 
+VADER_FEATURES = [
+    "compound",
+    "compound_plain",
+    "compound_max",
+    "compound_min",
+    "share_positive",
+    "share_negative",
+    "contrast_words",
+]
+
+
 def pair_features(pairs: pd.DataFrame, vectors: dict, scores: pd.DataFrame, code_ids: list[str]) -> np.ndarray:
-    """One row per (segment, code): [segment embedding, code one-hot, adapted compound, plain compound]."""
+    """One row per (segment, code): [segment embedding, code one-hot, adapted and plain compound, highest and
+    lowest sentence compound, shares of positive and negative sentences, contrast words / 3]."""
     s = scores.set_index("segment_id")
     emb = np.stack([vectors[sid] for sid in pairs["segment_id"]]) if len(pairs) else np.zeros((0, 384))
     onehot = np.zeros((len(pairs), len(code_ids)), dtype=np.float32)
     index = {c: i for i, c in enumerate(code_ids)}
     onehot[np.arange(len(pairs)), [index[c] for c in pairs["code_id"]]] = 1.0
-    vader = s.loc[pairs["segment_id"], ["compound", "compound_plain"]].to_numpy(dtype=np.float32)
+    vader = s.loc[pairs["segment_id"], VADER_FEATURES].to_numpy(dtype=np.float32)
+    vader[:, -1] /= 3.0  # contrast words, 0-3 -> 0-1
     return np.hstack([emb, onehot, vader]).astype(np.float32)
 
 

@@ -19,7 +19,7 @@ import json
 import logging
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from itertools import combinations
 from pathlib import Path
 
@@ -41,7 +41,9 @@ class TopicSettings:
     min_segments: int = 30
     min_cluster_size: int | str = "auto"
     min_samples: int | None = None
-    cluster_selection: str = "eom"  # HDBSCAN: eom (fewer, larger topics) | leaf (more, finer topics)
+    cluster_selection: str = (
+        "auto"  # HDBSCAN: eom (fewer, larger topics) | leaf (more, finer) | auto (see fit_bertopic)
+    )
     n_neighbors: int = 15
     n_components: int = 5
     top_n_words: int = 10
@@ -214,6 +216,12 @@ class TopicResult:
     model: object | None
     message: str = ""
     applied: np.ndarray | None = None  # bool: assigned by a model fitted on other waves (models.freeze)
+    selection: str = ""  # HDBSCAN's cluster selection the fit used (eom or leaf)
+
+
+def too_few_topics(found: int, n: int) -> bool:
+    """eom's known failure on a large corpus about one subject: a few huge clusters hold nearly everything."""
+    return found <= 3 and n >= 1000
 
 
 def fit_bertopic(
@@ -224,7 +232,48 @@ def fit_bertopic(
     embedding_model=None,
     seed_topic_list=None,
 ) -> TopicResult:
-    """Pure core: fit, reassign outliers by embedding similarity, recompute topic words."""
+    """Pure core: fit, reassign outliers by embedding similarity, recompute topic words.
+
+    ``cluster_selection: auto`` fits with HDBSCAN's eom selection and, where that finds 3 or fewer topics in
+    1,000 or more segments, fits again with leaf (benchmarks/RESULTS.md, "Topic quality"). The result says
+    which was used (``selection``); eom chosen by name only warns.
+    """
+    fit = lambda selection: _fit_bertopic(  # noqa: E731
+        docs, embeddings, replace(settings, cluster_selection=selection), seed, embedding_model, seed_topic_list
+    )
+    if settings.cluster_selection != "auto":
+        result = fit(settings.cluster_selection)
+        if (
+            settings.cluster_selection == "eom"
+            and result.model is not None
+            and too_few_topics(len(result.words), len(docs))
+        ):
+            log.warning(
+                "only %d topics in %d segments: HDBSCAN's eom selection keeps a few large clusters in a corpus "
+                "about one subject; topics.cluster_selection: leaf (or auto) finds finer topics",
+                len(result.words),
+                len(docs),
+            )
+        return result
+    result = fit("eom")
+    if result.model is not None and too_few_topics(len(result.words), len(docs)):
+        log.info(
+            "cluster selection auto: eom found %d topics in %d segments, fitting again with leaf",
+            len(result.words),
+            len(docs),
+        )
+        result = fit("leaf")
+    return result
+
+
+def _fit_bertopic(
+    docs: list[str],
+    embeddings: np.ndarray,
+    settings: TopicSettings,
+    seed: int,
+    embedding_model=None,
+    seed_topic_list=None,
+) -> TopicResult:
     n = len(docs)
     if n < settings.min_segments:
         return _no_structure(
@@ -249,14 +298,6 @@ def fit_bertopic(
             f"the clustering found {len(set(topics) - {OUTLIER})} topic(s) in {n} segments",
             f"a lower topics.min_cluster_size (now {settings.cluster_size(n)}) may let topics form",
         )
-    found = len(set(topics) - {OUTLIER})
-    if found <= 3 and n >= 1000 and settings.cluster_selection == "eom":
-        log.warning(
-            "only %d topics in %d segments: HDBSCAN's eom selection keeps a few large clusters in a corpus about "
-            "one subject; topics.cluster_selection: leaf finds finer topics",
-            found,
-            n,
-        )
     reassigned = np.zeros(n, dtype=bool)
     if (topics == OUTLIER).any():
         new = np.asarray(
@@ -280,7 +321,7 @@ def fit_bertopic(
         int(t): [w for w, _ in model.get_topic(int(t)) if w][: settings.top_n_words]
         for t in sorted(set(topics) - {OUTLIER})
     }
-    return TopicResult(topics, probability, reassigned, words, model)
+    return TopicResult(topics, probability, reassigned, words, model, selection=settings.cluster_selection)
 
 
 def apply_frozen(result: TopicResult, fit_vectors: np.ndarray, vectors: np.ndarray, in_fit: np.ndarray) -> TopicResult:
@@ -295,6 +336,7 @@ def apply_frozen(result: TopicResult, fit_vectors: np.ndarray, vectors: np.ndarr
         result.model,
         result.message,
         applied=~in_fit,
+        selection=result.selection,
     )
     out.topics[in_fit], out.probability[in_fit], out.reassigned[in_fit] = (
         result.topics,
@@ -536,7 +578,9 @@ def quality(
     """BERTopic vs LDA vs NMF with matched topic counts on the same segments, over ``quality_seeds`` seeds."""
     from sklearn.metrics import normalized_mutual_info_score
 
-    fit = fit or (lambda seed: fit_bertopic(docs, embeddings, settings, seed))
+    # every seed with the cluster selection the main fit used (auto decides once, on the main fit)
+    resolved = replace(settings, cluster_selection=main.selection) if main.selection else settings
+    fit = fit or (lambda seed: fit_bertopic(docs, embeddings, resolved, seed))
     k = len(main.words)
     seeds = [settings.seed + i for i in range(settings.quality_seeds)]
     columns = [
@@ -728,7 +772,12 @@ def run(
             result,
             out["model"],
             settings,
-            {"nmi_dominant_code": nmi, "guided": guided, "fitted_on_waves": fit_waves or "all"},
+            {
+                "nmi_dominant_code": nmi,
+                "guided": guided,
+                "fitted_on_waves": fit_waves or "all",
+                "cluster_selection_used": result.selection or None,
+            },
         )
     if "figure_words" in out:
         roles = out["roles"]
@@ -738,10 +787,12 @@ def run(
         figures.topic_code_heatmap(cross, codebook, out["figure_codes"])
     n_topics = len(result.words)
     log.info(
-        "%d of %d segments modelled: %d topics, %d outliers reassigned, NMI with dominant code %.3f, in %.1fs",
+        "%d of %d segments modelled: %d topics (HDBSCAN %s), %d outliers reassigned, NMI with dominant code %.3f, "
+        "in %.1fs",
         len(docs),
         len(seg),
         n_topics,
+        result.selection or "-",
         int(result.reassigned.sum()),
         nmi,
         time.perf_counter() - started,

@@ -157,18 +157,6 @@ def test_screen_pseudonymises_and_audits():
     assert checked["text"].equals(t["text"]) and len(audit2) == len(audit)
 
 
-def test_run_screen_in_check_mode_stops_with_the_line_and_no_values(tmp_path):
-    src = tmp_path / "turns.parquet"
-    turns("Fine thanks.", "My partner Sarah rang me.").to_parquet(src)
-    out = tmp_path / "screened.parquet"
-    with pytest.raises(PipelineError) as info:
-        anonymise.run_screen(src, out, tmp_path / "c.csv", tmp_path / "audit.csv", "check", [], "t.txt")
-    err = info.value
-    assert err.file == "t.txt" and err.line == "2" and "PERSON 1" in err.problem
-    assert "Sarah" not in err.message()
-    assert not out.exists() and "Sarah" in (tmp_path / "audit.csv").read_text()
-
-
 def test_scan_outputs_finds_leaked_values(tmp_path):
     (tmp_path / "tables").mkdir()
     (tmp_path / "tables" / "a.csv").write_text("segment,text\n1,[PERSON_1] was there\n")

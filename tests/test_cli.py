@@ -2,12 +2,42 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.conftest import TINY, error_lines, run_cli
 
-INGEST = ["--interview-id", "X_w1", "--participant-id", "X", "--role", "practitioner", "--wave", "1"]
-LABELS = ["--interviewer-label", "Interviewer", "--participant-label", "Participant"]
+SETTINGS = {
+    "interviews": [{"interview_id": "X_w1", "participant_id": "X", "role": "practitioner", "wave": 1}],
+    "interviewer_labels": ["Interviewer"],
+    "participant_labels": ["Participant"],
+    "label_mode": "strict",
+    "mode": "check",
+    "allow": [],
+    "max_words": 150,
+}
+
+
+def prepare(transcript, folder, *extra):
+    outputs = {name: folder / f"{name}.{ext}" for name, ext in (("turns", "parquet"), ("segments", "parquet"))}
+    result = run_cli(
+        "prepare",
+        "--transcripts",
+        transcript,
+        "--settings",
+        json.dumps(SETTINGS),
+        "--turns-out",
+        outputs["turns"],
+        "--segments-out",
+        outputs["segments"],
+        "--counts-out",
+        folder / "counts.csv",
+        "--audit",
+        folder / "audit.csv",
+        *extra,
+    )
+    return result, outputs
 
 
 @pytest.mark.parametrize(
@@ -21,23 +51,21 @@ LABELS = ["--interviewer-label", "Interviewer", "--participant-label", "Particip
     ],
     ids=["empty", "binary", "no-labels", "unknown-label", "no-participant"],
 )
-def test_ingest_errors_are_one_line_with_exit_2(tmp_path, content, expected):
+def test_transcript_errors_are_one_line_with_exit_2(tmp_path, content, expected):
     src = tmp_path / "t.txt"
     src.write_bytes(content)
-    out = tmp_path / "turns.parquet"
-    result = run_cli("ingest", src, out, *INGEST, *LABELS, "--log", tmp_path / "x.log")
+    result, outputs = prepare(src, tmp_path, "--log", tmp_path / "x.log")
     assert result.returncode == 2
     errors = error_lines(result.stderr)
     assert len(errors) == 1 and str(src) in errors[0] and expected in errors[0]
-    assert not out.exists(), "no half-written output"
+    assert not any(p.exists() for p in outputs.values()), "no half-written output"
     assert errors[0] in (tmp_path / "x.log").read_text(), "the log holds the same line"
 
 
-def test_ingest_writes_turns(tmp_path):
-    out = tmp_path / "turns.parquet"
-    result = run_cli("ingest", TINY / "transcripts" / "P01_w1.txt", out, *INGEST, *LABELS)
+def test_prepare_writes_turns_and_segments(tmp_path):
+    result, outputs = prepare(TINY / "transcripts" / "P01_w1.txt", tmp_path)
     assert result.returncode == 0, result.stderr
-    assert out.exists()
+    assert all(p.exists() for p in outputs.values())
 
 
 def test_check_corpus_reports_manifest_problems(tmp_path):
@@ -56,7 +84,15 @@ def test_check_corpus_ok():
 
 
 def test_unexpected_failures_point_to_the_log_without_a_traceback(tmp_path):
-    result = run_cli("segment", tmp_path / "missing.parquet", tmp_path / "o.parquet", "--log", tmp_path / "s.log")
+    result = run_cli(
+        "collect-segments",
+        "--segments",
+        tmp_path / "missing.parquet",
+        "--out",
+        tmp_path / "o.csv",
+        "--log",
+        tmp_path / "s.log",
+    )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and "s.log" in result.stderr
     assert "Traceback" in (tmp_path / "s.log").read_text()

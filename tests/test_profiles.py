@@ -43,9 +43,9 @@ def test_heavy_rules_ask_for_memory_time_and_cpus(profile):
         assert {"mem_mb", "runtime", "cpus_per_task"} <= set(profile["set-resources"][rule]), rule
 
 
-def test_per_interview_steps_are_grouped_but_stay_one_job_per_interview(profile):
-    assert set(profile["groups"]) == {"ingest_transcript", "screen_transcript", "segment_transcript"}
-    assert profile["group-components"]["interview"] > 1
+def test_batches_of_interviews_are_grouped_but_stay_one_job_per_batch(profile):
+    assert profile["groups"] == {"prepare_interviews": "prepare"}
+    assert profile["group-components"]["prepare"] > 1
 
 
 @pytest.mark.slow
@@ -53,4 +53,4 @@ def test_the_profile_plans_a_run_without_slurm(project):
     """No SLURM here: a dry run checks that Snakemake and the plugin accept the profile and form the groups."""
     result = snakemake(project, "--profile", "config/profiles/slurm", "-n")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "Group job interview" in result.stdout + result.stderr
+    assert "Group job prepare" in result.stdout + result.stderr

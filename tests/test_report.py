@@ -413,3 +413,21 @@ def test_corpus_name_prints_the_name_outputs_go_under():
     result = run_cli("corpus-name", TINY)
     assert result.returncode == 0 and result.stdout == "tiny\n"
     assert run_cli("corpus-name").stdout == "demo\n"  # corpus: in config/config.yaml
+
+
+def test_the_participant_heatmap_of_a_large_corpus_keeps_a_fixed_width_without_labels():
+    """0.3 in per interview would pass matplotlib's 65,536-pixel limit at 300 dpi beyond about 700 interviews."""
+    import numpy as np
+
+    from pipeline import figures
+
+    codes = pd.DataFrame({"code_id": ["a", "b"], "label": ["Code A", "Code B"], "theme_label": ["T", "T"]})
+    for n, labelled in ((12, True), (2000, False)):
+        matrix = pd.DataFrame({"participant_id": [f"P{i}" for i in range(n)], "wave": 1, "role": "practitioner"})
+        matrix["a"], matrix["b"] = np.arange(n) % 3, 1
+        fig = figures.participant_code_heatmap(matrix, codes, ROLES)
+        ax = fig.axes[0]
+        assert fig.get_figwidth() == pytest.approx(0.3 * min(n, figures.LABELLED_COLUMNS))
+        assert (len(ax.get_xticklabels()) == n) is labelled and (len(ax.texts) > n) is labelled
+        assert labelled or "2,000 interviews" in ax.get_xlabel()
+        fig.clf()

@@ -95,6 +95,9 @@ def _pairs_data():
     lean = [pos, neg, pos, neg, pos, neg]
     vectors = {s: (v + rng.normal(scale=0.05, size=384)).astype(np.float32) for s, v in zip(sids, lean, strict=True)}
     scores = pd.DataFrame({"segment_id": sids, "compound": [0.5, -0.5] * 3, "compound_plain": [0.4, -0.2] * 3})
+    scores["compound_max"], scores["compound_min"] = scores["compound"], scores["compound"]
+    scores["share_positive"], scores["share_negative"] = [1.0, 0.0] * 3, [0.0, 1.0] * 3
+    scores["contrast_words"] = 0
     scores["label"] = ["positive", "negative"] * 3
     participants = dict(zip(sids, ["A", "A", "B", "B", "C", "C"], strict=True))
     return sids, vectors, scores, participants
@@ -139,3 +142,16 @@ def test_validation_adds_the_model_row_from_out_of_fold_predictions():
     assert list(table.index) == ["plain VADER", "domain-adapted", "supervised (participant-grouped CV)"]
     assert table.loc["domain-adapted", "accuracy"] == 0.5
     assert table.loc["supervised (participant-grouped CV)", "accuracy"] == 1.0
+
+
+def test_segment_scores_keep_the_spread_over_sentences_and_the_contrast_words():
+    from pipeline.sentiment import Thresholds, score_segments
+
+    segments = pd.DataFrame(
+        {"segment_id": ["a", "b"], "text": ["The videos were great. But the laptop was awful, awful.", "It was fine."]}
+    )
+    scores = score_segments(segments, {}, Thresholds(0.05, -0.05, 0.5)).set_index("segment_id")
+    a, b = scores.loc["a"], scores.loc["b"]
+    assert a["compound_max"] >= 0.5 and a["compound_min"] <= -0.5 and a["label"] == "mixed"
+    assert a["share_positive"] == a["share_negative"] == 0.5 and a["contrast_words"] == 1
+    assert b["compound_max"] == b["compound_min"] == b["compound"] and b["contrast_words"] == 0

@@ -232,3 +232,28 @@ def test_frozen_topics_keep_the_earlier_model_and_place_new_segments_in_it(setti
     seg = pd.DataFrame({"segment_id": [f"s{i}" for i in range(len(docs))], "text": docs})
     st = topics.segment_topics(seg, pd.Series([True] * len(docs)), frozen)
     assert set(st.loc[~first_wave, "assignment"]) == {"frozen_model"} and st["probability"].between(0, 1).all()
+
+
+def test_auto_cluster_selection_falls_back_to_leaf_only_where_eom_finds_too_few_topics(settings, monkeypatch):
+    assert settings.cluster_selection == "auto"
+    assert topics.too_few_topics(3, 1000) and not topics.too_few_topics(4, 1000) and not topics.too_few_topics(2, 999)
+    docs, vectors, _ = synthetic_corpus()
+    real = topics.fit_bertopic(docs, vectors, settings, seed=7)
+    assert real.selection == "eom" and len(real.words) == 3, "120 segments: eom is kept"
+    calls = []
+
+    def fake(docs, embeddings, s, seed, embedding_model=None, seed_topic_list=None):
+        calls.append(s.cluster_selection)
+        k = 3 if s.cluster_selection == "eom" else 12
+        words = {t: [f"w{t}"] for t in range(k)}
+        return topics.TopicResult(
+            np.arange(len(docs)) % k, np.ones(len(docs)), None, words, object(), selection=s.cluster_selection
+        )
+
+    monkeypatch.setattr(topics, "_fit_bertopic", fake)
+    big = ["some words here"] * 1000
+    result = topics.fit_bertopic(big, np.zeros((1000, 2)), settings, seed=0)
+    assert calls == ["eom", "leaf"] and result.selection == "leaf" and len(result.words) == 12
+    calls.clear()
+    eom = topics.fit_bertopic(big, np.zeros((1000, 2)), dataclasses.replace(settings, cluster_selection="eom"), seed=0)
+    assert calls == ["eom"] and eom.selection == "eom", "eom chosen by name is kept (with a warning)"

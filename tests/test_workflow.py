@@ -25,11 +25,11 @@ def planned_jobs(result) -> dict[str, int]:
     return jobs
 
 
-def test_dry_run_plans_one_ingest_and_one_segmentation_per_interview(project):
+def test_dry_run_plans_one_preparation_job_per_batch_of_a_wave(project):
     result = snakemake(project, "-n")
     assert result.returncode == 0, result.stderr
     jobs = planned_jobs(result)
-    assert jobs["ingest_transcript"] == 5 and jobs["screen_transcript"] == 5 and jobs["segment_transcript"] == 5
+    assert jobs["prepare_interviews"] == 2, "wave 1 (4 interviews) and wave 2 (1) are one batch each"
     assert jobs["describe_corpus"] == 1 and jobs["collect_segments"] == 1
 
 
@@ -141,7 +141,7 @@ def test_bad_transcript_error_reaches_the_console_and_leaves_no_output(project, 
     expected = f"ERROR: {path}:12: unknown speaker label 'Dr Jones'."
     assert any(line.startswith(expected) for line in error_lines(result.stderr))
     assert "The run stopped because of:" in result.stderr
-    assert not (project / "outputs" / "badlabel" / "interim" / "turns" / "P01_w1.parquet").exists()
+    assert not (project / "outputs" / "badlabel" / "interim" / "turns" / "w1-001.parquet").exists()
 
 
 def test_bad_quote_in_codes_csv_names_the_row(project, tmp_path):
@@ -182,8 +182,8 @@ def test_a_leaked_name_stops_the_run_in_check_mode(project, tmp_path):
         for e in errors
     )
     assert "Kayleigh" not in result.stderr + result.stdout, "identifier values never reach the console"
-    assert not (project / "outputs" / "leaky" / "interim" / "turns" / "P01_w1.parquet").exists()
-    audit = (project / "private" / "leaky" / "audit" / "P01_w1.csv").read_text()
+    assert not (project / "outputs" / "leaky" / "interim" / "turns" / "w1-001.parquet").exists()
+    audit = (project / "private" / "leaky" / "audit" / "w1-001.csv").read_text()
     assert "Kayleigh" in audit and "07700 900123" in audit
 
 
@@ -297,7 +297,7 @@ def test_a_new_wave_runs_only_its_own_jobs_and_embeds_only_new_text(project, tmp
     assert snakemake(project, corpus=corpus).returncode == 0
     manifest.write_text("\n".join(rows) + "\n")  # the evaluators add the wave-2 interview
     jobs = planned_jobs(snakemake(project, "-n", corpus=corpus))
-    assert jobs["ingest_transcript"] == 1 and jobs["screen_transcript"] == 1 and jobs["segment_transcript"] == 1
+    assert jobs["prepare_interviews"] == 1, "the new wave is a batch of its own; wave 1's batch does not rerun"
     for corpus_level in ("describe_corpus", "collect_segments", "embed_segments", "code_segments", "tabulate_findings"):
         assert jobs[corpus_level] == 1, corpus_level
     assert snakemake(project, corpus=corpus).returncode == 0
@@ -307,7 +307,7 @@ def test_a_new_wave_runs_only_its_own_jobs_and_embeds_only_new_text(project, tmp
     provenance = json.loads((project / "outputs" / "waves" / "provenance.json").read_text())
     assert provenance["corpus"]["interviews"] == 5 and len(provenance["inputs_sha256"]) >= 8
     assert provenance["codebook"]["version"] and provenance["software"]["snakemake"]
-    assert {"ingest_transcript", "screen_transcript", "code_segments"} <= set(provenance["stages"])
+    assert {"prepare_interviews", "code_segments"} <= set(provenance["stages"])
 
 
 def test_frozen_models_learn_only_from_the_listed_waves(project, tmp_path):

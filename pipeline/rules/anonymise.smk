@@ -1,35 +1,12 @@
-"""The identifier gate: private/<corpus>/turns/<interview>.parquet (raw) -> outputs/<corpus>/interim/turns/
-(checked or pseudonymised); per-interview counts -> tables/anonymisation_summary.csv; a final scan of every
-output for every identifier found -> tables/identifier_scan.csv. Audits (values found) stay in private/."""
-
-
-rule screen_transcript:
-    """check: stop if the transcript holds a possible identifier; pseudonymise: replace each one."""
-    input:
-        turns=f"{PRIVATE}/turns/{{interview}}.parquet",
-    output:
-        turns=f"{OUT}/interim/turns/{{interview}}.parquet",
-        counts=f"{OUT}/interim/anonymisation/{{interview}}.csv",
-    log:
-        f"{OUT}/logs/screen_transcript/{{interview}}.log",
-    benchmark:
-        f"{OUT}/benchmarks/screen_transcript/{{interview}}.tsv"
-    conda:
-        CONDA_ENV
-    params:
-        mode=CORPUS.anonymisation_mode,
-        allow=json.dumps(CORPUS.allow),
-        audit=f"{PRIVATE}/audit/{{interview}}.csv",
-        source=transcript_path,
-    shell:
-        "python -m pipeline screen {input.turns:q} {output.turns:q} --counts {output.counts:q} --audit {params.audit:q}"
-        " --mode {params.mode} --allow {params.allow:q} --source {params.source:q} --log {log:q}"
+"""The identifier gate's results (the gate itself runs in prepare.smk): counts per interview -> tables/
+anonymisation_summary.csv; a final scan of every output for every identifier found -> tables/identifier_scan.csv.
+Audits (values found) stay in private/."""
 
 
 rule summarise_anonymisation:
     """Counts of identifiers by category (no values) over every interview."""
     input:
-        counts=per_interview(f"{OUT}/interim/anonymisation/{{interview}}.csv"),
+        counts=per_batch(f"{OUT}/interim/anonymisation/{{batch}}.csv"),
     output:
         table=f"{OUT}/tables/anonymisation_summary.csv",
     log:
@@ -58,7 +35,7 @@ rule scan_outputs:
     conda:
         CONDA_ENV
     params:
-        audits=per_interview(f"{PRIVATE}/audit/{{interview}}.csv"),
+        audits=per_batch(f"{PRIVATE}/audit/{{batch}}.csv"),
         outputs=lambda wildcards, output: str(Path(output.table).parents[1]),
     shell:
         "python -m pipeline scan-outputs --outputs {params.outputs:q} --audit {params.audits:q}"

@@ -8,8 +8,8 @@ rule import_human_codes:
     input:
         codes=str(CORPUS.codes_path),
         codebook=CODEBOOK,
-        segments=per_interview(f"{OUT}/interim/segments/{{interview}}.parquet"),
-        turns=per_interview(f"{OUT}/interim/turns/{{interview}}.parquet"),
+        segments=per_batch(f"{OUT}/interim/segments/{{batch}}.parquet"),
+        turns=per_batch(f"{OUT}/interim/turns/{{batch}}.parquet"),
     output:
         codes=f"{OUT}/interim/human_codes.parquet",
     log:
@@ -19,7 +19,7 @@ rule import_human_codes:
     conda:
         CONDA_ENV
     params:
-        audits=per_interview(f"{PRIVATE}/audit/{{interview}}.csv"),
+        audits=per_batch(f"{PRIVATE}/audit/{{batch}}.csv"),
     shell:
         "python -m pipeline human-codes --codes {input.codes:q} --segments {input.segments:q} --turns {input.turns:q}"
         " --codebook {input.codebook:q} --out {output.codes:q} --audit {params.audits:q} --log {log:q}"

@@ -5,7 +5,6 @@ Problems found here stop the run before any job starts, with one ERROR line.
 
 import json
 import re
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -15,6 +14,7 @@ from snakemake.utils import validate as snakemake_validate
 from pipeline.corpus import load_corpus, unlisted_files
 from pipeline.errors import PipelineError
 from pipeline.notebooks import NOTEBOOKS, READS
+from pipeline.prepare import batches
 from pipeline.schemas import schema_path, validate
 
 
@@ -42,6 +42,8 @@ OUT = f"outputs/{CORPUS.name}"
 PRIVATE = f"private/{CORPUS.name}"
 INTERVIEWS = {it.interview_id: it for it in CORPUS.interviews}
 IDS = list(INTERVIEWS)
+# Interviews are prepared (ingested, screened, segmented) in batches of one wave's interviews: w1-001, w1-002, ...
+BATCHES = batches(CORPUS.interviews, config["preparation"]["batch_size"])
 # Rules call `python -m pipeline`: run Snakemake from the project's environment (make run does;
 # by hand: source .venv/bin/activate). This file documents that environment for `--sdm conda`.
 CONDA_ENV = "../envs/pipeline.yaml"
@@ -57,34 +59,30 @@ STARTED = time.time()
 
 
 wildcard_constraints:
-    interview="|".join(map(re.escape, IDS)),
+    batch="|".join(map(re.escape, BATCHES)),
     notebook="|".join(map(re.escape, NOTEBOOKS)),
 
 
-def transcript_path(wildcards):
-    return str(CORPUS.root / INTERVIEWS[wildcards.interview].file)
+def batch_transcripts(wildcards):
+    return [str(CORPUS.root / INTERVIEWS[i].file) for i in BATCHES[wildcards.batch]]
 
 
-def ingest_args(wildcards):
-    """The interview's manifest row and the speaker labels, as CLI options (a change reruns the job)."""
-    it = INTERVIEWS[wildcards.interview]
-    args = [
-        "--interview-id",
-        it.interview_id,
-        "--participant-id",
-        it.participant_id,
-        "--role",
-        it.role,
-        "--wave",
-        str(it.wave),
-        "--label-mode",
-        CORPUS.label_mode,
+def batch_settings(wildcards):
+    """The batch's manifest rows and every setting preparation uses, as one JSON param (a change reruns it)."""
+    rows = [
+        {"interview_id": it.interview_id, "participant_id": it.participant_id, "role": it.role, "wave": it.wave}
+        for it in (INTERVIEWS[i] for i in BATCHES[wildcards.batch])
     ]
-    for label in CORPUS.interviewer_labels:
-        args += ["--interviewer-label", label]
-    for label in CORPUS.participant_labels:
-        args += ["--participant-label", label]
-    return " ".join(shlex.quote(a) for a in args)
+    settings = {
+        "interviews": rows,
+        "interviewer_labels": CORPUS.interviewer_labels,
+        "participant_labels": CORPUS.participant_labels,
+        "label_mode": CORPUS.label_mode,
+        "mode": CORPUS.anonymisation_mode,
+        "allow": CORPUS.allow,
+        "max_words": config["segmentation"]["max_words"],
+    }
+    return json.dumps(settings, sort_keys=True)
 
 
 def attributes_json():
@@ -92,8 +90,8 @@ def attributes_json():
     return json.dumps(rows, sort_keys=True)
 
 
-def per_interview(pattern):
-    return expand(pattern, interview=IDS)
+def per_batch(pattern):
+    return expand(pattern, batch=BATCHES)
 
 
 def analysis_outputs():

@@ -1,28 +1,10 @@
-"""Segmentation: each interview's turns -> interim/segments/<interview>.parquet; all -> tables/segments.csv."""
-
-
-rule segment_transcript:
-    """One interview's turns -> participant segments (long turns split at sentence boundaries)."""
-    input:
-        turns=f"{OUT}/interim/turns/{{interview}}.parquet",
-    output:
-        segments=f"{OUT}/interim/segments/{{interview}}.parquet",
-    log:
-        f"{OUT}/logs/segment_transcript/{{interview}}.log",
-    benchmark:
-        f"{OUT}/benchmarks/segment_transcript/{{interview}}.tsv"
-    conda:
-        CONDA_ENV
-    params:
-        max_words=config["segmentation"]["max_words"],
-    shell:
-        "python -m pipeline segment {input.turns:q} {output.segments:q} --max-words {params.max_words} --log {log:q}"
+"""Segments of every batch (prepare.smk) -> tables/segments.csv."""
 
 
 rule collect_segments:
     """Segments of every interview -> tables/segments.csv."""
     input:
-        segments=per_interview(f"{OUT}/interim/segments/{{interview}}.parquet"),
+        segments=per_batch(f"{OUT}/interim/segments/{{batch}}.parquet"),
     output:
         table=f"{OUT}/tables/segments.csv",
     log:

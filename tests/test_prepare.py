@@ -1,0 +1,118 @@
+"""Preparation in batches: which interviews share a job, and that batching changes no result."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from pipeline import prepare
+from pipeline.corpus import Interview, load_corpus
+from pipeline.errors import PipelineError
+from tests.conftest import ROOT, TINY, copy_corpus
+
+CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+
+
+def interviews(spec: str) -> list[Interview]:
+    """'1:A,B 2:C' -> interviews A and B in wave 1, C in wave 2 (manifest order)."""
+    out = []
+    for part in spec.split():
+        wave, ids = part.split(":")
+        out += [Interview(f"{pid}_w{wave}", pid, "practitioner", int(wave), f"{pid}.txt", 0) for pid in ids.split(",")]
+    return out
+
+
+def test_batches_take_each_waves_interviews_in_manifest_order():
+    assert prepare.batches(interviews("1:A,B,C,D,E 2:A,B"), 2) == {
+        "w1-001": ["A_w1", "B_w1"],
+        "w1-002": ["C_w1", "D_w1"],
+        "w1-003": ["E_w1"],
+        "w2-001": ["A_w2", "B_w2"],
+    }
+
+
+def test_interviews_added_to_a_wave_change_only_its_last_batch_and_a_new_wave_none():
+    before = prepare.batches(interviews("1:A,B,C 2:A"), 2)
+    after = prepare.batches(interviews("1:A,B,C,D,E 2:A 3:A,B"), 2)
+    unchanged = {k for k in before if after.get(k) == before[k]}
+    assert unchanged == {"w1-001", "w2-001"}
+    assert after["w1-002"] == ["C_w1", "D_w1"] and after["w1-003"] == ["E_w1"] and after["w3-001"] == ["A_w3", "B_w3"]
+
+
+def settings_for(corpus, ids: list[str], mode: str = "check") -> prepare.Settings:
+    rows = {it.interview_id: it for it in corpus.interviews}
+    return prepare.Settings(
+        interviews=[
+            {"interview_id": i, "participant_id": rows[i].participant_id, "role": rows[i].role, "wave": rows[i].wave}
+            for i in ids
+        ],
+        interviewer_labels=corpus.interviewer_labels,
+        participant_labels=corpus.participant_labels,
+        label_mode=corpus.label_mode,
+        mode=mode,
+        allow=corpus.allow,
+        max_words=CONFIG["segmentation"]["max_words"],
+    )
+
+
+def run_batch(corpus, ids, folder: Path, mode="check"):
+    rows = {it.interview_id: it for it in corpus.interviews}
+    out = {k: folder / f"{k}.{ext}" for k, ext in (("turns", "parquet"), ("segments", "parquet"), ("counts", "csv"))}
+    prepare.run(
+        [corpus.root / rows[i].file for i in ids],
+        settings_for(corpus, ids, mode),
+        out["turns"],
+        out["segments"],
+        out["counts"],
+        folder / "audit.csv",
+    )
+    return {k: pd.read_csv(p) if p.suffix == ".csv" else pd.read_parquet(p) for k, p in out.items()}
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return load_corpus(TINY, CONFIG)
+
+
+def test_a_batch_gives_what_its_interviews_give_one_by_one(tiny, tmp_path):
+    ids = [it.interview_id for it in tiny.interviews]
+    together = run_batch(tiny, ids, tmp_path / "together")
+    alone = [run_batch(tiny, [i], tmp_path / i) for i in ids]
+    for key in ("turns", "segments", "counts"):
+        pd.testing.assert_frame_equal(together[key], pd.concat([a[key] for a in alone], ignore_index=True))
+    assert set(together["segments"]["interview_id"]) == set(ids) and len(together["segments"]) > 10
+
+
+def test_every_bad_transcript_of_a_batch_is_reported_and_nothing_is_written(tiny, tmp_path):
+    corpus = copy_corpus(TINY, tmp_path / "bad")
+    for name in ("P01_w1.txt", "S01_w2.txt"):
+        path = corpus / "transcripts" / name
+        path.write_bytes(path.read_bytes() + b"Dr Jones: Sorry, wrong room.\n")
+    corpus = replace(tiny, root=corpus)
+    with pytest.raises(PipelineError) as info:
+        run_batch(corpus, [it.interview_id for it in tiny.interviews], tmp_path / "out")
+    problems = [e.message() for e in info.value.errors]
+    assert len(problems) == 2 and all("unknown speaker label 'Dr Jones'" in p for p in problems)
+    assert problems[0].startswith(f"{corpus.root}/transcripts/P01_w1.txt:")
+    assert problems[1].startswith(f"{corpus.root}/transcripts/S01_w2.txt:")
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.parquet"))
+
+
+def test_check_mode_stops_on_an_identifier_with_its_line_and_no_value(tiny, tmp_path):
+    corpus = copy_corpus(TINY, tmp_path / "leaky")
+    path = corpus / "transcripts" / "P01_w1.txt"
+    path.write_text(path.read_text().replace("any contact with [PARTNER]", "any contact with his partner Kayleigh"))
+    with pytest.raises(PipelineError) as info:
+        run_batch(replace(tiny, root=corpus), ["P01_w1", "P02_w1"], tmp_path / "out")
+    err = info.value
+    assert err.file == str(path) and err.line == "5" and "PERSON 1" in err.problem
+    assert "Kayleigh" not in err.message() and not getattr(err, "errors", None), "one problem, one error"
+    assert "Kayleigh" in (tmp_path / "out" / "audit.csv").read_text(), "the private audit says what was found"
+    assert not (tmp_path / "out" / "turns.parquet").exists()
+    pseudonymised = run_batch(replace(tiny, root=corpus), ["P01_w1"], tmp_path / "pseudo", mode="pseudonymise")
+    assert pseudonymised["turns"]["text"].str.contains(r"his partner \[PERSON_1\]").any()
+    assert pseudonymised["counts"].set_index("category").loc["PERSON", "count"] == 1
