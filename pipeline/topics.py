@@ -220,8 +220,9 @@ class TopicResult:
 
 
 def too_few_topics(found: int, n: int) -> bool:
-    """eom's known failure on a large corpus about one subject: a few huge clusters hold nearly everything."""
-    return found <= 3 and n >= 1000
+    """eom's known failure on a large corpus about one subject: a few huge clusters hold nearly everything.
+    With 1,000+ segments: 3 topics or fewer, or fewer than one topic per 1,000 segments."""
+    return n >= 1000 and (found <= 3 or found < n / 1000)
 
 
 def fit_bertopic(
@@ -234,8 +235,8 @@ def fit_bertopic(
 ) -> TopicResult:
     """Pure core: fit, reassign outliers by embedding similarity, recompute topic words.
 
-    ``cluster_selection: auto`` fits with HDBSCAN's eom selection and, where that finds 3 or fewer topics in
-    1,000 or more segments, fits again with leaf (benchmarks/RESULTS.md, "Topic quality"). The result says
+    ``cluster_selection: auto`` fits with HDBSCAN's eom selection and, where that finds too few topics
+    (``too_few_topics``), fits again with leaf (benchmarks/RESULTS.md, "Topic quality"). The result says
     which was used (``selection``); eom chosen by name only warns.
     """
     fit = lambda selection: _fit_bertopic(  # noqa: E731

@@ -237,6 +237,7 @@ def test_frozen_topics_keep_the_earlier_model_and_place_new_segments_in_it(setti
 def test_auto_cluster_selection_falls_back_to_leaf_only_where_eom_finds_too_few_topics(settings, monkeypatch):
     assert settings.cluster_selection == "auto"
     assert topics.too_few_topics(3, 1000) and not topics.too_few_topics(4, 1000) and not topics.too_few_topics(2, 999)
+    assert topics.too_few_topics(4, 13676) and topics.too_few_topics(13, 13676) and not topics.too_few_topics(14, 13676)
     docs, vectors, _ = synthetic_corpus()
     real = topics.fit_bertopic(docs, vectors, settings, seed=7)
     assert real.selection == "eom" and len(real.words) == 3, "120 segments: eom is kept"
