@@ -41,9 +41,7 @@ class TopicSettings:
     min_segments: int = 30
     min_cluster_size: int | str = "auto"
     min_samples: int | None = None
-    cluster_selection: str = (
-        "auto"  # HDBSCAN: eom (fewer, larger topics) | leaf (more, finer) | auto (see fit_bertopic)
-    )
+    cluster_selection: str = "auto"  # HDBSCAN: eom (fewer, larger topics) | leaf (finer) | auto (fit_bertopic)
     n_neighbors: int = 15
     n_components: int = 5
     top_n_words: int = 10
@@ -239,9 +237,11 @@ def fit_bertopic(
     (``too_few_topics``), fits again with leaf (benchmarks/RESULTS.md, "Topic quality"). The result says
     which was used (``selection``); eom chosen by name only warns.
     """
-    fit = lambda selection: _fit_bertopic(  # noqa: E731
-        docs, embeddings, replace(settings, cluster_selection=selection), seed, embedding_model, seed_topic_list
-    )
+
+    def fit(selection: str) -> TopicResult:
+        chosen = replace(settings, cluster_selection=selection)
+        return _fit_bertopic(docs, embeddings, chosen, seed, embedding_model, seed_topic_list)
+
     if settings.cluster_selection != "auto":
         result = fit(settings.cluster_selection)
         if (
