@@ -242,22 +242,17 @@ def fit_bertopic(
         chosen = replace(settings, cluster_selection=selection)
         return _fit_bertopic(docs, embeddings, chosen, seed, embedding_model, seed_topic_list)
 
-    if settings.cluster_selection != "auto":
-        result = fit(settings.cluster_selection)
-        if (
-            settings.cluster_selection == "eom"
-            and result.model is not None
-            and too_few_topics(len(result.words), len(docs))
-        ):
+    auto = settings.cluster_selection == "auto"
+    result = fit("eom" if auto else settings.cluster_selection)
+    if result.selection == "eom" and result.model is not None and too_few_topics(len(result.words), len(docs)):
+        if not auto:
             log.warning(
                 "only %d topics in %d segments: HDBSCAN's eom selection keeps a few large clusters in a corpus "
                 "about one subject; topics.cluster_selection: leaf (or auto) finds finer topics",
                 len(result.words),
                 len(docs),
             )
-        return result
-    result = fit("eom")
-    if result.model is not None and too_few_topics(len(result.words), len(docs)):
+            return result
         log.info(
             "cluster selection auto: eom found %d topics in %d segments, fitting again with leaf",
             len(result.words),
