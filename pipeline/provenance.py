@@ -47,6 +47,17 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def code_version(package: Path) -> str:
+    """A short sha256 over the pipeline's own files (Python, rules, templates, captions, schemas). Every rule
+    passes it as a param, so a changed pipeline reruns the workflow: Snakemake itself notices changed inputs,
+    settings and rules, not the Python code a rule calls."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(package).rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def package_versions() -> dict:
     out = {"python": platform.python_version()}
     for name in PACKAGES:

@@ -16,6 +16,7 @@ rule summarise_anonymisation:
     conda:
         CONDA_ENV
     params:
+        code=CODE,
         mode=CORPUS.anonymisation_mode,
     shell:
         "python -m pipeline anonymisation-summary --counts {input.counts:q} --mode {params.mode} --out {output.table:q}"
@@ -35,6 +36,7 @@ rule scan_outputs:
     conda:
         CONDA_ENV
     params:
+        code=CODE,
         audits=per_batch(f"{PRIVATE}/audit/{{batch}}.csv"),
         outputs=lambda wildcards, output: str(Path(output.table).parents[1]),
     shell:
@@ -53,6 +55,7 @@ rule record_provenance:
     conda:
         CONDA_ENV
     params:
+        code=CODE,
         corpus=str(CORPUS.root),
         config=json.dumps(config, sort_keys=True),
         benchmarks=lambda wildcards, output: str(Path(output.provenance).parent / "benchmarks"),

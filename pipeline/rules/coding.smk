@@ -19,6 +19,7 @@ rule import_human_codes:
     conda:
         CONDA_ENV
     params:
+        code=CODE,
         audits=per_batch(f"{PRIVATE}/audit/{{batch}}.csv"),
     shell:
         "python -m pipeline human-codes --codes {input.codes:q} --segments {input.segments:q} --turns {input.turns:q}"
@@ -40,6 +41,7 @@ rule embed_segments:
     # torch's threads: Snakemake sets OMP_NUM_THREADS to this (capped by --cores); the vectors are the same
     threads: 4
     params:
+        code=CODE,
         cache=f"{OUT}/cache/embeddings",
     shell:
         "python -m pipeline embed {input.segments:q} {output.embeddings:q} --cache {params.cache:q} --log {log:q}"
@@ -71,6 +73,7 @@ rule code_segments:
     conda:
         CONDA_ENV
     params:
+        code=CODE,
         settings=json.dumps(CODING, sort_keys=True),
         primary=CODING["primary_coder"],
         queue_size=CODING["review_queue_size"],
@@ -124,6 +127,7 @@ rule tabulate_findings:
     conda:
         CONDA_ENV
     params:
+        code=CODE,
         roles=json.dumps(CORPUS.roles),
         primary=CODING["primary_coder"],
         order=json.dumps(IDS),

@@ -15,6 +15,7 @@ from pipeline.corpus import load_corpus, unlisted_files
 from pipeline.errors import PipelineError
 from pipeline.notebooks import NOTEBOOKS, READS
 from pipeline.prepare import batches
+from pipeline.provenance import code_version
 from pipeline.schemas import schema_path, validate
 
 
@@ -56,6 +57,8 @@ FIT_WAVES = json.dumps(config["models"]["fit_waves"]) if config["models"]["freez
 REVIEW = CORPUS.root / "review_queue.csv"
 FINDINGS = config["findings"]
 STARTED = time.time()
+# every rule's params carry it: a changed pipeline (not only a changed rule or setting) reruns the workflow
+CODE = code_version(Path(workflow.basedir) / "pipeline")
 
 
 wildcard_constraints:

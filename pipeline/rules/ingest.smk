@@ -20,6 +20,7 @@ rule describe_corpus:
     conda:
         CONDA_ENV
     params:
+        code=CODE,
         roles=json.dumps(CORPUS.roles),
         attributes=attributes_json(),
     shell:

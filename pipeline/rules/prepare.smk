@@ -19,6 +19,7 @@ rule prepare_interviews:
     conda:
         CONDA_ENV
     params:
+        code=CODE,
         settings=batch_settings,
         audit=f"{PRIVATE}/audit/{{batch}}.csv",
     shell:

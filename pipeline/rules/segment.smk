@@ -13,5 +13,7 @@ rule collect_segments:
         f"{OUT}/benchmarks/collect_segments.tsv"
     conda:
         CONDA_ENV
+    params:
+        code=CODE,
     shell:
         "python -m pipeline collect-segments --segments {input.segments:q} --out {output.table:q} --log {log:q}"

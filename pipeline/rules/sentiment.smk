@@ -16,6 +16,7 @@ rule score_sentiment:
     conda:
         CONDA_ENV
     params:
+        code=CODE,
         positive=config["sentiment"]["positive"],
         negative=config["sentiment"]["negative"],
         strong=config["sentiment"]["strong"],
@@ -59,6 +60,7 @@ rule summarise_sentiment:
     conda:
         CONDA_ENV
     params:
+        code=CODE,
         roles=json.dumps(CORPUS.roles),
         seed=config["sentiment"]["seed"],
         c=config["sentiment"]["C"],

@@ -42,6 +42,7 @@ rule fit_topics:
     conda:
         CONDA_ENV
     params:
+        code=CODE,
         settings=json.dumps(TOPICS, sort_keys=True),
         roles=json.dumps(CORPUS.roles),
         embeddings=lambda wildcards, input: input.get("embeddings", ""),
@@ -74,6 +75,7 @@ rule fit_guided_topics:
     conda:
         CONDA_ENV
     params:
+        code=CODE,
         settings=json.dumps(TOPICS, sort_keys=True),
         embeddings=lambda wildcards, input: input.get("embeddings", ""),
         fit_waves=FIT_WAVES,
@@ -103,6 +105,7 @@ rule evaluate_topics:
     conda:
         CONDA_ENV
     params:
+        code=CODE,
         settings=json.dumps(TOPICS, sort_keys=True),
         embeddings=lambda wildcards, input: input.get("embeddings", ""),
     shell:
