@@ -125,8 +125,9 @@ def run(transcripts, settings: Settings, out_turns, out_segments, out_counts, au
         write_csv(pd.concat(audits, ignore_index=True), audit_path)  # private: values found, placeholders
     if problems:
         raise problems[0] if len(problems) == 1 else PipelineErrors(problems)
+    all_segments = pd.concat(segments, ignore_index=True)
     write_parquet(pd.concat(turns, ignore_index=True), out_turns)
-    write_parquet(pd.concat(segments, ignore_index=True), out_segments)
+    write_parquet(all_segments, out_segments)
     write_csv(pd.concat(counts, ignore_index=True), out_counts)
     log.info("%d interviews prepared", len(turns))
-    return pd.concat(segments, ignore_index=True)
+    return all_segments
