@@ -108,7 +108,7 @@ def cmd_scan_outputs(a) -> None:
 def cmd_embed(a) -> None:
     from pipeline import embeddings
 
-    embeddings.run(a.segments, a.cache, a.out)
+    embeddings.run(a.segments, a.cache, a.out, workers=a.workers)
 
 
 def cmd_code(a) -> None:
@@ -214,7 +214,7 @@ def cmd_topic_quality(a) -> None:
     from pipeline import topics
 
     settings = topics.TopicSettings.from_config(json.loads(a.settings))
-    topics.run_quality(a.segments, a.embeddings, a.segment_codes, settings, a.out)
+    topics.run_quality(a.segments, a.embeddings, a.segment_codes, settings, a.out, workers=a.workers)
 
 
 def cmd_notebook(a) -> None:
@@ -353,6 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("segments")
     sp.add_argument("out")
     sp.add_argument("--cache", required=True, help="the corpus's embedding cache folder")
+    sp.add_argument("--workers", type=int, default=1, help="processes embedding at once (vectors do not depend on it)")
 
     sp = add("code", cmd_code, "train or apply the coder; code every segment; validation and reliability tables")
     sp.add_argument("--segments", required=True)
@@ -411,6 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("segments", "segment-codes", "settings", "out"):
         sp.add_argument(f"--{name}", required=True)
     sp.add_argument("--embeddings", default="")
+    sp.add_argument("--workers", type=int, default=1, help="processes for the runs (the table does not depend on it)")
 
     sp = add("notebook", cmd_notebook, "execute a reviewer notebook (.py) on a corpus's outputs -> .ipynb and .html")
     sp.add_argument("source", help="the notebook, a jupytext percent .py in notebooks/")

@@ -15,11 +15,14 @@ segments), topic diversity (share of unique words among all topics' top words) a
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
 import time
+import warnings
 from dataclasses import asdict, dataclass, field, replace
+from functools import cache
 from itertools import combinations
 from pathlib import Path
 
@@ -161,6 +164,77 @@ def seed_words(codebook, settings: TopicSettings) -> tuple[list[str], list[list[
     return ids, lists
 
 
+def _digest(array) -> str:
+    if array is None:
+        return ""
+    array = np.ascontiguousarray(array)
+    return f"{array.dtype}{array.shape}" + hashlib.sha256(array.tobytes()).hexdigest()
+
+
+# the last UMAP reduction of this process: its key (vectors, labels, settings), fitted state and result
+_LAST_REDUCTION: dict = {}
+# UMAP computes exact neighbours below 4,096 points and approximates them above (pynndescent, whose numba code
+# compiles for about 30 s in every process, and cannot be cached). From there to this many points the exact
+# neighbours are computed here instead, in blocks (a matrix product, about 2 s for 14,000 segments).
+EXACT_NEIGHBOURS_FROM = 4096
+EXACT_NEIGHBOURS_UNTIL = 60_000
+_BLOCK = 2048
+
+
+def exact_cosine_neighbours(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each point's k nearest points by cosine distance, itself first: (indices, distances), as UMAP takes them
+    (``precomputed_knn``). The same input gives the same result every time."""
+    x = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    x = x / np.where(norms == 0, 1, norms)
+    n = len(x)
+    indices = np.empty((n, k), dtype=np.int32)
+    distances = np.empty((n, k), dtype=np.float32)
+    for start in range(0, n, _BLOCK):
+        block = np.clip(1.0 - x[start : start + _BLOCK] @ x.T, 0.0, 2.0)
+        rows = np.arange(len(block))
+        block[rows, start + rows] = -1.0  # itself first, whatever the rounding
+        candidates = np.argpartition(block, k - 1, axis=1)[:, :k]
+        candidate_distances = np.take_along_axis(block, candidates, axis=1)
+        order = np.lexsort((candidates, candidate_distances), axis=1)  # by distance, then by index
+        indices[start : start + _BLOCK] = np.take_along_axis(candidates, order, axis=1)
+        distances[start : start + _BLOCK] = np.take_along_axis(candidate_distances, order, axis=1)
+    distances[:, 0] = 0.0
+    return indices, distances
+
+
+@cache
+def _reusing_umap():
+    from umap import UMAP
+
+    class ReusingUMAP(UMAP):
+        """UMAP that reuses this process's last reduction of the same vectors, labels and settings.
+
+        ``cluster_selection: auto`` fits eom and then leaf on the same vectors; UMAP with a fixed random_state
+        gives the same reduction every time, so reusing it changes only the time (about a third of a fit).
+        Between ``EXACT_NEIGHBOURS_FROM`` and ``EXACT_NEIGHBOURS_UNTIL`` points it is given exact cosine
+        neighbours (``exact_cosine_neighbours``) instead of approximating them.
+        """
+
+        def fit_transform(self, X, y=None, **kwargs):
+            key = (_digest(X), _digest(y), json.dumps(self.get_params(), sort_keys=True, default=str))
+            if _LAST_REDUCTION.get("key") == key:
+                self.__dict__.update(_LAST_REDUCTION["state"])
+                return _LAST_REDUCTION["embedding"].copy()
+            with warnings.catch_warnings():
+                if self.metric == "cosine" and EXACT_NEIGHBOURS_FROM <= len(X) <= EXACT_NEIGHBOURS_UNTIL:
+                    self.precomputed_knn = exact_cosine_neighbours(X, self.n_neighbors)
+                    # UMAP's transform() needs the search index; nothing here calls it (models.freeze places
+                    # later segments by similarity to the topics' centres)
+                    warnings.filterwarnings("ignore", message="precomputed_knn", category=UserWarning)
+                embedding = super().fit_transform(X, y=y, **kwargs)
+            _LAST_REDUCTION.clear()
+            _LAST_REDUCTION.update(key=key, state=dict(self.__dict__), embedding=embedding.copy())
+            return embedding
+
+    return ReusingUMAP
+
+
 def build_model(
     settings: TopicSettings, n_docs: int, seed: int, embedding_model=None, seed_topic_list=None, vocabulary=None
 ):
@@ -168,9 +242,8 @@ def build_model(
     from bertopic import BERTopic
     from bertopic.vectorizers import ClassTfidfTransformer
     from hdbscan import HDBSCAN
-    from umap import UMAP
 
-    umap_model = UMAP(
+    umap_model = _reusing_umap()(
         n_neighbors=max(2, min(settings.n_neighbors, n_docs - 1)),
         n_components=min(settings.n_components, max(2, n_docs - 2)),
         min_dist=0.0,
@@ -568,15 +641,35 @@ def fit_baseline(kind: str, docs: list[str], k: int, seed: int, settings: TopicS
     return words, doc_topic.argmax(axis=1)
 
 
+def _quality_run(kind: str, seed: int, docs, embeddings, settings: TopicSettings, k: int, counts, vocab):
+    """One run of the quality table (a task of ``quality``): its topics' top words, each document's topic, and
+    the seconds it took."""
+    started = time.perf_counter()
+    if kind == "bertopic":
+        result = fit_bertopic(docs, embeddings, settings, seed)
+        words, assigned = list(result.words.values()), result.topics
+    else:
+        words, assigned = fit_baseline(kind, docs, k, seed, settings, counts, vocab)
+    return words, assigned, time.perf_counter() - started
+
+
 def quality(
-    docs: list[str], embeddings: np.ndarray, settings: TopicSettings, main: TopicResult, dominant: list[str], fit=None
+    docs: list[str],
+    embeddings: np.ndarray,
+    settings: TopicSettings,
+    main: TopicResult,
+    dominant: list[str],
+    workers: int = 1,
 ) -> pd.DataFrame:
-    """BERTopic vs LDA vs NMF with matched topic counts on the same segments, over ``quality_seeds`` seeds."""
+    """BERTopic vs LDA vs NMF with matched topic counts on the same segments, over ``quality_seeds`` seeds.
+
+    The runs are independent (each has its own seed) and run in ``workers`` processes, each on one thread: the
+    table does not depend on ``workers``.
+    """
     from sklearn.metrics import normalized_mutual_info_score
 
     # every seed with the cluster selection the main fit used (auto decides once, on the main fit)
     resolved = replace(settings, cluster_selection=main.selection) if main.selection else settings
-    fit = fit or (lambda seed: fit_bertopic(docs, embeddings, resolved, seed))
     k = len(main.words)
     seeds = [settings.seed + i for i in range(settings.quality_seeds)]
     columns = [
@@ -595,16 +688,29 @@ def quality(
         return pd.DataFrame(
             [{"model": m, "n_topics": k, "seeds": len(seeds)} for m in ("bertopic", "lda", "nmf")], columns=columns
         )
-    runs = {"bertopic": [], "lda": [], "nmf": []}
-    for seed in seeds:
-        res = main if seed == settings.seed else fit(seed)
-        runs["bertopic"].append((list(res.words.values()), res.topics))
     cv = vectorizer(settings, min_df=2 if len(docs) >= 200 else 1)
     counts = cv.fit_transform(docs)
     vocab = cv.get_feature_names_out()
-    for kind in ("lda", "nmf"):
-        for seed in seeds:
-            runs[kind].append(fit_baseline(kind, docs, k, seed, settings, counts, vocab))
+    # the longest runs first, so that the workers finish together
+    tasks = [("lda", s) for s in seeds] + [("bertopic", s) for s in seeds if s != settings.seed]
+    tasks += [("nmf", s) for s in seeds]
+    args = (docs, embeddings, resolved, k, counts, vocab)
+    if workers > 1 and len(tasks) > 1:
+        from joblib import Parallel, delayed, parallel_config
+
+        with parallel_config(backend="loky", inner_max_num_threads=1):
+            done = Parallel(n_jobs=min(workers, len(tasks)))(delayed(_quality_run)(*task, *args) for task in tasks)
+    else:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1):
+            done = [_quality_run(*task, *args) for task in tasks]
+    for name in ("lda", "bertopic", "nmf"):
+        took = [t for (kind, _), (_, _, t) in zip(tasks, done, strict=True) if kind == name]
+        log.info("quality: %d %s run(s), %.1fs each on average", len(took), name, np.mean(took) if took else 0)
+    by_task = {task: (words, assigned) for task, (words, assigned, _) in zip(tasks, done, strict=True)}
+    by_task[("bertopic", settings.seed)] = (list(main.words.values()), main.topics)
+    runs = {name: [by_task[(name, s)] for s in seeds] for name in ("bertopic", "lda", "nmf")}
     rows = []
     for name, fits in runs.items():
         npmi_per_run = [np.nanmean(npmi_coherence(words, docs, settings)) if words else np.nan for words, _ in fits]
@@ -715,6 +821,8 @@ def run(
     fit_waves=None,
 ) -> dict:
     """Edge: fit the topic model (guided by the codebook if asked) and write its tables, model and figures."""
+    from threadpoolctl import threadpool_limits
+
     from pipeline import figures
     from pipeline.codebook import load_codebook
     from pipeline.files import read_table, write_csv
@@ -731,14 +839,15 @@ def run(
 
             embedder = embedding_model()
     fit_docs = [d for d, f in zip(docs, in_fit, strict=True) if f]
-    result = fit_bertopic(
-        fit_docs,
-        vectors[in_fit],
-        settings,
-        settings.seed,
-        embedding_model=embedder if guided else None,
-        seed_topic_list=seed_list,
-    )
+    with threadpool_limits(1):  # the same topics whatever threads the job has (and as evaluate_topics' main fit)
+        result = fit_bertopic(
+            fit_docs,
+            vectors[in_fit],
+            settings,
+            settings.seed,
+            embedding_model=embedder if guided else None,
+            seed_topic_list=seed_list,
+        )
     if fit_waves:
         result = apply_frozen(result, vectors[in_fit], vectors, in_fit)
         log.info(
@@ -796,22 +905,29 @@ def run(
     return {"topics": n_topics, "segments": len(docs), "nmi": nmi}
 
 
-def run_quality(segments_csv, embeddings_path, segment_codes_csv, settings: TopicSettings, out) -> pd.DataFrame:
-    """Edge: the side-by-side quality table (BERTopic, LDA, NMF) on the modelled segments."""
+def run_quality(
+    segments_csv, embeddings_path, segment_codes_csv, settings: TopicSettings, out, workers: int = 1
+) -> pd.DataFrame:
+    """Edge: the side-by-side quality table (BERTopic, LDA, NMF) on the modelled segments (``workers`` processes)."""
+    from threadpoolctl import threadpool_limits
+
     from pipeline.files import read_table, write_csv
 
     started = time.perf_counter()
     seg, keep, docs, vectors, _ = _inputs(segments_csv, embeddings_path, settings)
-    main = fit_bertopic(docs, vectors, settings, settings.seed)
+    with threadpool_limits(1):  # as fit_topics' main fit (one thread), whatever threads the job was given
+        main = fit_bertopic(docs, vectors, settings, settings.seed)
+    log.info("quality: main fit (seed %d, as fit_topics) in %.1fs", settings.seed, time.perf_counter() - started)
     dominant = list(seg.loc[keep, "segment_id"].map(dominant_codes(read_table(segment_codes_csv))).fillna("(uncoded)"))
-    table = quality(docs, vectors, settings, main, dominant)
+    table = quality(docs, vectors, settings, main, dominant, workers=workers)
     if main.message:
         log.warning(main.message)
     write_csv(table, out)
     log.info(
-        "topic quality over %d seeds on %d segments in %.1fs",
+        "topic quality over %d seeds on %d segments (%d worker(s)) in %.1fs",
         settings.quality_seeds,
         len(docs),
+        workers,
         time.perf_counter() - started,
     )
     return table

@@ -258,3 +258,73 @@ def test_auto_cluster_selection_falls_back_to_leaf_only_where_eom_finds_too_few_
     calls.clear()
     eom = topics.fit_bertopic(big, np.zeros((1000, 2)), dataclasses.replace(settings, cluster_selection="eom"), seed=0)
     assert calls == ["eom"] and eom.selection == "eom", "eom chosen by name is kept (with a warning)"
+
+
+# ---------------------------------------------------------------- speed without changing results
+
+
+def test_exact_neighbours_match_a_brute_force_search():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(300, 20)).astype(np.float32)
+    x[7] = x[8]  # a duplicate: still itself first
+    indices, distances = topics.exact_cosine_neighbours(x, 6)
+    unit = x / np.linalg.norm(x, axis=1, keepdims=True)
+    for row in range(len(x)):
+        d = 1 - unit[row] @ unit.T
+        d[row] = -1
+        assert indices[row, 0] == row and distances[row, 0] == 0
+        assert set(indices[row]) == set(np.argsort(d, kind="stable")[:6]) or row in (7, 8)
+        np.testing.assert_allclose(distances[row, 1:], np.sort(np.clip(d, 0, 2))[1:6], atol=1e-5)
+        assert (np.diff(distances[row]) >= 0).all()
+    again = topics.exact_cosine_neighbours(x, 6)
+    assert np.array_equal(again[0], indices) and np.array_equal(again[1], distances)
+
+
+def test_umap_is_given_exact_neighbours_above_its_own_exact_range(settings, monkeypatch):
+    from umap import UMAP
+
+    docs, vectors, _ = synthetic_corpus()
+    monkeypatch.setattr(topics, "EXACT_NEIGHBOURS_FROM", 50)
+    seen = []
+    original = UMAP.fit_transform
+
+    def spy(self, X, y=None, **kwargs):
+        seen.append(self.precomputed_knn[0] is not None)
+        return original(self, X, y=y, **kwargs)
+
+    monkeypatch.setattr(UMAP, "fit_transform", spy)
+    topics._LAST_REDUCTION.clear()
+    result = topics.fit_bertopic(docs, vectors, settings, seed=1)
+    assert seen == [True] and len(result.words) == 3
+
+
+def test_auto_reuses_the_reduction_and_gives_what_a_fresh_leaf_fit_gives(settings, monkeypatch):
+    """auto's leaf refit reuses eom's UMAP reduction: one reduction instead of two, the same topics."""
+    from umap import UMAP
+
+    docs, vectors, _ = synthetic_corpus(per_theme=100)
+    auto = dataclasses.replace(settings, cluster_selection="auto", min_cluster_size=5)
+    monkeypatch.setattr(topics, "too_few_topics", lambda found, n: True)  # force the leaf refit
+    calls = []
+    original = UMAP.fit_transform
+
+    def counting(self, X, y=None, **kwargs):
+        calls.append(1)
+        return original(self, X, y=y, **kwargs)
+
+    monkeypatch.setattr(UMAP, "fit_transform", counting)
+    topics._LAST_REDUCTION.clear()
+    reused = topics.fit_bertopic(docs, vectors, auto, seed=5)
+    assert reused.selection == "leaf" and len(calls) == 1
+    topics._LAST_REDUCTION.clear()
+    fresh = topics.fit_bertopic(docs, vectors, dataclasses.replace(auto, cluster_selection="leaf"), seed=5)
+    assert len(calls) == 2
+    assert np.array_equal(reused.topics, fresh.topics) and reused.words == fresh.words
+
+
+def test_quality_table_does_not_depend_on_the_number_of_workers(settings):
+    docs, vectors, _ = synthetic_corpus()
+    main = topics.fit_bertopic(docs, vectors, settings, seed=settings.seed)
+    one = topics.quality(docs, vectors, settings, main, ["a"] * len(docs))
+    two = topics.quality(docs, vectors, settings, main, ["a"] * len(docs), workers=2)
+    pd.testing.assert_frame_equal(one, two)

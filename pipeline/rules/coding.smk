@@ -38,13 +38,14 @@ rule embed_segments:
         f"{OUT}/benchmarks/embed_segments.tsv"
     conda:
         CONDA_ENV
-    # torch's threads: Snakemake sets OMP_NUM_THREADS to this (capped by --cores); the vectors are the same
+    # worker processes of one thread each (capped by --cores); a text's vector does not depend on their number
     threads: 4
     params:
         code=CODE,
         cache=f"{OUT}/cache/embeddings",
     shell:
-        "python -m pipeline embed {input.segments:q} {output.embeddings:q} --cache {params.cache:q} --log {log:q}"
+        "python -m pipeline embed {input.segments:q} {output.embeddings:q} --cache {params.cache:q}"
+        " --workers {threads} --log {log:q}"
 
 
 rule code_segments:

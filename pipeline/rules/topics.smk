@@ -104,6 +104,8 @@ rule evaluate_topics:
         f"{OUT}/benchmarks/evaluate_topics.tsv"
     conda:
         CONDA_ENV
+    # worker processes for the 3 x seeds runs (capped by --cores); the table does not depend on their number
+    threads: QUALITY_THREADS
     params:
         code=CODE,
         settings=json.dumps(TOPICS, sort_keys=True),
@@ -111,4 +113,4 @@ rule evaluate_topics:
     shell:
         "python -m pipeline topic-quality --segments {input.segments:q} --embeddings={params.embeddings:q}"
         " --segment-codes {input.segment_codes:q} --settings {params.settings:q} --out {output.quality:q}"
-        " --log {log:q}"
+        " --workers {threads} --log {log:q}"
