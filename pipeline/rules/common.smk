@@ -55,10 +55,10 @@ TOPICS = {**config["topics"], **(CORPUS.settings.get("topics") or {})}
 # models.freeze: the waves the coder and topic model learn from ("" = every wave)
 FIT_WAVES = json.dumps(config["models"]["fit_waves"]) if config["models"]["freeze"] else ""
 REVIEW = CORPUS.root / "review_queue.csv"
-# evaluate_topics runs its 15 fits in 2 processes from 400 interviews on; below that, starting the processes
-# (each imports and compiles the topic libraries) costs more than it saves. Measured on 2 cores, one process
-# (the earlier code) against two: demo 17 s and 42 s; 100 Anthropic interviews 28 s and 53 s; 400: 135 s and
-# 107 s; 1,250: 241 s and 157 s (benchmarks/RESULTS.md, "Scale")
+# evaluate_topics runs its 14 fits besides the main one in 2 processes from 400 interviews on; below that,
+# starting the processes (each imports and compiles the topic libraries) costs more than it saves. Measured on
+# 2 cores, one process (the earlier code) against two: demo 17 s and 42 s; 100 Anthropic interviews 28 s and
+# 53 s; 400: 135 s and 107 s; 1,250: 243 s and 165 s (benchmarks/RESULTS.md, "Scale")
 QUALITY_THREADS = 2 if len(IDS) >= 400 else 1
 FINDINGS = config["findings"]
 STARTED = time.time()
