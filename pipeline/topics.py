@@ -312,8 +312,11 @@ def fit_bertopic(
     """
 
     def fit(selection: str) -> TopicResult:
+        from threadpoolctl import threadpool_limits
+
         chosen = replace(settings, cluster_selection=selection)
-        return _fit_bertopic(docs, embeddings, chosen, seed, embedding_model, seed_topic_list)
+        with threadpool_limits(1):  # the same topics whatever threads the process has
+            return _fit_bertopic(docs, embeddings, chosen, seed, embedding_model, seed_topic_list)
 
     auto = settings.cluster_selection == "auto"
     result = fit("eom" if auto else settings.cluster_selection)
@@ -624,7 +627,15 @@ def mean_pairwise_ari(assignments: list[np.ndarray]) -> float:
 
 
 def fit_baseline(kind: str, docs: list[str], k: int, seed: int, settings: TopicSettings, counts, vocab):
-    """scikit-learn LDA (on counts) or NMF (on TF-IDF) with k topics: top words and per-document topics."""
+    """scikit-learn LDA (on counts) or NMF (on TF-IDF) with k topics: top words and per-document topics, computed
+    on one thread (the same whatever threads the process has)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        return _fit_baseline(kind, docs, k, seed, settings, counts, vocab)
+
+
+def _fit_baseline(kind: str, docs: list[str], k: int, seed: int, settings: TopicSettings, counts, vocab):
     from sklearn.decomposition import NMF, LatentDirichletAllocation
     from sklearn.feature_extraction.text import TfidfTransformer
 
@@ -663,8 +674,8 @@ def quality(
 ) -> pd.DataFrame:
     """BERTopic vs LDA vs NMF with matched topic counts on the same segments, over ``quality_seeds`` seeds.
 
-    The runs are independent (each has its own seed) and run in ``workers`` processes, each on one thread: the
-    table does not depend on ``workers``.
+    The runs are independent (each has its own seed, each computes on one thread) and run in ``workers``
+    processes: the table does not depend on ``workers``.
     """
     from sklearn.metrics import normalized_mutual_info_score
 
@@ -696,15 +707,13 @@ def quality(
     tasks += [("nmf", s) for s in seeds]
     args = (docs, embeddings, resolved, k, counts, vocab)
     if workers > 1 and len(tasks) > 1:
-        from joblib import Parallel, delayed, parallel_config
+        from joblib import Parallel, delayed
 
-        with parallel_config(backend="loky", inner_max_num_threads=1):
-            done = Parallel(n_jobs=min(workers, len(tasks)))(delayed(_quality_run)(*task, *args) for task in tasks)
+        done = Parallel(n_jobs=min(workers, len(tasks)), backend="loky")(
+            delayed(_quality_run)(*task, *args) for task in tasks
+        )
     else:
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(1):
-            done = [_quality_run(*task, *args) for task in tasks]
+        done = [_quality_run(*task, *args) for task in tasks]
     for name in ("lda", "bertopic", "nmf"):
         took = [t for (kind, _), (_, _, t) in zip(tasks, done, strict=True) if kind == name]
         log.info("quality: %d %s run(s), %.1fs each on average", len(took), name, np.mean(took) if took else 0)
@@ -821,8 +830,6 @@ def run(
     fit_waves=None,
 ) -> dict:
     """Edge: fit the topic model (guided by the codebook if asked) and write its tables, model and figures."""
-    from threadpoolctl import threadpool_limits
-
     from pipeline import figures
     from pipeline.codebook import load_codebook
     from pipeline.files import read_table, write_csv
@@ -839,15 +846,14 @@ def run(
 
             embedder = embedding_model()
     fit_docs = [d for d, f in zip(docs, in_fit, strict=True) if f]
-    with threadpool_limits(1):  # the same topics whatever threads the job has (and as evaluate_topics' main fit)
-        result = fit_bertopic(
-            fit_docs,
-            vectors[in_fit],
-            settings,
-            settings.seed,
-            embedding_model=embedder if guided else None,
-            seed_topic_list=seed_list,
-        )
+    result = fit_bertopic(
+        fit_docs,
+        vectors[in_fit],
+        settings,
+        settings.seed,
+        embedding_model=embedder if guided else None,
+        seed_topic_list=seed_list,
+    )
     if fit_waves:
         result = apply_frozen(result, vectors[in_fit], vectors, in_fit)
         log.info(
@@ -909,14 +915,11 @@ def run_quality(
     segments_csv, embeddings_path, segment_codes_csv, settings: TopicSettings, out, workers: int = 1
 ) -> pd.DataFrame:
     """Edge: the side-by-side quality table (BERTopic, LDA, NMF) on the modelled segments (``workers`` processes)."""
-    from threadpoolctl import threadpool_limits
-
     from pipeline.files import read_table, write_csv
 
     started = time.perf_counter()
     seg, keep, docs, vectors, _ = _inputs(segments_csv, embeddings_path, settings)
-    with threadpool_limits(1):  # as fit_topics' main fit (one thread), whatever threads the job was given
-        main = fit_bertopic(docs, vectors, settings, settings.seed)
+    main = fit_bertopic(docs, vectors, settings, settings.seed)
     log.info("quality: main fit (seed %d, as fit_topics) in %.1fs", settings.seed, time.perf_counter() - started)
     dominant = list(seg.loc[keep, "segment_id"].map(dominant_codes(read_table(segment_codes_csv))).fillna("(uncoded)"))
     table = quality(docs, vectors, settings, main, dominant, workers=workers)
