@@ -14,6 +14,7 @@ cell in a kernel of this Python (nbclient), and writes the executed ``.ipynb`` a
 from __future__ import annotations
 
 import atexit
+import contextlib
 import html
 import logging
 import os
@@ -335,6 +336,20 @@ def _failed_cell(nb) -> tuple[int, dict] | None:
     return None
 
 
+@contextlib.contextmanager
+def _kernel_stderr(folder: Path):
+    """A file for the kernel process's stderr; what it holds is copied to this job's log at the end."""
+    path = folder / "kernel-stderr.txt"
+    with open(path, "w", encoding="utf-8") as handle:
+        try:
+            yield handle
+        finally:
+            handle.flush()
+            text = path.read_text(encoding="utf-8", errors="replace").strip()
+            if text:
+                log.info("the kernel's own messages:\n%s", text)
+
+
 def execute(source: str | Path, outputs: str | Path, ipynb_out: str | Path, html_out: str | Path, timeout=600):
     """Run the notebook ``source`` (.py, percent format) on ``outputs``; write the executed .ipynb and .html."""
     import time
@@ -357,7 +372,7 @@ def execute(source: str | Path, outputs: str | Path, ipynb_out: str | Path, html
         cell["id"] = f"cell-{i:02d}"  # stable ids: the same notebook gives the same file every run
     nb.metadata.pop("jupytext", None)
     nb.metadata["title"] = name
-    with tempfile.TemporaryDirectory(prefix="qualeval-kernel-") as sockets:
+    with tempfile.TemporaryDirectory(prefix="qualeval-kernel-") as sockets, _kernel_stderr(Path(sockets)) as stderr:
         client = NotebookClient(
             nb,
             km=kernel_manager(Path(sockets)),
@@ -368,7 +383,9 @@ def execute(source: str | Path, outputs: str | Path, ipynb_out: str | Path, html
             resources={"metadata": {"path": os.getcwd()}},
         )
         try:
-            client.execute(cleanup_kc=True)
+            # the kernel process's own stderr (e.g. tornado's "Uncaught exception in ZMQStream callback" while a
+            # kernel shuts down after a failed cell) goes to this job's log, not the console
+            client.execute(cleanup_kc=True, stderr=stderr)
         except CellExecutionError as exc:
             index, output = _failed_cell(nb) or (None, {})
             log.info("traceback of the failed cell:\n%s", ANSI.sub("", "\n".join(output.get("traceback", [str(exc)]))))

@@ -189,3 +189,16 @@ def test_sentiment_notebook_shows_both_figures_and_topics_notebook_reports_what_
         f"{int(findings['holds'].sum())} of {len(findings)} claims hold."
         in (executed / "notebooks" / "05-findings.html").read_text()
     )
+
+
+def test_the_kernel_process_stderr_goes_to_the_log_not_the_console(tmp_path):
+    """The kernel's own messages (tornado's "Uncaught exception in ZMQStream callback" when it shuts down
+    after a failed cell, once in a while) would otherwise reach the console as a second ERROR line."""
+    source = write_notebook(tmp_path / "noisy.py", '# %%\nimport os\nos.write(2, b"ERROR:tornado.general:noise\\n")\n')
+    result = run_cli(
+        "notebook", source, "--outputs", "o", "--ipynb", tmp_path / "n.ipynb", "--html", tmp_path / "n.html",
+        "--log", tmp_path / "n.log",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "noise" not in result.stderr
+    assert "ERROR:tornado.general:noise" in (tmp_path / "n.log").read_text()
