@@ -174,7 +174,7 @@ def run(segments_csv, cache_dir, out, workers: int = 1) -> dict:
             metadata={"segment_ids": json.dumps(list(segments["segment_id"])), "model": "all-MiniLM-L6-v2"},
         )
     log.info(
-        "%d segments: %d new texts embedded (%d worker(s)), the rest from the cache, in %.1fs",
+        "%d segments: %d new texts embedded (up to %d worker process(es)), the rest from the cache, in %.1fs",
         len(segments),
         new,
         workers,
