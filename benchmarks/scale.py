@@ -26,7 +26,9 @@ for the whole run without the topic model.
 
 Adding interviews: 1,250 is all there is, so the largest size is also run as N - 10 interviews, then the last
 10 of the order are added to the manifest and the workflow run again; the second run's time is reported as a
-share of the full run of N.
+share of the full run of N. Twice: the 10 join wave 1 and the models refit on everything (the default), and the
+10 are a new wave 2 with `models.freeze: true, fit_waves: [1]` (the evaluators' case: the coder and topic model
+fitted on wave 1 are kept; their fits and the topic quality table come from the cache, pipeline/topic_cache.py).
 
 Results are kept per run in <work>/results/*.json: rerunning the script skips what is measured already
 (`--rerun` measures again), so it can be stopped and resumed; an interrupted run restarts from scratch.
@@ -141,15 +143,20 @@ claims:
 """
 
 
-def write_corpus(folder: Path, name: str, rows: list[dict], coder: Path) -> Path:
-    """A corpus folder: symlinked transcripts, our manifest, corpus.yaml (no codes.csv: a trained coder codes it)."""
+def write_corpus(folder: Path, name: str, rows: list[dict], coder: Path, wave1: int | None = None) -> Path:
+    """A corpus folder: symlinked transcripts, our manifest, corpus.yaml (no codes.csv: a trained coder codes it).
+    Rows after the first ``wave1`` are wave 2 (default: every row is wave 1)."""
     (folder / "transcripts").mkdir(parents=True, exist_ok=True)
     for row in rows:
         link = folder / row["file"]
         if not link.is_symlink():
             link.symlink_to(row["path"])
     manifest = ["participant_id,role,wave,file,transcript_id"]
-    manifest += [f"D{row['dialog_id']},{row['group']},1,{row['file']},{row['transcript_id']}" for row in rows]
+    wave1 = len(rows) if wave1 is None else wave1
+    manifest += [
+        f"D{row['dialog_id']},{row['group']},{1 if i < wave1 else 2},{row['file']},{row['transcript_id']}"
+        for i, row in enumerate(rows)
+    ]
     write_if_changed(folder / "manifest.csv", "\n".join(manifest) + "\n")
     write_if_changed(folder / "corpus.yaml", corpus_yaml(name, coder))
     return folder
@@ -296,10 +303,18 @@ def number(text) -> float:
         return 0.0
 
 
-def measure(project: Path, corpus: Path, name: str, work: Path, label: str, opts) -> dict:
+FREEZE = (
+    "# models.freeze for the new-wave experiment (benchmarks/scale.py)\nmodels:\n  freeze: true\n  fit_waves: [1]\n"
+)
+
+
+def measure(project: Path, corpus: Path, name: str, work: Path, label: str, opts, freeze: bool = False) -> dict:
     findings = work / "findings.yaml"
     write_if_changed(findings, FINDINGS)
     extra = ["--scheduler", opts.scheduler, *opts.snakemake_args]
+    if freeze:
+        write_if_changed(work / "freeze.yaml", FREEZE)
+        extra += ["--configfile", str(work / "freeze.yaml")]
     run = snakemake(project, corpus, opts.cores, work / "logs" / f"{label}.log", extra, [f"findings={findings}"])
     stages, before_first_job = stages_since(project / "outputs" / name / "benchmarks", run["started"])
     interviews = len((corpus / "manifest.csv").read_text(encoding="utf-8").splitlines()) - 1
@@ -351,20 +366,23 @@ def full_run(n: int, rows, project, work, coder, opts) -> dict:
     return result
 
 
-def increment_run(n: int, rows, project, work, coder, opts) -> dict:
-    """N - 10 interviews, then the last 10 of the order added: the second run is the increment."""
-    name = f"ai{n}_plus10"
+def increment_run(n: int, rows, project, work, coder, opts, freeze: bool = False) -> dict:
+    """N - 10 interviews, then the last 10 of the order added: the second run is the increment.
+
+    Default: the 10 join wave 1 and the models refit on everything (the workflow's default). ``freeze``: the
+    10 are a new wave 2 and models.freeze keeps the coder and topic model fitted on wave 1."""
+    name = f"ai{n}_wave2" if freeze else f"ai{n}_plus10"
     discard(project, name, work)
     corpus = write_corpus(work / "corpora" / name, name, rows[: n - 10], coder)
     print(f"{name}: running the workflow on {n - 10} interviews ...", flush=True)
-    base = measure(project, corpus, name, work, f"{name}_base", opts)
-    write_corpus(corpus, name, rows[:n], coder)
-    print(f"{name}: adding {10} interviews ...", flush=True)
+    base = measure(project, corpus, name, work, f"{name}_base", opts, freeze)
+    write_corpus(corpus, name, rows[:n], coder, wave1=n - 10 if freeze else None)
+    print(f"{name}: adding {10} interviews{' as wave 2 (models.freeze)' if freeze else ''} ...", flush=True)
     time.sleep(1.1)  # benchmark files of the second run are told apart by their modification time
-    added = measure(project, corpus, name, work, f"{name}_added", opts)
+    added = measure(project, corpus, name, work, f"{name}_added", opts, freeze)
     if not opts.keep:
         discard(project, name, work)
-    return {"base": base, "added": added, "interviews": n}
+    return {"base": base, "added": added, "interviews": n, "freeze": freeze}
 
 
 def cached(path: Path, rerun: bool, compute) -> dict:
@@ -392,7 +410,16 @@ def fmt(x, digits=1) -> str:
     return "-" if x is None else f"{x:,.{digits}f}"
 
 
-def report(full: dict[int, dict], increment: dict | None, cores: int) -> str:
+INCREMENT_KINDS = {
+    False: ("to wave 1, models refitted (the default)", "Adding the last 10 of the order to wave 1"),
+    True: (
+        "a new wave, models.freeze",
+        "Adding the last 10 of the order as wave 2 under models.freeze (fitted on wave 1)",
+    ),
+}
+
+
+def report(full: dict[int, dict], increments: list[dict], cores: int) -> str:
     sizes = sorted(full)
     rules = sorted({r for n in sizes for r in full[n]["stages"]}, key=lambda r: (r not in PER_INTERVIEW_RULES, r))
     lines = []
@@ -437,19 +464,20 @@ def report(full: dict[int, dict], increment: dict | None, cores: int) -> str:
         row("CPU used by other processes meanwhile (s)", [full[n]["cpu_others_s"] for n in sizes], exponent=False),
         row("load average when it started", [full[n]["load_before"] for n in sizes], 2, exponent=False),
     ]
-    if increment:
-        added, base, n = increment["added"], increment["base"], increment["interviews"]
+    for inc in increments:
+        added, base, n = inc["added"], inc["base"], inc["interviews"]
         reference = full.get(n)
         share = added["wall_s"] / reference["wall_s"] if reference else None
-        ran = ", ".join(f"{r} {s['jobs']}" for r, s in sorted(added["stages"].items()))
+        heading, what = INCREMENT_KINDS[bool(inc.get("freeze"))]
         lines += [
             "",
-            f"### Adding 10 interviews to {n - 10:,} (giving {n:,})",
+            f"### Adding 10 interviews to {n - 10:,} (giving {n:,}): {heading}",
             "",
-            f"Full run of {n - 10:,}: {base['wall_s']:,.1f} s. "
-            f"Adding the last 10 of the order: {added['wall_s']:,.1f} s"
+            f"Full run of {n - 10:,}: {base['wall_s']:,.1f} s. {what}: {added['wall_s']:,.1f} s"
             + (f", {share:.1%} of the full run of {n:,} ({reference['wall_s']:,.1f} s)." if share else ".")
-            + f" Jobs that ran: {ran}.",
+            + " Jobs that ran (job-seconds): "
+            + ", ".join(f"{r} {s['jobs']} ({s['seconds_total']:.1f} s)" for r, s in sorted(added["stages"].items()))
+            + ".",
         ]
     big = full[sizes[-1]]
     exp_no_topics = slope(sizes, no_topics)
@@ -474,12 +502,14 @@ def report(full: dict[int, dict], increment: dict | None, cores: int) -> str:
                 f"| growth exponent <= {GOALS['exponent']} without the topic model ({measure}) | {exponent:.2f} | "
                 f"{'yes' if exponent <= GOALS['exponent'] else '**no**'} |"
             )
-    if increment and increment["interviews"] in full:
-        share = increment["added"]["wall_s"] / full[increment["interviews"]]["wall_s"]
-        lines.append(
-            f"| adding 10 interviews takes <= {GOALS['increment_share']:.0%} of a full run | {share:.1%} | "
-            f"{'yes' if share <= GOALS['increment_share'] else '**no**'} |"
-        )
+    for inc in increments:
+        if inc["interviews"] in full:
+            share = inc["added"]["wall_s"] / full[inc["interviews"]]["wall_s"]
+            lines.append(
+                f"| adding 10 interviews takes <= {GOALS['increment_share']:.0%} of a full run "
+                f"({INCREMENT_KINDS[bool(inc.get('freeze'))][0]}) | {share:.1%} | "
+                f"{'yes' if share <= GOALS['increment_share'] else '**no**'} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -555,15 +585,18 @@ def main(argv=None) -> int:
             lambda n=n: full_run(n, rows, project, work, coder, a),
         )
         print(f"ai{n}: {full[n]['wall_s']:,.1f} s, peak {full[n]['peak_tree_rss_mb']:,.0f} MB", flush=True)
-    increment = None
+    increments = []
     if not a.no_increment:
         n = max(a.sizes)
-        increment = cached(
-            work / "results" / f"increment-{n}.json",
-            a.rerun,
-            lambda: increment_run(n, rows, project, work, coder, a),
-        )
-    body = report(full, increment, a.cores)
+        for freeze in (False, True):
+            increments.append(
+                cached(
+                    work / "results" / f"increment-{'freeze-' if freeze else ''}{n}.json",
+                    a.rerun,
+                    lambda freeze=freeze: increment_run(n, rows, project, work, coder, a, freeze),
+                )
+            )
+    body = report(full, increments, a.cores)
     print("\n" + body)
     if not a.no_write:
         command = "python benchmarks/scale.py " + " ".join(

@@ -206,7 +206,15 @@ def cmd_topics(a) -> None:
     out["roles"] = json.loads(a.roles)
     fit_waves = json.loads(a.fit_waves) if a.fit_waves else None
     topics.run(
-        a.segments, a.embeddings, a.segment_codes, a.codebook, settings, out, guided=a.guided, fit_waves=fit_waves
+        a.segments,
+        a.embeddings,
+        a.segment_codes,
+        a.codebook,
+        settings,
+        out,
+        guided=a.guided,
+        fit_waves=fit_waves,
+        cache_folder=a.cache or None,
     )
 
 
@@ -214,7 +222,17 @@ def cmd_topic_quality(a) -> None:
     from pipeline import topics
 
     settings = topics.TopicSettings.from_config(json.loads(a.settings))
-    topics.run_quality(a.segments, a.embeddings, a.segment_codes, settings, a.out, workers=a.workers)
+    fit_waves = json.loads(a.fit_waves) if a.fit_waves else None
+    topics.run_quality(
+        a.segments,
+        a.embeddings,
+        a.segment_codes,
+        settings,
+        a.out,
+        workers=a.workers,
+        fit_waves=fit_waves,
+        cache_folder=a.cache or None,
+    )
 
 
 def cmd_notebook(a) -> None:
@@ -405,6 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--roles", default="{}")
     sp.add_argument("--guided", action="store_true", help="seed the topics from the codebook")
     sp.add_argument("--fit-waves", default="", help="JSON list: fit on these waves only, apply to the rest")
+    sp.add_argument("--cache", default="", help="folder of fitted models: a fit of the same input is loaded")
     for name in ("per-role", "per-wave", "model", "figure-words", "figure-roles", "figure-codes"):
         sp.add_argument(f"--{name}", default="")
 
@@ -413,6 +432,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument(f"--{name}", required=True)
     sp.add_argument("--embeddings", default="")
     sp.add_argument("--workers", type=int, default=1, help="processes for the runs (the table does not depend on it)")
+    sp.add_argument("--fit-waves", default="", help="JSON list: evaluate on these waves only (models.freeze)")
+    sp.add_argument("--cache", default="", help="fit_topics' cache folder: its main fit and earlier tables")
 
     sp = add("notebook", cmd_notebook, "execute a reviewer notebook (.py) on a corpus's outputs -> .ipynb and .html")
     sp.add_argument("source", help="the notebook, a jupytext percent .py in notebooks/")

@@ -526,10 +526,18 @@ def topics_per_group(
 
 
 def class_words(model, docs: list[str], topics: np.ndarray, classes: list[str], by: str) -> pd.DataFrame:
-    """BERTopic's topics_per_class: the c-TF-IDF words of each topic within each group."""
+    """BERTopic's topics_per_class: the c-TF-IDF words of each topic within each group.
+
+    ``topics`` are the documents' topics: BERTopic reads them from the model (``topics_``), which knows only the
+    documents it was fitted on; under models.freeze the later waves' documents are placed in its topics too."""
     if model is None:
         return pd.DataFrame(columns=["topic_id", by, "words"])
-    table = model.topics_per_class(docs, classes=classes)
+    fitted = model.topics_
+    model.topics_ = [int(t) for t in topics]
+    try:
+        table = model.topics_per_class(docs, classes=classes)
+    finally:
+        model.topics_ = fitted
     table = table.rename(columns={"Topic": "topic_id", "Class": by, "Words": "words"})
     return table[["topic_id", by, "words"]].astype({"topic_id": int, by: str})
 
@@ -828,9 +836,13 @@ def run(
     out: dict,
     guided: bool = False,
     fit_waves=None,
+    cache_folder=None,
 ) -> dict:
-    """Edge: fit the topic model (guided by the codebook if asked) and write its tables, model and figures."""
-    from pipeline import figures
+    """Edge: fit the topic model (guided by the codebook if asked) and write its tables, model and figures.
+
+    With ``cache_folder``, a fit of the same segments, vectors and settings is loaded instead of fitted
+    again (``pipeline.topic_cache``), and a new fit is stored there."""
+    from pipeline import figures, topic_cache
     from pipeline.codebook import load_codebook
     from pipeline.files import read_table, write_csv
 
@@ -846,14 +858,22 @@ def run(
 
             embedder = embedding_model()
     fit_docs = [d for d, f in zip(docs, in_fit, strict=True) if f]
-    result = fit_bertopic(
-        fit_docs,
-        vectors[in_fit],
-        settings,
-        settings.seed,
-        embedding_model=embedder if guided else None,
-        seed_topic_list=seed_list,
-    )
+    kind = "guided" if guided else "main"
+    key = topic_cache.fit_key(kind, fit_docs, vectors[in_fit], settings, seed=settings.seed, seed_words=seed_list)
+    result = topic_cache.load_fit(cache_folder, kind, key)
+    if result is not None:
+        log.info("the %s fit of these %d segments is in the cache: loaded, not fitted again", kind, len(fit_docs))
+    else:
+        result = fit_bertopic(
+            fit_docs,
+            vectors[in_fit],
+            settings,
+            settings.seed,
+            embedding_model=embedder if guided else None,
+            seed_topic_list=seed_list,
+        )
+        if cache_folder:
+            topic_cache.store_fit(cache_folder, kind, key, result)
     if fit_waves:
         result = apply_frozen(result, vectors[in_fit], vectors, in_fit)
         log.info(
@@ -912,20 +932,50 @@ def run(
 
 
 def run_quality(
-    segments_csv, embeddings_path, segment_codes_csv, settings: TopicSettings, out, workers: int = 1
+    segments_csv,
+    embeddings_path,
+    segment_codes_csv,
+    settings: TopicSettings,
+    out,
+    workers: int = 1,
+    fit_waves=None,
+    cache_folder=None,
 ) -> pd.DataFrame:
-    """Edge: the side-by-side quality table (BERTopic, LDA, NMF) on the modelled segments (``workers`` processes)."""
-    from pipeline.files import read_table, write_csv
+    """Edge: the side-by-side quality table (BERTopic, LDA, NMF) on the segments the topic model is fitted on
+    (every modelled segment, or those of the waves models.freeze lists), in ``workers`` processes.
+
+    With ``cache_folder`` (fit_topics' cache): the main fit is fit_topics' own when its key matches, and a table
+    computed before from the same segments, vectors, codes and settings is written again instead of computed
+    (``pipeline.topic_cache``)."""
+    from pipeline import topic_cache
+    from pipeline.files import read_table, write_csv, write_text
 
     started = time.perf_counter()
-    seg, keep, docs, vectors, _ = _inputs(segments_csv, embeddings_path, settings)
-    main = fit_bertopic(docs, vectors, settings, settings.seed)
-    log.info("quality: main fit (seed %d, as fit_topics) in %.1fs", settings.seed, time.perf_counter() - started)
-    dominant = list(seg.loc[keep, "segment_id"].map(dominant_codes(read_table(segment_codes_csv))).fillna("(uncoded)"))
+    seg, keep, docs, vectors, _ = _inputs(segments_csv, embeddings_path, settings, fit_waves)
+    in_fit = fit_mask(seg, keep, fit_waves)
+    docs = [d for d, f in zip(docs, in_fit, strict=True) if f]
+    vectors = vectors[in_fit]
+    ids = seg.loc[keep, "segment_id"][in_fit]
+    dominant = list(ids.map(dominant_codes(read_table(segment_codes_csv))).fillna("(uncoded)"))
+    table_key = topic_cache.fit_key("quality", docs, vectors, settings, seed=settings.seed, dominant=dominant)
+    text = topic_cache.load_file(cache_folder, "quality", table_key, Path(out).name)
+    if text is not None:
+        write_text(text, out)
+        log.info("the quality table of these %d segments and codes is in the cache: written, not computed", len(docs))
+        return read_table(out)
+    key = topic_cache.fit_key("main", docs, vectors, settings, seed=settings.seed, seed_words=None)
+    main = topic_cache.load_fit(cache_folder, "main", key, with_model=False)
+    if main is not None:
+        log.info("quality: main fit (seed %d) is fit_topics' own, from the cache", settings.seed)
+    else:
+        main = fit_bertopic(docs, vectors, settings, settings.seed)
+        log.info("quality: main fit (seed %d, as fit_topics) in %.1fs", settings.seed, time.perf_counter() - started)
     table = quality(docs, vectors, settings, main, dominant, workers=workers)
     if main.message:
         log.warning(main.message)
     write_csv(table, out)
+    if cache_folder:
+        topic_cache.store_file(cache_folder, "quality", table_key, out)
     log.info(
         "topic quality over %d seeds on %d segments (%d worker(s)) in %.1fs",
         settings.quality_seeds,

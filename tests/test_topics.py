@@ -328,3 +328,64 @@ def test_quality_table_does_not_depend_on_the_number_of_workers(settings):
     one = topics.quality(docs, vectors, settings, main, ["a"] * len(docs))
     two = topics.quality(docs, vectors, settings, main, ["a"] * len(docs), workers=2)
     pd.testing.assert_frame_equal(one, two)
+
+
+# ---------------------------------------------------------------- the cache of fits
+
+
+def test_a_cached_fit_loads_as_the_fit_itself(settings, tmp_path):
+    from pipeline import topic_cache
+
+    docs, vectors, _ = synthetic_corpus()
+    fitted = topics.fit_bertopic(docs, vectors, settings, seed=3)
+    key = topic_cache.fit_key("main", docs, vectors, settings, seed=3)
+    topic_cache.store_fit(tmp_path, "main", key, fitted)
+    loaded = topic_cache.load_fit(tmp_path, "main", key)
+    assert np.array_equal(loaded.topics, fitted.topics) and loaded.topics.dtype == fitted.topics.dtype
+    assert np.array_equal(loaded.probability, fitted.probability)
+    assert np.array_equal(loaded.reassigned, fitted.reassigned) and loaded.reassigned.dtype == bool
+    assert loaded.words == fitted.words and list(loaded.words) == list(fitted.words)  # order too
+    assert (loaded.selection, loaded.message) == (fitted.selection, fitted.message)
+    # what the tables use from the model: c-TF-IDF words per group and the topics' word weights
+    groups = ["a" if i % 2 else "b" for i in range(len(docs))]
+    assert topics.class_words(loaded.model, docs, loaded.topics, groups, "role").equals(
+        topics.class_words(fitted.model, docs, fitted.topics, groups, "role")
+    )
+    for t in fitted.words:
+        assert [tuple(w) for w in loaded.model.get_topic(t)] == list(fitted.model.get_topic(t))
+    assert topic_cache.load_fit(tmp_path, "main", key, with_model=False).model is None
+
+
+def test_the_cache_key_changes_with_anything_the_fit_sees(settings, tmp_path):
+    from pipeline import topic_cache
+
+    docs, vectors, _ = synthetic_corpus()
+    key = topic_cache.fit_key("main", docs, vectors, settings, seed=3)
+    assert key == topic_cache.fit_key("main", list(docs), vectors.copy(), settings, seed=3)
+    nudged = vectors.copy()
+    nudged[5, 7] = np.nextafter(nudged[5, 7], np.float32(2))  # one vector's last bit
+    others = [
+        topic_cache.fit_key("main", docs[:-1] + [docs[-1] + " x"], vectors, settings, seed=3),
+        topic_cache.fit_key("main", docs, nudged, settings, seed=3),
+        topic_cache.fit_key("main", docs, vectors, dataclasses.replace(settings, n_neighbors=10), seed=3),
+        topic_cache.fit_key("main", docs, vectors, settings, seed=4),
+        topic_cache.fit_key("guided", docs, vectors, settings, seed=3),
+    ]
+    assert len({key, *others}) == 6
+    fitted = topics.fit_bertopic(docs, vectors, settings, seed=3)
+    topic_cache.store_fit(tmp_path, "main", key, fitted)
+    assert all(topic_cache.load_fit(tmp_path, "main", k) is None for k in others)
+    assert topic_cache.load_fit(tmp_path / "nothing", "main", key) is None
+    topic_cache.store_fit(tmp_path, "main", others[1], fitted)  # a new key replaces the entry
+    assert topic_cache.load_fit(tmp_path, "main", key) is None
+    assert [p.name for p in tmp_path.iterdir()] == ["main"], "no temporary folders left behind"
+
+
+def test_a_cached_table_comes_back_byte_for_byte(tmp_path):
+    from pipeline import topic_cache
+
+    table = tmp_path / "topic_quality.csv"
+    table.write_text("model,npmi\nbertopic,0.105\nlda,-0.009\n")
+    topic_cache.store_file(tmp_path / "cache", "quality", "k1", table)
+    assert topic_cache.load_file(tmp_path / "cache", "quality", "k1", "topic_quality.csv") == table.read_text()
+    assert topic_cache.load_file(tmp_path / "cache", "quality", "k2", "topic_quality.csv") is None

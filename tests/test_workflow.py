@@ -343,3 +343,58 @@ def test_frozen_models_learn_only_from_the_listed_waves(project, tmp_path):
     assert refitted == frozen + wave2, "the default refits on every wave; models.freeze learns from wave 1 only"
     codes = pd.read_csv(project / "outputs" / "frozen" / "tables" / "segment_codes.csv")
     assert ((codes["source"] == "human") & codes["segment_id"].str.startswith("S01_w2")).any()
+
+
+def test_with_frozen_models_a_new_wave_loads_the_topic_fits_and_gives_what_a_clean_run_gives(tmp_path):
+    """models.freeze on a corpus large enough for real topics (the held-out fixture, SU9 as wave 2): adding the
+    wave places its segments in the wave-1 topics without fitting them again, and the outputs are those of a
+    clean run of both waves (the topic model's files included)."""
+    corpus = copy_corpus(TINY.parent / "heldout", tmp_path / "frozenwave")
+    manifest, codes = corpus / "manifest.csv", corpus / "codes.csv"
+    rows = manifest.read_text().replace("SU9,service_user,1,", "SU9,service_user,2,").splitlines()
+    coded = codes.read_text().replace("SU9,1,", "SU9,2,")
+    manifest.write_text("\n".join(r for r in rows if not r.startswith("SU9,")) + "\n")  # wave 1 only
+    codes.write_text("".join(r for r in coded.splitlines(True) if not r.startswith("SU9,")))
+
+    def frozen_project(folder):
+        project = make_project(folder)
+        settings = project / "small_corpus.yaml"
+        settings.write_text(settings.read_text() + "models:\n  freeze: true\n  fit_waves: [1]\n")
+        return project
+
+    project = frozen_project(tmp_path / "waves")
+    result = snakemake(project, corpus=corpus)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = project / "outputs" / "frozenwave"
+    before = pd.read_csv(out / "tables" / "segment_topics.csv")
+    assert before["topic_id"].nunique() >= 3, "the fixture must give a real topic model for this test to mean much"
+    manifest.write_text("\n".join(rows) + "\n")  # the evaluators add wave 2 and its codes
+    codes.write_text(coded)
+    result = snakemake(project, corpus=corpus)
+    assert result.returncode == 0, result.stderr[-3000:]
+    logs = {r: (out / "logs" / f"{r}.log").read_text() for r in ("fit_topics", "fit_guided_topics", "evaluate_topics")}
+    assert "main fit of these" in logs["fit_topics"] and "loaded, not fitted again" in logs["fit_topics"]
+    assert "guided fit of these" in logs["fit_guided_topics"] and "loaded" in logs["fit_guided_topics"]
+    assert "is in the cache: written, not computed" in logs["evaluate_topics"]
+    after = pd.read_csv(out / "tables" / "segment_topics.csv")
+    wave2 = after["segment_id"].str.startswith("SU9_w2")
+    assert wave2.any() and set(after.loc[wave2 & (after["assignment"] != "too_short"), "assignment"]) == {
+        "frozen_model"
+    }
+    assert after[~wave2].reset_index(drop=True).equals(before), "wave 1's topics stay as they were"
+    clean = frozen_project(tmp_path / "clean")
+    result = snakemake(clean, corpus=corpus)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "loaded" not in (clean / "outputs" / "frozenwave" / "logs" / "fit_topics.log").read_text()
+
+    def files(folder):
+        return {
+            p.relative_to(folder): p.read_bytes()
+            for p in folder.rglob("*")
+            if p.is_file() and p.relative_to(folder).parts[0] in ("tables", "figures", "models")
+        }
+
+    incremental, fresh = files(out), files(clean / "outputs" / "frozenwave")
+    assert incremental.keys() == fresh.keys() and len(fresh) > 60
+    different = [str(name) for name in fresh if fresh[name] != incremental[name]]
+    assert different == ["tables/identifier_scan.csv"] or different == [], different

