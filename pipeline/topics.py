@@ -853,10 +853,6 @@ def run(
     seed_list = None
     if guided:
         _, seed_list = seed_words(codebook, settings)
-        if embedder is None and settings.profile == "bertopic":
-            from pipeline.embeddings import embedding_model
-
-            embedder = embedding_model()
     fit_docs = [d for d, f in zip(docs, in_fit, strict=True) if f]
     kind = "guided" if guided else "main"
     key = topic_cache.fit_key(kind, fit_docs, vectors[in_fit], settings, seed=settings.seed, seed_words=seed_list)
@@ -864,6 +860,10 @@ def run(
     if result is not None:
         log.info("the %s fit of these %d segments is in the cache: loaded, not fitted again", kind, len(fit_docs))
     else:
+        if guided and embedder is None and settings.profile == "bertopic":  # embeds the seed words
+            from pipeline.embeddings import embedding_model
+
+            embedder = embedding_model()
         result = fit_bertopic(
             fit_docs,
             vectors[in_fit],
