@@ -16,6 +16,7 @@ PACKAGES = (
     "snakemake",
     "pandas",
     "numpy",
+    "scipy",
     "pyarrow",
     "scikit-learn",
     "spacy",

