@@ -30,6 +30,7 @@ def fit_key(kind: str, docs: list[str], vectors: np.ndarray | None, settings, **
     """sha256 of what a fit sees: documents, vectors, settings and ``extra`` (seed, seed words, dominant codes),
     the versions of the libraries that compute it and the pipeline's code."""
     from pipeline.provenance import code_version, package_versions
+    from pipeline.topics import _digest
 
     digest = hashlib.sha256()
     meta = {
@@ -43,9 +44,7 @@ def fit_key(kind: str, docs: list[str], vectors: np.ndarray | None, settings, **
     digest.update(json.dumps(meta, sort_keys=True, default=str).encode() + b"\0")
     for doc in docs:
         digest.update(doc.encode() + b"\0")
-    if vectors is not None:
-        array = np.ascontiguousarray(vectors)
-        digest.update(f"{array.dtype.str}{array.shape}".encode() + array.tobytes())
+    digest.update(_digest(vectors).encode())  # dtype, shape and a sha256 of the bytes ("" for None)
     return digest.hexdigest()
 
 
