@@ -12,18 +12,29 @@ from pathlib import Path
 import pandas as pd
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
-def atomic_path(path: str | Path):
+def atomic_path(path: str | Path, private: bool = False):
     """Yield a temporary path beside ``path``; move it into place only on success.
 
-    A failure leaves no half-written output behind.
+    A failure leaves no half-written output behind. The file gets the permissions of any file the user creates
+    (their umask), not the owner-only ones of a temporary file, so a team can share ``outputs/``; a ``private``
+    file (identifiers as found) is readable by its owner only, in a folder only its owner can open.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if private:
+        path.parent.chmod(0o700)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o600 if private else 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -41,6 +52,7 @@ def atomic_folder(path: str | Path):
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
         yield tmp
+        tmp.chmod(0o777 & ~_umask())
         if path.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
             old.rmdir()
@@ -52,9 +64,9 @@ def atomic_folder(path: str | Path):
         raise
 
 
-def write_csv(df: pd.DataFrame, path: str | Path) -> None:
-    """Write a table as UTF-8 CSV with a stable float format and LF line endings."""
-    with atomic_path(path) as tmp:
+def write_csv(df: pd.DataFrame, path: str | Path, private: bool = False) -> None:
+    """Write a table as UTF-8 CSV with a stable float format and LF line endings (``private``: see atomic_path)."""
+    with atomic_path(path, private) as tmp:
         df.to_csv(tmp, index=False, lineterminator="\n", float_format="%.6g")
 
 

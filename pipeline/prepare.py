@@ -122,7 +122,7 @@ def run(transcripts, settings: Settings, out_turns, out_segments, out_counts, au
             time.perf_counter() - started,
         )
     if audits:
-        write_csv(pd.concat(audits, ignore_index=True), audit_path)  # private: values found, placeholders
+        write_csv(pd.concat(audits, ignore_index=True), audit_path, private=True)  # values found, placeholders
     if problems:
         raise problems[0] if len(problems) == 1 else PipelineErrors(problems)
     all_segments = pd.concat(segments, ignore_index=True)

@@ -8,6 +8,7 @@ across runs.
 
 from __future__ import annotations
 
+import itertools
 import math
 from functools import cache
 
@@ -43,9 +44,28 @@ def sentencizer():
     return nlp
 
 
+OPENING = "[("
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences of ``text``.
+
+    spaCy's sentencizer keeps punctuation that follows a full stop with the sentence it ends, so an opening
+    bracket goes with it: "It helped. [laughs] Yes." gives "It helped. [" and "laughs] Yes.". An opening bracket
+    that ends a sentence is moved to the start of the next one, so a transcription note ([pause], [laughs],
+    (inaudible)) is never cut in two.
+    """
     doc = sentencizer()(text)
-    return [(s.start_char, s.end_char) for s in doc.sents if s.text.strip()]
+    spans = [[s.start_char, s.end_char] for s in doc.sents]
+    for this, after in itertools.pairwise(spans):
+        kept = text[this[0] : this[1]].rstrip().rstrip(OPENING).rstrip()
+        if kept and len(kept) < this[1] - this[0]:
+            cut = this[0] + len(kept)
+            moved = text[cut : this[1]]
+            if any(c in OPENING for c in moved):
+                this[1] = cut
+                after[0] = cut + (len(moved) - len(moved.lstrip()))
+    return [(a, b) for a, b in spans if text[a:b].strip()]
 
 
 def split_turn(text: str, max_words: int) -> list[tuple[int, int]]:

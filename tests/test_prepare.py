@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import replace
 from pathlib import Path
 
@@ -116,3 +118,29 @@ def test_check_mode_stops_on_an_identifier_with_its_line_and_no_value(tiny, tmp_
     pseudonymised = run_batch(replace(tiny, root=corpus), ["P01_w1"], tmp_path / "pseudo", mode="pseudonymise")
     assert pseudonymised["turns"]["text"].str.contains(r"his partner \[PERSON_1\]").any()
     assert pseudonymised["counts"].set_index("category").loc["PERSON", "count"] == 1
+
+
+def test_outputs_are_shareable_and_the_audit_is_its_owners_only(tiny, tmp_path):
+    ids = [tiny.interviews[0].interview_id]
+    rows = {it.interview_id: it for it in tiny.interviews}
+    out, private = tmp_path / "outputs", tmp_path / "private" / "audit"
+    before = os.umask(0o022)
+    try:
+        prepare.run(
+            [tiny.root / rows[i].file for i in ids],
+            settings_for(tiny, ids, "pseudonymise"),
+            out / "turns.parquet",
+            out / "segments.parquet",
+            out / "counts.csv",
+            private / "batch.csv",
+        )
+    finally:
+        os.umask(before)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in [*out.iterdir(), private, *private.iterdir()]}
+    assert modes == {
+        "turns.parquet": 0o644,
+        "segments.parquet": 0o644,
+        "counts.csv": 0o644,
+        "audit": 0o700,
+        "batch.csv": 0o600,
+    }

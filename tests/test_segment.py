@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.segment import segment_turns, split_turn
+from pipeline.segment import segment_turns, sentence_spans, split_turn
 from pipeline.text import count_words
 
 
@@ -34,6 +34,25 @@ def test_split_never_exceeds_max_unless_one_sentence_does():
     for a, b in split_turn(text, 100):
         piece = text[a:b]
         assert count_words(piece) <= 100 or piece.count(".") == 1
+
+
+def test_a_transcription_note_after_a_full_stop_starts_the_next_sentence():
+    text = "It helped. [laughs] It was good [inaudible 00:12:03] really. Yes. (pause) No. Hard [long pause] but fine."
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        "It helped.",
+        "[laughs] It was good [inaudible 00:12:03] really.",
+        "Yes.",
+        "(pause) No.",
+        "Hard [long pause] but fine.",
+    ]
+
+
+def test_a_long_turn_is_never_split_inside_a_transcription_note():
+    text = " ".join(sentence(30) + " [laughs]" for _ in range(10))
+    spans = split_turn(text, 150)
+    assert len(spans) == 2
+    assert [text[a:b].count("[") for a, b in spans] == [text[a:b].count("]") for a, b in spans]
+    assert text[spans[1][0] :].startswith("[laughs]")
 
 
 def test_segments_keep_question_and_stable_ids():
