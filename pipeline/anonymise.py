@@ -161,7 +161,7 @@ class Finding:
     end: int
     category: str
     value: str
-    source: str  # pattern | context | places | ner | gazetteer
+    source: str  # pattern | context | places | ner | gazetteer | repeat (found elsewhere in the interview)
 
 
 # ---------------------------------------------------------------- resources (loaded once per process)
@@ -366,14 +366,19 @@ def is_namelike(word: str) -> bool:
 
 
 class AllowList:
-    """Non-identifying proper nouns (case-insensitive, whole phrases)."""
+    """Non-identifying proper nouns (case-insensitive, whole phrases; a possessive is covered by its noun:
+    "Anthropic" covers "Anthropic's")."""
 
     def __init__(self, phrases):
-        self.phrases = sorted({p.casefold() for p in phrases}, key=len, reverse=True)
+        self.phrases = sorted({self.plain(p) for p in phrases}, key=len, reverse=True)
         self.words = {w for p in self.phrases for w in re.findall(r"[\w'’-]+", p)}
 
+    @staticmethod
+    def plain(text: str) -> str:
+        return re.sub(r"(?<=\w)[’']s?(?!\w)", "", " ".join(text.casefold().split()))
+
     def covers(self, text: str) -> bool:
-        t = " ".join(text.casefold().replace("the ", " ").split())
+        t = self.plain(" ".join(text.casefold().replace("the ", " ").split()))
         return t in self.phrases or all(w in self.words for w in re.findall(r"[\w'’-]+", t))
 
 
@@ -555,14 +560,48 @@ class Pseudonymiser:
         return text
 
 
+def value_pattern(values) -> re.Pattern:
+    """Any of ``values`` as whole words (the final scan's test of an output)."""
+    return re.compile(
+        r"(?<![\w])(?:" + "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)) + r")(?![\w])"
+    )
+
+
+def repeat_findings(texts: list[str], findings: list[list[Finding]]) -> list[list[Finding]]:
+    """Every identifier found in one turn, found again wherever its exact words recur in the interview.
+
+    The detectors judge each mention on its own evidence, so a name can be caught in one sentence ("his partner
+    Kayleigh") and missed in the next ("Kayleigh said ..."): the repeat is an identifier too, and leaving it would
+    make the final scan fail. Repeats are audited with source ``repeat``.
+    """
+    category: dict[str, str] = {}
+    for found in findings:
+        for f in found:
+            if len(f.value.strip()) >= 2:
+                category.setdefault(f.value.strip(), f.category)
+    if not category:
+        return findings
+    pattern = value_pattern(category)
+    out = []
+    for text, found in zip(texts, findings, strict=True):
+        extra = [
+            Finding(m.start(), m.end(), category[m.group(0)], m.group(0), "repeat")
+            for m in pattern.finditer(_masked(text))
+            if not any(m.start() < f.end and f.start < m.end() for f in found)
+        ]
+        out.append(sorted(found + extra, key=lambda f: f.start) if extra else found)
+    return out
+
+
 def screen_turns(turns: pd.DataFrame, allow: AllowList, mode: str, nlp=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Pure core: (turns as they pass the gate, audit of findings).
 
     In ``pseudonymise`` mode every finding is replaced; in ``check`` mode the text is unchanged
-    (the caller stops the run if the audit is not empty).
+    (the caller stops the run if the audit is not empty). An identifier found once is found wherever it recurs
+    in the interview (``repeat_findings``).
     """
     texts = list(turns["text"])
-    findings = detect(texts, allow, nlp)
+    findings = repeat_findings(texts, detect(texts, allow, nlp))
     pseudo = Pseudonymiser()
     audit, out_texts = [], []
     for row, text, found in zip(turns.itertuples(index=False), texts, findings, strict=True):
@@ -626,45 +665,72 @@ def identifier_values(audit_paths) -> set[str]:
 EMBEDDED_IMAGE = re.compile(r'data:image/(?:png|jpeg|gif);base64,[A-Za-z0-9+/=]+|"image/(?:png|jpeg|gif)": "[^"]*"')
 
 
+def _searchable_text(path: Path) -> str | None:
+    """What the final scan searches in an output file (None: binary, drawn only from files that are scanned)."""
+    if path.suffix == ".parquet":
+        df = pd.read_parquet(path)
+        columns = [c for c in df.columns if pd.api.types.is_string_dtype(df[c]) or df[c].dtype == object]
+        return "\n".join(df[c].astype(str).str.cat(sep="\n") for c in columns)
+    if path.suffix in (".png", ".jpg", ".pdf", ".safetensors", ".npy", ".npz"):
+        return None
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return EMBEDDED_IMAGE.sub("", text) if path.suffix in (".ipynb", ".html") else text
+
+
 def scan_outputs(folder: Path, values: set[str], skip: set[Path] = frozenset()) -> list[tuple[str, int]]:
     """Every file under ``folder`` searched for every identifier value; returns (file, hits) where hits > 0."""
     if not values:
         return []
-    pattern = re.compile(
-        r"(?<![\w])(?:" + "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)) + r")(?![\w])"
-    )
+    pattern = value_pattern(values)
     hits = []
     for path in sorted(Path(folder).rglob("*")):
         if not path.is_file() or path.resolve() in skip:
             continue
-        if path.suffix == ".parquet":
-            df = pd.read_parquet(path)
-            columns = [c for c in df.columns if pd.api.types.is_string_dtype(df[c]) or df[c].dtype == object]
-            text = "\n".join(df[c].astype(str).str.cat(sep="\n") for c in columns)
-        elif path.suffix in (".png", ".jpg", ".pdf", ".safetensors", ".npy", ".npz"):
-            continue  # binary: built only from tables that are scanned themselves
-        else:
-            text = path.read_text(encoding="utf-8", errors="replace")
-            if path.suffix in (".ipynb", ".html"):
-                text = EMBEDDED_IMAGE.sub("", text)
-        n = len(pattern.findall(text))
+        text = _searchable_text(path)
+        n = len(pattern.findall(text)) if text else 0
         if n:
             hits.append((str(path), n))
     return hits
 
 
+def scan_report(hits: list[tuple[str, int]], audit_paths, values: set[str]) -> pd.DataFrame:
+    """Private detail of a failed scan: which value appears in which output file, and where the gate found it."""
+    found_in: dict[str, set[str]] = {}
+    for path in audit_paths:
+        if Path(path).exists():
+            audit = pd.read_csv(path, dtype=str, keep_default_na=False)
+            for value, interview in zip(audit["text"], audit["interview_id"], strict=True):
+                found_in.setdefault(value.strip(), set()).add(interview)
+    pattern = value_pattern(values)
+    rows = []
+    for file, _ in hits:
+        counts = pd.Series(pattern.findall(_searchable_text(Path(file)) or "")).value_counts()
+        for value, n in sorted(counts.items()):
+            rows.append(
+                {"output": file, "value": value, "count": int(n), "found_in": " ".join(sorted(found_in.get(value, [])))}
+            )
+    return pd.DataFrame(rows, columns=["output", "value", "count", "found_in"])
+
+
 def run_scan(outputs: Path, audit_paths, out: Path) -> pd.DataFrame:
+    """The final scan. On a hit the job fails, naming the files (never the values, which would reach the console
+    and the logs); the values, with the interviews the gate found them in, go to ``private/<corpus>/scan_hits.csv``
+    beside the audits."""
     from pipeline.errors import PipelineError
     from pipeline.files import write_csv
 
     values = identifier_values(audit_paths)
     hits = scan_outputs(outputs, values, skip={Path(out).resolve()})
     if hits:
+        detail = Path(audit_paths[0]).parent.parent / "scan_hits.csv"
+        write_csv(scan_report(hits, audit_paths, values), detail, private=True)
         raise PipelineError(
             f"identifiers found in the inputs also appear in {len(hits)} output file(s): "
             + ", ".join(f"{f} ({n})" for f, n in hits[:5]),
-            "Do not share these outputs. Set anonymisation.mode: pseudonymise, or anonymise the transcripts, "
-            "then rerun",
+            f"Do not share these outputs. {detail} lists each value, where it appears and the interview(s) the gate "
+            "found it in: the gate looks for a value found in one interview in that interview only. If a value "
+            "identifies no one, add it to allow: in corpus.yaml; otherwise replace it in the transcripts (or, in check "
+            "mode, set anonymisation.mode: pseudonymise). Then rerun",
             file=outputs,
         )
     files = sum(1 for p in Path(outputs).rglob("*") if p.is_file())

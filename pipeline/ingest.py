@@ -116,7 +116,9 @@ def decode(data: bytes, file) -> tuple[str, str]:
     else:
         try:
             return _check_text(data.decode("utf-8"), file), "utf-8"
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as exc:
+            if UTF8_MULTIBYTE_RE.search(data):
+                raise _mixed(data, exc.start, file) from None
             encoding, body = _guess_legacy_encoding(data, file), data
     try:
         text = body.decode(encoding)
@@ -141,6 +143,30 @@ def _guess_legacy_encoding(data: bytes, file) -> str:
         if close and western:
             return western
     return best.encoding
+
+
+# A UTF-8 character of two to four bytes: a Windows-1252 file almost never holds one, so a file that has some and
+# also bytes that are not UTF-8 mixes the two (a Word quote or dash pasted into a UTF-8 file)
+UTF8_MULTIBYTE_RE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _mixed(data: bytes, first: int, file) -> PipelineError:
+    """Read as UTF-8 the file's accents would be right and the stray bytes wrong; read as Windows-1252, the
+    reverse: either way part of the text would be garbled, so the user must mend it."""
+    lines = []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            lines.append(number)
+    others = f" (and {len(lines) - 1} more line(s))" if len(lines) > 1 else ""
+    return PipelineError(
+        f"the file is UTF-8 except for byte 0x{data[first]:02x} on this line{others}, probably a Windows-1252 "
+        "character (a curly quote or dash pasted from Word)",
+        "Open the file in a text editor, retype the character(s) on the line(s) named, and save it as UTF-8",
+        file=file,
+        line=lines[0],
+    )
 
 
 def _binary(file) -> PipelineError:
@@ -190,7 +216,8 @@ def docx_lines(data: bytes, file) -> list[Line]:
         rows = []
         if isinstance(block, Table):
             for row in block.rows:
-                cells = [c.text.strip() for c in row.cells]
+                # a cell of several paragraphs is one turn: its lines joined, or a line would lose its speaker
+                cells = [" ".join(c.text.split()) for c in row.cells]
                 rows.append(f"{cells[0]}: {' '.join(cells[1:])}" if len(cells) >= 2 and cells[0] else " ".join(cells))
         else:
             rows.extend(block.text.split("\n"))

@@ -157,6 +157,56 @@ def test_screen_pseudonymises_and_audits():
     assert checked["text"].equals(t["text"]) and len(audit2) == len(audit)
 
 
+def test_an_identifier_found_once_is_replaced_wherever_it_recurs_in_the_interview():
+    # the context rule catches "called Lucasz"; nothing catches the bare "I spoke to Lucasz" on its own
+    assert detect(["I spoke to Lucasz."], ALLOW) == [[]]
+    t = turns("Then he came round, he is called Lucasz.", "I spoke to Lucasz. Lucasz's mum too.")
+    screened, audit = screen_turns(t, ALLOW, "pseudonymise")
+    assert list(screened["text"]) == [
+        "Then he came round, he is called [PERSON_1].",
+        "I spoke to [PERSON_1]. [PERSON_1]'s mum too.",
+    ]
+    assert list(audit["source"]) == ["context", "repeat", "repeat"] and list(audit["line"]) == ["1", "2", "2"]
+    assert len(screen_turns(t, ALLOW, "check")[1]) == 3, "check mode lists every mention"
+
+
+def test_the_allow_list_covers_possessives():
+    allow = AllowList(["Anthropic", "Claude"])
+    assert allow.covers("Anthropic's") and allow.covers("Anthropic’s") and allow.covers("the Anthropic")
+    assert not allow.covers("Anthropics") and not allow.covers("James'")
+    assert detect(["I'm Claude from Anthropic's research team."], allow) == [[]]
+
+
+def test_a_failed_scan_names_files_on_the_console_and_values_only_in_private(tmp_path):
+    audits = tmp_path / "private" / "demo" / "audit"
+    audits.mkdir(parents=True)
+    pd.DataFrame(
+        {
+            "interview_id": ["A_w1", "B_w1"],
+            "turn_index": [1, 2],
+            "line": ["3", "4"],
+            "category": "PERSON",
+            "source": "ner",
+            "text": ["Zorbina", "Lucasz"],
+            "placeholder": ["[PERSON_1]", "[PERSON_1]"],
+        }
+    ).to_csv(audits / "w1-001.csv", index=False)
+    outputs = tmp_path / "outputs" / "demo"
+    (outputs / "tables").mkdir(parents=True)
+    (outputs / "tables" / "segments.csv").write_text("id,text\nC_w1_t001_s1,Zorbina came round. Zorbina again.\n")
+    with pytest.raises(PipelineError) as info:
+        anonymise.run_scan(outputs, [audits / "w1-001.csv"], outputs / "tables" / "identifier_scan.csv")
+    message = info.value.message()
+    assert "segments.csv (2)" in message and "Zorbina" not in message
+    assert "private/demo/scan_hits.csv" in message and "allow:" in message
+    detail = pd.read_csv(tmp_path / "private" / "demo" / "scan_hits.csv")
+    assert detail.to_dict("records") == [
+        {"output": str(outputs / "tables" / "segments.csv"), "value": "Zorbina", "count": 2, "found_in": "A_w1"}
+    ]
+    assert (tmp_path / "private" / "demo" / "scan_hits.csv").stat().st_mode & 0o077 == 0
+    assert not (outputs / "tables" / "identifier_scan.csv").exists()
+
+
 def test_scan_outputs_finds_leaked_values(tmp_path):
     (tmp_path / "tables").mkdir()
     (tmp_path / "tables" / "a.csv").write_text("segment,text\n1,[PERSON_1] was there\n")

@@ -121,6 +121,29 @@ def test_docx_table_of_speaker_and_text():
     assert turns == EXPECTED and enc == "docx"
 
 
+def test_docx_table_cells_of_several_paragraphs_are_one_turn_each():
+    document = docx.Document()
+    t = document.add_table(rows=0, cols=2)
+    for speaker, text in CONVERSATION:
+        cells = t.add_row().cells
+        cells[0].text = "I" if speaker == "interviewer" else "R"
+        cells[1].text = text.replace(". ", ".\n")  # each sentence its own paragraph in the cell
+    buf = io.BytesIO()
+    document.save(buf)
+    turns, _, _, _ = parse("a.docx", buf.getvalue())
+    assert turns == EXPECTED
+
+
+def test_a_utf8_file_with_a_stray_windows_1252_byte_is_refused_with_its_line():
+    text = inline()
+    data = text.encode("utf-8").replace(b"Thank you.", b"Thank you\x92s.")
+    assert "’".encode() in data, "the file has UTF-8 characters elsewhere"
+    err = error_of("a.txt", data)
+    assert "UTF-8 except for byte 0x92" in err.problem and "Windows-1252" in err.problem
+    assert err.line == text.split("\n").index("Interviewer: Thank you.") + 1
+    assert parse("a.txt", text.encode("cp1252"))[2] == "cp1252", "a whole Windows-1252 file is still read"
+
+
 def test_encoding_is_detected_not_assumed():
     assert parse("a.txt", inline().encode("cp1252"))[2] == "cp1252"
     assert parse("a.txt", inline().encode("utf-16"))[2] == "utf-16"

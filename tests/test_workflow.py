@@ -224,6 +224,8 @@ def test_the_final_scan_fails_when_an_output_holds_an_identifier(project, tmp_pa
     errors = error_lines(result.stderr)
     assert any("also appear in 1 output file(s)" in e and "notes.md (1)" in e for e in errors)
     assert "Kayleigh" not in result.stderr
+    detail = pd.read_csv(project / "private" / "leaky" / "scan_hits.csv")
+    assert list(detail["value"]) == ["Kayleigh"] and list(detail["found_in"]) == ["P01_w1"]
     assert not (project / "outputs" / "leaky" / "tables" / "identifier_scan.csv").exists()
 
 
