@@ -229,17 +229,51 @@ SEGMENT_CODE_COLUMNS = [
     "confidence",
     "final",
 ]
-ACCEPT = {"include", "yes", "y", "1", "true", "accept"}
-REJECT = {"exclude", "no", "n", "0", "false", "reject"}
+# decision values a reviewer may write (case and surrounding spaces do not matter); written back as include / exclude
+ACCEPT = ("include", "accept", "yes", "y", "true", "1")
+REJECT = ("exclude", "reject", "no", "n", "false", "0")
+REVIEW_COLUMNS = ["segment_id", "code_id", "decision", "reviewer"]
+QUEUE_COLUMNS = [
+    "rank",
+    "segment_id",
+    "participant_id",
+    "role",
+    "wave",
+    "code_id",
+    "code_label",
+    "machine_decision",
+    "confidence",
+    "uncertainty",
+    "pattern_phrases",
+    "text",
+    "decision",
+    "reviewer",
+]
 
 
-def read_review_decisions(path: Path | None, code_ids) -> pd.DataFrame:
-    """A filled-in review queue: rows whose `decision` is include or exclude become human decisions."""
-    columns = ["segment_id", "code_id", "decision", "reviewer"]
+def _short(value: str, n: int = 40) -> str:
+    """A cell value quoted in an error: cut short, so a misplaced column cannot put transcript text on the console."""
+    return value if len(value) <= n else value[:n] + "..."
+
+
+def read_review_decisions(path: Path | None, code_ids, segment_ids=None, codebook_path=None) -> pd.DataFrame:
+    """A filled-in review queue: rows with a `decision` become human decisions (include or exclude).
+
+    Every decided row is checked before anything is written: its segment must exist (where ``segment_ids`` is
+    given), its code must be in the codebook, its decision one of ACCEPT or REJECT, and a segment x code pair
+    may be decided only once (repeats of the same decision are dropped). The file may be in any encoding Excel
+    saves (see ``human_codes.read_csv_text``).
+    """
+    import csv
+
+    from pipeline.human_codes import codebook_name, read_csv_text
+
     if not path or not Path(path).exists():
-        return pd.DataFrame(columns=columns)
-    queue = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = [c for c in ("segment_id", "code_id", "decision") if c not in queue.columns]
+        return pd.DataFrame(columns=REVIEW_COLUMNS)
+    path = Path(path)
+    reader = csv.DictReader(read_csv_text(path).splitlines(keepends=True))
+    reader.fieldnames = [(h or "").strip() for h in reader.fieldnames or []]
+    missing = [c for c in ("segment_id", "code_id", "decision") if c not in reader.fieldnames]
     if missing:
         raise PipelineError(
             f"the review queue lacks the column(s) {', '.join(missing)}",
@@ -247,25 +281,52 @@ def read_review_decisions(path: Path | None, code_ids) -> pd.DataFrame:
             file=path,
             line=1,
         )
-    out = []
-    for line, row in enumerate(queue.itertuples(index=False), start=2):
-        decision = row.decision.strip().lower()
-        if not decision:
+    known = set(segment_ids) if segment_ids is not None else None
+    out, seen = [], {}
+    for row in reader:
+        line = reader.line_num
+        values = {k: (v or "").strip() for k, v in row.items() if k}
+        written = values["decision"]
+        if not written:
             continue
-        if decision not in ACCEPT | REJECT:
+        if written.lower() not in ACCEPT + REJECT:
             raise PipelineError(
-                f"decision '{row.decision}' is neither include nor exclude",
-                "Write include or exclude (or leave the cell empty)",
+                f"decision '{_short(written)}' is neither include nor exclude",
+                f"Write one of {', '.join(ACCEPT)} to include the code, one of {', '.join(REJECT)} to exclude it,"
+                " or leave the cell empty",
                 file=path,
                 line=line,
             )
-        if row.code_id not in code_ids:
+        sid, code = values["segment_id"], values["code_id"]
+        if known is not None and sid not in known:
             raise PipelineError(
-                f"unknown code id '{row.code_id}'", "Use a code id from the codebook", file=path, line=line
+                f"unknown segment '{_short(sid)}'",
+                "Use a segment_id of the review_queue.csv the workflow wrote for this corpus (outputs/<corpus>/tables/)"
+                " or delete the row; segment ids change when transcripts are edited or segmented differently",
+                file=path,
+                line=line,
             )
-        reviewer = getattr(row, "reviewer", "") or "reviewer"
-        out.append((row.segment_id, row.code_id, "include" if decision in ACCEPT else "exclude", reviewer))
-    return pd.DataFrame(out, columns=columns)
+        if code not in code_ids:
+            raise PipelineError(
+                f"unknown code id '{_short(code)}'",
+                f"Use a code id from {codebook_name(codebook_path)}, or delete the row",
+                file=path,
+                line=line,
+            )
+        decision = "include" if written.lower() in ACCEPT else "exclude"
+        if (sid, code) in seen:
+            first_line, first = seen[(sid, code)]
+            if first != decision:
+                raise PipelineError(
+                    f"segment '{sid}' and code '{code}' were decided {first} on line {first_line} and {decision} here",
+                    "Keep one decision for each segment and code: empty the other row's decision",
+                    file=path,
+                    line=line,
+                )
+            continue
+        seen[(sid, code)] = (line, decision)
+        out.append((sid, code, decision, values.get("reviewer") or "reviewer"))
+    return pd.DataFrame(out, columns=REVIEW_COLUMNS)
 
 
 def combine(
@@ -305,7 +366,8 @@ def combine(
         if r.code_id in order:
             rows.append((r.segment_id, r.code_id, "pattern", "pattern", round(1 - 0.5**r.hits, 4)))
     out = pd.DataFrame(rows, columns=["segment_id", "code_id", "source", "coder", "confidence"])
-    out = out.join(meta, on="segment_id")
+    # a reviewer named like a human coder who gave the same code: one row
+    out = out.drop_duplicates(["segment_id", "code_id", "source", "coder"]).join(meta, on="segment_id")
     out["final"] = [(s, c) in final for s, c in zip(out["segment_id"], out["code_id"], strict=True)]
     missing_final = final - set(zip(out["segment_id"], out["code_id"], strict=True))
     assert not missing_final, "every final code has a row"
@@ -314,43 +376,67 @@ def combine(
     return out[SEGMENT_CODE_COLUMNS].reset_index(drop=True)
 
 
-def review_queue(segments, code_ids, labels, probs, thresholds, patterns, machine_rows, size: int) -> pd.DataFrame:
-    """Machine decisions closest to the threshold, and pattern hits the model disagrees with, most uncertain first."""
+def review_queue(
+    segments, code_ids, labels, probs, thresholds, patterns, machine_rows, size: int, reviewed=None
+) -> pd.DataFrame:
+    """The review queue: machine decisions a person should check, then the decisions already made.
+
+    First, ranked, the machine decisions closest to the threshold and the pattern hits the model disagrees
+    with (most uncertain first, at most ``size``), leaving out every segment x code pair already decided in
+    ``reviewed`` (the imported queue, see ``read_review_decisions``). Then, without a rank, every one of those
+    decided pairs with its decision and reviewer filled in, in the order of the imported file. A user who fills
+    in this queue and copies it over the corpus's review_queue.csv therefore keeps all earlier decisions.
+    """
+    reviewed = reviewed if reviewed is not None else pd.DataFrame(columns=REVIEW_COLUMNS)
     pattern_map = {(r.segment_id, r.code_id): r.phrases for r in patterns.itertuples(index=False)}
+    decided = set(zip(reviewed["segment_id"], reviewed["code_id"], strict=True))
+
+    sids = segments["segment_id"].to_numpy()
+
+    def uncertainty(i: int, j: int) -> float:
+        p, t = float(probs[i, j]), float(thresholds[j])
+        return round(1 - abs(p - t) / max(t, 1 - t), 4) if np.isfinite(t) else np.nan
+
+    def entry(i: int, j: int) -> dict:
+        p, code = float(probs[i, j]), code_ids[j]
+        return {
+            "segment_id": sids[i],
+            "participant_id": segments["participant_id"].iloc[i],
+            "role": segments["role"].iloc[i],
+            "wave": segments["wave"].iloc[i],
+            "code_id": code,
+            "code_label": labels[code],
+            "machine_decision": "include" if p >= thresholds[j] else "exclude",
+            "confidence": round(p, 4),
+            "uncertainty": uncertainty(i, j),
+            "pattern_phrases": pattern_map.get((sids[i], code), ""),
+            "text": segments["text"].iloc[i],
+            "decision": "",
+            "reviewer": "",
+        }
+
     rows = []
     for i in np.nonzero(machine_rows)[0]:
-        sid = segments["segment_id"].iloc[i]
         for j, code in enumerate(code_ids):
-            if not np.isfinite(thresholds[j]):
+            if not np.isfinite(thresholds[j]) or (sids[i], code) in decided:
                 continue
-            p, t = float(probs[i, j]), float(thresholds[j])
-            phrases = pattern_map.get((sid, code), "")
-            uncertainty = 1 - abs(p - t) / max(t, 1 - t)
-            if uncertainty < 0.5 and not (phrases and p < t):
+            below = probs[i, j] < thresholds[j]
+            if uncertainty(i, j) < 0.5 and not (pattern_map.get((sids[i], code)) and below):
                 continue
-            rows.append(
-                {
-                    "segment_id": sid,
-                    "participant_id": segments["participant_id"].iloc[i],
-                    "role": segments["role"].iloc[i],
-                    "wave": segments["wave"].iloc[i],
-                    "code_id": code,
-                    "code_label": labels[code],
-                    "machine_decision": "include" if p >= t else "exclude",
-                    "confidence": round(p, 4),
-                    "uncertainty": round(uncertainty, 4),
-                    "pattern_phrases": phrases,
-                    "text": segments["text"].iloc[i],
-                    "decision": "",
-                    "reviewer": "",
-                }
-            )
-    queue = pd.DataFrame(rows)
-    if queue.empty:
-        return pd.DataFrame(columns=["rank", "segment_id", "code_id", "decision"])
-    queue = queue.sort_values(["uncertainty", "segment_id", "code_id"], ascending=[False, True, True]).head(size)
-    queue.insert(0, "rank", range(1, len(queue) + 1))
-    return queue.reset_index(drop=True)
+            rows.append(entry(i, j))
+    queue = pd.DataFrame(rows, columns=QUEUE_COLUMNS[1:])
+    if not queue.empty:
+        queue = queue.sort_values(["uncertainty", "segment_id", "code_id"], ascending=[False, True, True]).head(size)
+    position = {sid: i for i, sid in enumerate(segments["segment_id"])}
+    column = {c: j for j, c in enumerate(code_ids)}
+    done = [
+        {**entry(position[r.segment_id], column[r.code_id]), "decision": r.decision, "reviewer": r.reviewer}
+        for r in reviewed.itertuples(index=False)
+    ]
+    ranks = list(range(1, len(queue) + 1)) + [None] * len(done)
+    queue = pd.concat([queue, pd.DataFrame(done, columns=QUEUE_COLUMNS[1:])], ignore_index=True)
+    queue.insert(0, "rank", pd.array(ranks, dtype="Int64"))
+    return queue
 
 
 def run(
@@ -383,6 +469,8 @@ def run(
     ids, emb, qemb = emb_store.load(embeddings_path)
     if ids != list(segments["segment_id"]):
         raise PipelineError("the embeddings do not match segments.csv", "Rerun the workflow", file=embeddings_path)
+    # a filled-in review queue is checked before anything is written
+    review = read_review_decisions(review_path or None, set(code_ids), set(segments["segment_id"]), codebook_path)
     human = (
         pd.read_parquet(human_path)
         if human_path and Path(human_path).exists()
@@ -465,13 +553,13 @@ def run(
     write_csv(reliability, out["reliability"])
 
     patterns = PatternCoder(codebook).code(segments)
-    review = read_review_decisions(review_path or None, set(code_ids))
     table = combine(segments, code_ids, human, primary, probs, decisions, patterns, review)
     write_csv(table, out["segment_codes"])
     thresholds = coder.thresholds_
     labels = {c.id: c.label for c in codebook.codes}
     write_csv(
-        review_queue(segments, code_ids, labels, probs, thresholds, patterns, ~coded, queue_size), out["review_queue"]
+        review_queue(segments, code_ids, labels, probs, thresholds, patterns, ~coded, queue_size, review),
+        out["review_queue"],
     )
     prob_table = pd.DataFrame(probs, columns=code_ids)
     prob_table.insert(0, "segment_id", segments["segment_id"].to_numpy())

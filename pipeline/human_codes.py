@@ -35,12 +35,32 @@ HUMAN_CODE_COLUMNS = [
 ]
 
 
+def read_csv_text(path: Path) -> str:
+    """A CSV file a person edited (codes.csv, a filled-in review queue) as text, in whatever encoding it was saved.
+
+    Decoded like transcripts (``ingest.decode``): UTF-8 with or without BOM, UTF-16, or a legacy code page such
+    as Windows-1252, which Excel's plain "CSV (Comma delimited)" writes. An empty file is empty text.
+    """
+    from pipeline.ingest import decode
+
+    path = Path(path)
+    data = path.read_bytes()
+    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+        return ""
+    try:
+        text, _encoding = decode(data, path)
+    except PipelineError:
+        raise PipelineError(
+            f"{path.name} is not a text file in an encoding the pipeline reads (UTF-8, UTF-16 or Windows-1252)",
+            "Save it as CSV UTF-8 (in Excel: Save As, CSV UTF-8 (Comma delimited))",
+            file=path,
+        ) from None
+    return text
+
+
 def read_codes(path: Path) -> list[dict]:
     """Rows of codes.csv with their line numbers; structural problems raise."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise PipelineError("codes.csv is not UTF-8 text", "Save it as CSV UTF-8", file=path) from None
+    text = read_csv_text(path)
     reader = csv.DictReader(text.splitlines(keepends=True))
     header = [h.strip() for h in reader.fieldnames or []]
     reader.fieldnames = header
@@ -60,6 +80,11 @@ def read_codes(path: Path) -> list[dict]:
         values["row"] = reader.line_num
         rows.append(values)
     return rows
+
+
+def codebook_name(codebook_path=None) -> str:
+    """How errors name the codebook in use: its file where known (a corpus may have its own)."""
+    return f"the codebook ({codebook_path})" if codebook_path else "the codebook"
 
 
 def segment_index(segments: pd.DataFrame) -> dict[tuple[str, int], list[tuple[int, str, int, int]]]:
@@ -96,11 +121,13 @@ def map_codes(
     path,
     interviewer_text: dict | None = None,
     replacements: dict | None = None,
+    codebook_path=None,
 ) -> pd.DataFrame:
     """Pure core: codes.csv rows -> one row per (segment, code, coder).
 
     ``replacements`` maps (participant_id, wave) to the (value, placeholder) pairs the identifier
-    gate applied to that interview, so quotes match pseudonymised text.
+    gate applied to that interview, so quotes match pseudonymised text. ``codebook_path`` is the
+    codebook the code ids come from (the corpus's own or the study's), named in errors.
     """
     index = segment_index(segments)
     meta = segments.drop_duplicates("segment_id").set_index("segment_id")
@@ -116,7 +143,7 @@ def map_codes(
         if code not in code_ids:
             raise PipelineError(
                 f"unknown code id '{code}'",
-                "Use a code id from the codebook (config/codebook.yaml), or add the code there",
+                f"Use a code id from {codebook_name(codebook_path)}, or add the code there",
                 file=path,
                 line=line,
             )
@@ -203,7 +230,7 @@ def run(codes_path, segments_paths, turns_paths, codebook_path, out, audit_paths
     codes_path = Path(codes_path)
     rows = read_codes(codes_path) if codes_path.exists() else []
     replacements = load_replacements(audit_paths, segments)
-    mapped = map_codes(rows, segments, set(codebook.ids), codes_path, interviewer, replacements)
+    mapped = map_codes(rows, segments, set(codebook.ids), codes_path, interviewer, replacements, codebook_path)
     write_parquet(mapped, out)
     log.info("%d coded rows -> %d segment codes by %d coder(s)", len(rows), len(mapped), mapped["coder"].nunique())
     return mapped

@@ -8,16 +8,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pipeline import coding
 from pipeline.codebook import load_codebook
 from pipeline.coding import (
+    ACCEPT,
+    REJECT,
     Coder,
     CoderSettings,
     combine,
     cross_validated_predictions,
     label_matrix,
     read_review_decisions,
+    review_queue,
 )
 from pipeline.errors import PipelineError
+from pipeline.files import write_csv
+from pipeline.human_codes import HUMAN_CODE_COLUMNS
 from pipeline.patterns import PatternCoder
 from tests.conftest import ROOT
 
@@ -137,3 +143,215 @@ def test_patterns_match_on_lemmas_and_name_the_phrase():
     )
     assert "skills_insight" in set(found["code_id"])
     assert "warning sign" in found.set_index("code_id").loc["skills_insight", "phrases"]
+
+
+# ---------------------------------------------------------------- the review queue round trip
+
+
+def queue_inputs():
+    """Six machine-coded segments whose probabilities all sit near the threshold of codes a and b."""
+    sids = [f"B_w2_t{t:03d}_s1" for t in range(1, 7)]
+    segs = pd.DataFrame(
+        {
+            "segment_id": sids,
+            "interview_id": ["B_w2"] * 6,
+            "participant_id": ["B"] * 6,
+            "role": ["service_user"] * 6,
+            "wave": [2] * 6,
+            "text": [f"segment {i}" for i in range(6)],
+        }
+    )
+    probs = np.array([[0.40 + 0.03 * i, 0.55 - 0.02 * i, 0.1] for i in range(6)], dtype=np.float32)
+    thresholds = np.array([0.5, 0.5, np.inf], dtype=np.float32)
+    patterns = pd.DataFrame(columns=["segment_id", "code_id", "phrases", "hits"])
+    labels = {"a": "Code A", "b": "Code B", "c": "Code C"}
+    return segs, probs, thresholds, patterns, labels
+
+
+def next_queue(folder, reviewed_path=None, size=200):
+    """One round: import the corpus's queue (if any), write the new outputs queue, read it back as a user would."""
+    segs, probs, thresholds, patterns, labels = queue_inputs()
+    reviewed = read_review_decisions(reviewed_path, set(CODES), set(segs["segment_id"]))
+    queue = review_queue(segs, CODES, labels, probs, thresholds, patterns, np.ones(6, bool), size, reviewed)
+    write_csv(queue, folder / "review_queue.csv")
+    return pd.read_csv(folder / "review_queue.csv", dtype=str, keep_default_na=False)
+
+
+def decisions_of(queue) -> dict:
+    filled = queue[queue["decision"] != ""]
+    return {(r.segment_id, r.code_id): (r.decision, r.reviewer) for r in filled.itertuples(index=False)}
+
+
+def test_review_round_trip_keeps_every_earlier_decision(tmp_path):
+    out, corpus = tmp_path / "outputs", tmp_path / "corpus"
+    first = next_queue(out)
+    assert len(first) == 12 and (first["decision"] == "").all()
+    assert list(first["rank"]) == [str(i) for i in range(1, 13)]
+    # round 1: two decisions, copied into the corpus folder
+    first.loc[0, ["decision", "reviewer"]] = ["include", "JB"]
+    first.loc[1, "decision"] = "No"
+    corpus.mkdir()
+    first.to_csv(corpus / "review_queue.csv", index=False)
+    round1 = {
+        (first.segment_id[0], first.code_id[0]): ("include", "JB"),
+        (first.segment_id[1], first.code_id[1]): ("exclude", "reviewer"),
+    }
+    second = next_queue(out, corpus / "review_queue.csv")
+    # the decided pairs come back filled in, after the ten still to review, without a rank; nothing else is lost
+    assert decisions_of(second) == round1
+    assert (second["decision"].iloc[:10] == "").all()
+    assert list(second["rank"].iloc[:10]) == [str(i) for i in range(1, 11)]
+    assert (second["decision"].iloc[10:] != "").all() and (second["rank"].iloc[10:] == "").all()
+    assert len(second) == 12 and not second.duplicated(["segment_id", "code_id"]).any()
+    # round 2: one more decision in the new file, copied over the corpus's file: both rounds survive
+    second.loc[0, ["decision", "reviewer"]] = ["yes", "AK"]
+    second.to_csv(corpus / "review_queue.csv", index=False)
+    third = next_queue(out, corpus / "review_queue.csv")
+    both = {**round1, (second.segment_id[0], second.code_id[0]): ("include", "AK")}
+    assert decisions_of(third) == both and len(third) == 12
+    # a round with nothing new changes nothing
+    third.to_csv(corpus / "review_queue.csv", index=False)
+    assert next_queue(out, corpus / "review_queue.csv").equals(third)
+
+
+def test_decided_pairs_do_not_take_places_in_the_ranked_queue(tmp_path):
+    first = next_queue(tmp_path, size=3)
+    first.loc[:2, "decision"] = "include"
+    first.to_csv(tmp_path / "reviewed.csv", index=False)
+    second = next_queue(tmp_path, tmp_path / "reviewed.csv", size=3)
+    ranked = second[second["rank"] != ""]
+    assert len(ranked) == 3 and (ranked["decision"] == "").all()
+    assert not set(zip(ranked["segment_id"], ranked["code_id"], strict=True)) & set(decisions_of(second))
+    assert len(decisions_of(second)) == 3
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-8-sig", "utf-16"])
+def test_review_queue_saved_by_excel_is_read_in_its_encoding(tmp_path, encoding):
+    path = tmp_path / "review_queue.csv"
+    text = "rank,segment_id,code_id,text,decision,reviewer\n"
+    text += '1,S1,a,"It\u2019s \u201cgreat\u201d \u2013 caf\u00e9",include,Zo\u00eb\n'
+    path.write_bytes(text.replace("\n", "\r\n").encode(encoding))
+    got = read_review_decisions(path, set(CODES))
+    assert got.values.tolist() == [["S1", "a", "include", "Zo\u00eb"]]
+
+
+def test_review_queue_in_no_readable_encoding_is_a_pipeline_error(tmp_path):
+    path = tmp_path / "review_queue.csv"
+    path.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(PipelineError) as info:
+        read_review_decisions(path, set(CODES))
+    assert info.value.file == str(path) and "CSV UTF-8" in info.value.fix
+
+
+def bad_queue(tmp_path, line3: str):
+    path = tmp_path / "review_queue.csv"
+    path.write_text(f"rank,segment_id,code_id,decision,reviewer\n1,S1,a,include,JB\n{line3}\n")
+    with pytest.raises(PipelineError) as info:
+        read_review_decisions(path, set(CODES), {"S1", "S2"}, "data/study/codebook.yaml")
+    assert info.value.file == str(path) and info.value.line == 3
+    return info.value
+
+
+def test_review_queue_rows_are_checked(tmp_path):
+    error = bad_queue(tmp_path, "2,C99_w1_t001_s1,a,include,")
+    assert error.problem == "unknown segment 'C99_w1_t001_s1'" and "delete the row" in error.fix
+    error = bad_queue(tmp_path, "2,S2,zz,exclude,")
+    assert error.problem == "unknown code id 'zz'" and "data/study/codebook.yaml" in error.fix
+    error = bad_queue(tmp_path, "2,S2,a,maybe,")
+    assert "maybe" in error.problem and all(v in error.fix for v in ACCEPT + REJECT)
+    error = bad_queue(tmp_path, "2,S1,a,no,")
+    assert "decided include on line 2 and exclude here" in error.problem
+
+
+def test_review_decision_values():
+    assert set(ACCEPT) == {"include", "accept", "yes", "y", "true", "1"}
+    assert set(REJECT) == {"exclude", "reject", "no", "n", "false", "0"}
+
+
+def test_a_repeated_decision_is_taken_once(tmp_path):
+    path = tmp_path / "review_queue.csv"
+    path.write_text("segment_id,code_id,decision,reviewer\nS1,a, Include ,JB\nS1,a,yes,AK\nS1,b,TRUE,\n")
+    got = read_review_decisions(path, set(CODES), {"S1"})
+    assert got.values.tolist() == [["S1", "a", "include", "JB"], ["S1", "b", "include", "reviewer"]]
+
+
+# ---------------------------------------------------------------- the stage edge with a review queue
+
+
+def stage_inputs(folder):
+    """A tiny corpus for coding.run: participants P0-P3 human-coded in wave 1, P4 and P5 machine-coded in wave 2."""
+    from safetensors.numpy import save_file
+
+    rng = np.random.default_rng(1)
+    rows, human = [], []
+    for p in range(6):
+        wave = 1 if p < 4 else 2
+        for t in range(8):
+            sid = f"P{p}_w{wave}_t{2 * t + 1:03d}_s1"
+            coded = t % 2 == 0
+            words = "the videos were good" if coded else "the laptop was slow"
+            rows.append((sid, f"P{p}_w{wave}", f"P{p}", "practitioner", wave, f"{words} {t}"))
+            if wave == 1 and coded:
+                human.append((sid, f"P{p}_w1", f"P{p}", "practitioner", 1, "engaging_media", "coder1", "", 2))
+    segs = pd.DataFrame(rows, columns=["segment_id", "interview_id", "participant_id", "role", "wave", "text"])
+    write_csv(segs, folder / "segments.csv")
+    pd.DataFrame(human, columns=HUMAN_CODE_COLUMNS).to_parquet(folder / "human_codes.parquet")
+    emb = rng.normal(size=(len(segs), 8)).astype(np.float32)
+    save_file(
+        {"segments": emb, "questions": np.zeros_like(emb)},
+        str(folder / "embeddings.safetensors"),
+        metadata={"segment_ids": json.dumps(list(segs["segment_id"]))},
+    )
+    names = ("segment_codes", "review_queue", "validation", "reliability", "probabilities")
+    out = {name: folder / "out" / f"{name}.csv" for name in names} | {"model": folder / "out" / "coder"}
+    return segs, out
+
+
+def run_stage(folder, out, review=""):
+    settings = CoderSettings(folds=2, min_positives=2, threshold=0.5)
+    return coding.run(
+        folder / "segments.csv",
+        folder / "embeddings.safetensors",
+        folder / "human_codes.parquet",
+        ROOT / "config" / "codebook.yaml",
+        settings,
+        "coder1",
+        out,
+        review_path=str(review),
+        queue_size=5,
+    )
+
+
+def test_a_bad_review_queue_stops_the_stage_before_it_writes_anything(tmp_path):
+    _segs, out = stage_inputs(tmp_path)
+    path = tmp_path / "review_queue.csv"
+    path.write_text(
+        "rank,segment_id,code_id,decision,reviewer\n1,P4_w2_t001_s1,engaging_media,include,JB\n"
+        "2,C99_w1_t001_s1,engaging_media,include,JB\n"
+    )
+    with pytest.raises(PipelineError) as info:
+        run_stage(tmp_path, out, path)
+    assert info.value.message().startswith(f"{path}:3: unknown segment 'C99_w1_t001_s1'.")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*"))
+
+
+def test_the_stage_applies_review_decisions_and_carries_them_into_the_new_queue(tmp_path):
+    _segs, out = stage_inputs(tmp_path)
+    run_stage(tmp_path, out)
+    queue = pd.read_csv(out["review_queue"], dtype=str, keep_default_na=False)
+    assert len(queue) >= 2 and (queue["decision"] == "").all()
+    queue.loc[0, ["decision", "reviewer"]] = ["include", "JB"]
+    queue.loc[1, "decision"] = "exclude"
+    queue.to_csv(tmp_path / "review_queue.csv", index=False)
+    run_stage(tmp_path, out, tmp_path / "review_queue.csv")
+    coded = pd.read_csv(out["segment_codes"], dtype=str, keep_default_na=False)
+    first, second = queue.iloc[0], queue.iloc[1]
+    pair = coded[(coded["segment_id"] == first.segment_id) & (coded["code_id"] == first.code_id)]
+    assert (pair["final"] == "True").all() and ((pair["source"] == "human") & (pair["coder"] == "JB")).any()
+    assert (pair["participant_id"] != "").all()
+    again = pd.read_csv(out["review_queue"], dtype=str, keep_default_na=False)
+    assert decisions_of(again) == {
+        (first.segment_id, first.code_id): ("include", "JB"),
+        (second.segment_id, second.code_id): ("exclude", "reviewer"),
+    }
+    assert (again["decision"].iloc[: len(again) - 2] == "").all()

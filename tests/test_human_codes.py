@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
 import pytest
 
+from pipeline import human_codes
 from pipeline.errors import PipelineError
 from pipeline.human_codes import map_codes, read_codes
+from tests.conftest import ROOT
 
 SEGMENTS = pd.DataFrame(
     [
@@ -80,3 +84,44 @@ def test_read_codes_reports_line_numbers_and_missing_columns(tmp_path):
     with pytest.raises(PipelineError) as info:
         read_codes(path)
     assert info.value.line == 1 and "code" in info.value.problem
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-8-sig", "utf-16"])
+def test_codes_csv_saved_by_excel_is_read_in_its_encoding(tmp_path, encoding):
+    path = tmp_path / "codes.csv"
+    quote = "It\u2019s \u201calways\u201d broken"
+    text = f"participant_id,wave,code,quote,coder\nA,1,technology_barriers,{quote},Zo\u00eb\n"
+    path.write_bytes(text.replace("\n", "\r\n").encode(encoding))
+    rows = read_codes(path)
+    assert [(r["quote"], r["coder"], r["row"]) for r in rows] == [(quote, "Zo\u00eb", 2)]
+    assert list(map_codes(rows, SEGMENTS, CODES, path)["segment_id"]) == ["A_w1_t001_s2"]
+
+
+def test_codes_csv_in_no_readable_encoding_is_a_pipeline_error(tmp_path):
+    path = tmp_path / "codes.csv"
+    path.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(PipelineError) as info:
+        read_codes(path)
+    assert info.value.file == str(path) and "CSV UTF-8" in info.value.fix
+
+
+def test_unknown_code_names_the_codebook_in_use(tmp_path):
+    with pytest.raises(PipelineError) as info:
+        map_codes([row("Time is", "time_pressure")], SEGMENTS, CODES, "codes.csv", codebook_path="data/x/codebook.yaml")
+    assert "data/x/codebook.yaml" in info.value.fix and "config/codebook.yaml" not in info.value.fix
+
+
+def test_the_stage_names_a_corpus_codebook_in_its_error(tmp_path):
+    codebook = tmp_path / "corpus" / "codebook.yaml"
+    codebook.parent.mkdir()
+    shutil.copy(ROOT / "config" / "codebook.yaml", codebook)
+    SEGMENTS.to_parquet(tmp_path / "segments.parquet")
+    turns = SEGMENTS.assign(speaker="participant")[["participant_id", "wave", "speaker", "text"]]
+    turns.to_parquet(tmp_path / "turns.parquet")
+    codes = tmp_path / "corpus" / "codes.csv"
+    codes.write_text("participant_id,wave,code,quote\nA,1,time_pressure,Time is\n")
+    out = tmp_path / "out" / "human_codes.parquet"
+    with pytest.raises(PipelineError) as info:
+        human_codes.run(codes, [tmp_path / "segments.parquet"], [tmp_path / "turns.parquet"], codebook, out)
+    assert info.value.line == 2 and f"the codebook ({codebook})" in info.value.fix
+    assert not out.exists()
