@@ -19,9 +19,9 @@
 # # 5. Findings: the study's claims checked against the coded data, with the quotes behind them
 #
 # A qualitative report makes claims such as "most case managers said the toolkit gave sessions structure".
-# This project writes each claim down as a checkable statement in `config/findings.yaml` (which code or
-# theme, which participant group, and how many participants it takes, e.g. "at least 6 of 9"), and the
-# workflow measures it on the final coding every time it runs. A claim that no longer holds after a change
+# This project writes each claim down as a checkable statement in a findings file (which code or theme, which
+# participant group, and how many participants it takes, e.g. "at least 6 of 9"), and the workflow measures it
+# on the final coding every time it runs. A claim that no longer holds after a change
 # in the data, the codebook or the coding is then seen at once, instead of surviving in the text of a report.
 #
 # This notebook reads the check, the prevalence table it rests on and the example quotes; it computes nothing
@@ -43,7 +43,10 @@ print(f"Reading the outputs in {OUTPUTS}")
 # ## Do the claims hold?
 #
 # **File** `tables/findings_check.csv`, written by `pipeline.findings.check_claims` (rule `tabulate_findings`)
-# from `config/findings.yaml` and the final codes (`tables/segment_codes.csv`).
+# from the corpus's findings file and the final codes (`tables/segment_codes.csv`). The findings file is the one
+# its `corpus.yaml` names under `findings:`; without one, `config/findings.yaml` (the study's claims) for a corpus
+# coded with the study's codebook, and none for a corpus with a codebook of its own. With none, the table has no
+# rows and there is nothing to check.
 #
 # **How it was computed.** Claims are of three kinds. `participants`: the number of interviews of a group in a
 # wave. `prevalence`: the number of participants of a group with at least one segment carrying the code (or
@@ -56,14 +59,21 @@ print(f"Reading the outputs in {OUTPUTS}")
 
 # %%
 check = out.table("findings_check")
-held = int(check["holds"].sum())
-print(f"{held} of {len(check)} claims hold.")
-show(
-    check,
-    columns=["claim_id", "report", "role", "statement", "expected", "measured", "holds"],
-    max_rows=60,
-    caption="tables/findings_check.csv",
-)
+if check.empty:
+    print(
+        "No claims were declared for this corpus, so no finding is checked here. To check the findings a report "
+        "makes, write them as claims (like config/findings.yaml) and name that file under findings: in the "
+        "corpus's corpus.yaml."
+    )
+else:
+    held = int(check["holds"].sum())
+    print(f"{held} of {len(check)} claims hold.")
+    show(
+        check,
+        columns=["claim_id", "report", "role", "statement", "expected", "measured", "holds"],
+        max_rows=60,
+        caption="tables/findings_check.csv",
+    )
 
 # %% [markdown]
 # Claims that do **not** hold (if any). A failed claim means the coded data do not support the sentence as
@@ -71,11 +81,14 @@ show(
 # change.
 
 # %%
-failed = check[~check["holds"]]
-if len(failed):
-    show(failed, columns=["claim_id", "statement", "expected", "measured"], caption="Claims that do not hold")
+if check.empty:
+    print("No claims were declared, so none can fail.")
 else:
-    print("Every claim holds.")
+    failed = check[~check["holds"]]
+    if len(failed):
+        show(failed, columns=["claim_id", "statement", "expected", "measured"], caption="Claims that do not hold")
+    else:
+        print("Every claim holds.")
 
 # %% [markdown]
 # ## Strengths and challenges, theme by theme

@@ -149,7 +149,7 @@ def cmd_findings(a) -> None:
         a.segments,
         a.probabilities,
         a.codebook,
-        a.findings,
+        a.findings if a.findings != "none" else "",
         json.loads(a.roles),
         a.primary_coder,
         json.loads(a.order),
@@ -283,13 +283,21 @@ def cmd_provenance(a) -> None:
 def cmd_check_corpus(a) -> None:
     import yaml
 
+    from pipeline.codebook import load_codebook
     from pipeline.corpus import load_corpus, unlisted_files
+    from pipeline.findings import NO_CLAIMS, corpus_claims
 
     config = yaml.safe_load(Path(a.config).read_text(encoding="utf-8"))
     corpus = load_corpus(a.corpus, config)
     for name in unlisted_files(corpus):
         log.warning("%s is not in manifest.csv and will not be analysed", corpus.root / name)
-    print(f"{corpus.name}: {len(corpus.interviews)} interviews, roles {', '.join(corpus.roles)}: manifest OK")
+    codebook = load_codebook(corpus.codebook or config["codebook"])
+    findings, claims = corpus_claims(corpus, config, codebook, a.findings)
+    checked = "no claims declared" if findings == NO_CLAIMS else f"{len(claims)} claims in {findings}"
+    print(
+        f"{corpus.name}: {len(corpus.interviews)} interviews, roles {', '.join(corpus.roles)}; "
+        f"codebook {codebook.path} ({len(codebook.codes)} codes); {checked}: OK"
+    )
 
 
 def cmd_code_matrix(a) -> None:
@@ -390,8 +398,15 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add(
         "findings", cmd_findings, "final codes -> prevalence, matrix, co-occurrence, saturation, exemplars, claims"
     )
-    for name in ("segment-codes", "segments", "probabilities", "codebook", "findings", "roles", "order"):
+    for name in ("segment-codes", "segments", "probabilities", "codebook", "roles", "order"):
         sp.add_argument(f"--{name}", required=True)
+    sp.add_argument(
+        "--findings",
+        nargs="?",
+        const="",
+        default="",
+        help="the claims file; with no value (or none), no claims were declared and findings_check.csv has no rows",
+    )
     sp.add_argument("--primary-coder", default="coder1")
     for name in ("by-role", "by-wave", "matrix", "cooccurrence", "saturation", "exemplars", "check"):
         sp.add_argument(f"--{name}", required=True)
@@ -470,9 +485,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--benchmarks", required=True)
     sp.add_argument("--out", required=True)
 
-    sp = add("check-corpus", cmd_check_corpus, "check a corpus folder against the contract")
+    sp = add("check-corpus", cmd_check_corpus, "check a corpus folder, its codebook and its claims")
     sp.add_argument("corpus")
     sp.add_argument("--config", default="config/config.yaml")
+    sp.add_argument("--findings", default="", help="the claims to check, as --config findings=PATH|none would give")
 
     sp = add("code-matrix", cmd_code_matrix, "print the participant x code matrix of a corpus's codes.csv")
     sp.add_argument("corpus")

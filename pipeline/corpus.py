@@ -221,6 +221,10 @@ def read_manifest(manifest: Path, roles: dict[str, str]) -> tuple[list[Interview
 def unlisted_files(corpus: Corpus) -> list[str]:
     """Files in the corpus folder that no manifest row names (they will not be analysed)."""
     listed = {(corpus.root / it.file).resolve() for it in corpus.interviews}
+    # the codebook and the claims a corpus.yaml names may live in the corpus folder
+    listed |= {
+        (corpus.root / corpus.settings[key]).resolve() for key in ("codebook", "findings") if key in corpus.settings
+    }
     out = []
     for p in sorted(corpus.root.rglob("*")):
         rel = p.relative_to(corpus.root)

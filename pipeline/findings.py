@@ -1,4 +1,5 @@
-"""Findings: the study's claims (config/findings.yaml) and the participant x code matrix they rest on."""
+"""Findings: the claims a study reports (a findings file, e.g. config/findings.yaml), which claims apply to a
+corpus, and the participant x code matrix they rest on."""
 
 from __future__ import annotations
 
@@ -7,43 +8,127 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.codebook import Codebook, load_codebook
+from pipeline.codebook import Codebook, load_codebook, read_yaml
 from pipeline.errors import PipelineError
-from pipeline.schemas import load_yaml
 
 log = logging.getLogger(__name__)
 
+NO_CLAIMS = "none"
+CHECK_COLUMNS = [
+    "claim_id",
+    "kind",
+    "report",
+    "role",
+    "code_or_theme",
+    "statement",
+    "expected",
+    "measured",
+    "holds",
+]
 
-def load_findings(path: str | Path, codebook: Codebook, roles: dict[str, str]) -> list[dict]:
-    """Read and validate the claims; every code, theme and role they name must exist."""
+
+def load_findings(
+    path: str | Path, codebook: Codebook, roles: dict[str, str], waves: set[int] | None = None
+) -> list[dict]:
+    """Read and validate the claims; every code, theme and role they name must exist (and every wave, if given)."""
     path = Path(path)
-    data = load_yaml(path, "findings", "the findings file")
+    if not path.is_file():
+        raise PipelineError(
+            "findings file not found", "Give the path of a claims file (see config/findings.yaml)", file=path
+        )
+    data, lines = read_yaml(path, "findings", "the findings file")
     seen = set()
-    for claim in data["claims"]:
+
+    def problem(i: int, key: str, text: str, fix: str) -> PipelineError:
+        """The error, at the line of the claim's setting ``key``."""
+        return PipelineError(text, fix, file=path, line=lines.get(("claims", i, key), lines.get(("claims", i))))
+
+    for i, claim in enumerate(data["claims"]):
         where = f"claim '{claim['id']}'"
         if claim["id"] in seen:
-            raise PipelineError(f"{where} is defined twice", "Give every claim a unique id", file=path)
+            raise problem(i, "id", f"{where} is defined twice", "Give every claim a unique id")
         seen.add(claim["id"])
         for key in ("role", "than"):
             if key in claim and claim[key] not in roles:
-                raise PipelineError(
+                raise problem(
+                    i,
+                    key,
                     f"{where} names the role '{claim[key]}', which the corpus does not declare",
                     f"Use one of {', '.join(roles)}",
-                    file=path,
                 )
+        wave = claim.get("wave", 1)
+        if waves is not None and wave not in waves:
+            raise problem(
+                i,
+                "wave",
+                f"{where} is measured on wave {wave}{'' if 'wave' in claim else ' (the default)'}, "
+                "which the manifest does not list",
+                f"Use one of the waves {', '.join(map(str, sorted(waves)))}",
+            )
         if "code" in claim and claim["code"] not in codebook.ids:
-            raise PipelineError(
-                f"{where} names the code '{claim['code']}', which is not in the codebook",
-                "Use a code id from the codebook",
-                file=path,
+            raise problem(
+                i,
+                "code",
+                f"{where} names the code '{claim['code']}', which is not in the codebook {codebook.path}",
+                "Use a code id from that codebook",
             )
         if "theme" in claim and claim["theme"] not in codebook.themes:
-            raise PipelineError(
-                f"{where} names the theme '{claim['theme']}', which is not in the codebook",
-                "Use a theme id from the codebook",
-                file=path,
+            raise problem(
+                i,
+                "theme",
+                f"{where} names the theme '{claim['theme']}', which is not in the codebook {codebook.path}",
+                "Use a theme id from that codebook",
             )
     return data["claims"]
+
+
+def claims_file(corpus, config: dict, command_line: str | None = None) -> tuple[str, str]:
+    """Which claims are checked on a corpus: (a findings file or "none", where that choice was made).
+
+    1. ``findings`` given on the command line (``--config findings=PATH|none``, or in a ``--configfile``);
+    2. else the corpus.yaml's ``findings:`` (a path relative to the corpus folder, or none);
+    3. else the configuration's ``findings`` (config/findings.yaml, the study's claims), if the corpus is coded
+       with the configuration's codebook (its corpus.yaml names no other);
+    4. else none: a corpus with its own codebook and no claims of its own has no claims checked.
+    """
+    if command_line:
+        return command_line, "command line"
+    own = corpus.settings.get("findings")
+    if own:
+        return (NO_CLAIMS if own == NO_CLAIMS else str(corpus.root / own)), "corpus.yaml"
+    default = Path(config["codebook"]).resolve()
+    if corpus.codebook is None or corpus.codebook.resolve() == default:
+        return config["findings"], "config"
+    return NO_CLAIMS, "own codebook"
+
+
+def corpus_claims(corpus, config: dict, codebook: Codebook, command_line: str | None = None) -> tuple[str, list]:
+    """The claims file that applies to a corpus (claims_file) and its claims, checked against the corpus's roles and
+    waves and the codebook in use; a problem says how to choose other claims or none."""
+    path, origin = claims_file(corpus, config, command_line)
+    if path == NO_CLAIMS:
+        return path, []
+    settings = corpus.root / "corpus.yaml"
+    instead = {
+        "command line": "or give other claims on the command line (--config findings=PATH), or findings=none",
+        "corpus.yaml": f"or name other claims under findings: in {settings}, or write findings: none there",
+        "config": (
+            f"or, if these claims (the study's, checked on every corpus coded with {config['codebook']}) are not "
+            f"about this corpus, write findings: none in {settings}, or write claims of your own and name that "
+            "file there (findings: my_claims.yaml, relative to the corpus folder)"
+        ),
+    }[origin]
+    try:
+        if origin == "corpus.yaml" and not Path(path).is_file():
+            raise PipelineError(
+                f"findings: names '{corpus.settings['findings']}', which is not a file ({path})",
+                "Give the path of a claims file relative to the corpus folder",
+                file=settings,
+            )
+        claims = load_findings(path, codebook, corpus.roles, {it.wave for it in corpus.interviews})
+    except PipelineError as exc:
+        raise PipelineError(exc.problem, f"{exc.fix}, {instead}", file=exc.file, line=exc.line) from None
+    return path, claims
 
 
 def participant_code_matrix(codes: pd.DataFrame, participants: pd.DataFrame, code_ids: list[str]) -> pd.DataFrame:
@@ -289,7 +374,7 @@ def check_claims(claims: list[dict], codes: pd.DataFrame, segments: pd.DataFrame
                 "holds": bool(holds),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=CHECK_COLUMNS)
 
 
 def run(
@@ -297,7 +382,7 @@ def run(
     segments_csv,
     probabilities,
     codebook_path,
-    findings_path,
+    findings_path: str | None,
     roles: dict,
     primary: str,
     order: list[str],
@@ -317,7 +402,11 @@ def run(
     write_csv(cooccurrence(codes, codebook), out["cooccurrence"])
     write_csv(saturation(codes, segments, order), out["saturation"])
     write_csv(exemplars(codes, segments, probs, codebook, roles), out["exemplars"])
-    checks = check_claims(load_findings(findings_path, codebook, roles), codes, segments, codebook)
+    claims = load_findings(findings_path, codebook, roles) if findings_path else []
+    checks = check_claims(claims, codes, segments, codebook)
     write_csv(checks, out["check"])
-    log.info("%d of %d findings claims hold", int(checks["holds"].sum()), len(checks))
+    if claims:
+        log.info("%d of %d findings claims hold", int(checks["holds"].sum()), len(checks))
+    else:
+        log.info("no findings claims declared for this corpus: findings_check.csv has no rows")
     return checks

@@ -637,7 +637,17 @@ def sentiment_section(by_role: pd.DataFrame, validation: pd.DataFrame, roles: di
 
 def claims_section(check: pd.DataFrame, roles: dict, source: str) -> str:
     if check.empty:
-        return ""
+        declared = "no claims were declared for this corpus" if source in ("", "none") else f"{source} holds no claims"
+        return "\n".join(
+            [
+                "## Check of the study's findings",
+                "",
+                f"None: {declared}, so no finding was checked against these data. To check the findings a report "
+                "makes, write them as claims (like config/findings.yaml) and name that file under `findings:` in "
+                "the corpus's corpus.yaml.",
+                "",
+            ]
+        )
     holds = check["holds"].astype(str).str.lower() == "true"
     lines = [
         "## Check of the study's findings",

@@ -60,8 +60,14 @@ def test_duplicate_code_id_is_refused(tmp_path):
     def dup(data):
         data["themes"][1]["codes"][0]["id"] = data["themes"][0]["codes"][0]["id"]
 
-    with pytest.raises(PipelineError, match="used twice"):
-        load_codebook(write_codebook(tmp_path, dup))
+    path = write_codebook(tmp_path, dup)
+    with pytest.raises(PipelineError, match="used twice") as info:
+        load_codebook(path)
+    first = yaml.safe_load(path.read_text())["themes"][0]["codes"][0]["id"]
+    lines = path.read_text().splitlines()
+    uses = [n for n, line in enumerate(lines, start=1) if line.strip().removeprefix("- ") == f"id: {first}"]
+    assert len(uses) == 2 and info.value.line == uses[1], "the line of the second use"
+    assert f"on line {uses[0]})" in info.value.problem, "and of the first"
 
 
 def test_code_outside_a_theme_is_refused(tmp_path):
@@ -76,8 +82,25 @@ def test_code_without_examples_is_refused(tmp_path):
     def bare(data):
         data["themes"][0]["codes"][0]["examples"] = ["only one"]
 
-    with pytest.raises(PipelineError, match="themes.0.codes.0.examples"):
-        load_codebook(write_codebook(tmp_path, bare))
+    path = write_codebook(tmp_path, bare)
+    with pytest.raises(PipelineError) as info:
+        load_codebook(path)
+    assert info.value.problem == (
+        "setting 'themes.0.codes.0.examples' (code 'structure_focus') is invalid: it has 1 item, and at least 2 are "
+        "required"
+    )
+    assert info.value.fix.startswith("Add 1 more")
+    assert path.read_text().splitlines()[info.value.line - 1].strip() == "examples:"
+
+
+def test_other_schema_errors_in_the_codebook_name_the_line(tmp_path):
+    def kind(data):
+        data["themes"][1]["codes"][0]["kind"] = "bogus"
+
+    path = write_codebook(tmp_path, kind)
+    with pytest.raises(PipelineError, match="'bogus' is not one of") as info:
+        load_codebook(path)
+    assert path.read_text().splitlines()[info.value.line - 1].strip() == "kind: bogus"
 
 
 def test_findings_naming_an_unknown_code_are_refused(tmp_path):

@@ -102,3 +102,14 @@ def test_corpus_yaml_syntax_error_names_the_line(corpus_dir):
     (corpus_dir / "corpus.yaml").write_text("name: x\nspeakers:\n  interviewer: [Researcher\n  participant: []\n")
     err = problem(corpus_dir)
     assert err.file.endswith("corpus.yaml") and "not valid YAML" in err.problem and err.line in (3, 4, 5)
+
+
+def test_codebook_and_claims_named_in_corpus_yaml_are_not_unlisted_transcripts(corpus_dir):
+    (corpus_dir / "my_codebook.yaml").write_text((ROOT / "config" / "codebook.yaml").read_text())
+    (corpus_dir / "claims.yaml").write_text("version: '1'\nsource: test\nclaims: []\n")
+    (corpus_dir / "notes.yaml").write_text("x: 1\n")
+    with (corpus_dir / "corpus.yaml").open("a") as f:
+        f.write("codebook: my_codebook.yaml\nfindings: claims.yaml\n")
+    corpus = load_corpus(corpus_dir, CONFIG)
+    assert corpus.settings["findings"] == "claims.yaml"
+    assert unlisted_files(corpus) == ["notes.yaml"]

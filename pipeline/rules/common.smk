@@ -1,4 +1,5 @@
-"""Shared set-up: validate the configuration, load the corpus contract, list the interviews.
+"""Shared set-up: validate the configuration, load the corpus contract, the codebook and the claims that apply to
+the corpus, list the interviews.
 
 Problems found here stop the run before any job starts, with one ERROR line.
 """
@@ -11,8 +12,10 @@ from pathlib import Path
 
 from snakemake.utils import validate as snakemake_validate
 
+from pipeline.codebook import load_codebook
 from pipeline.corpus import load_corpus, unlisted_files
 from pipeline.errors import PipelineError
+from pipeline.findings import NO_CLAIMS, corpus_claims
 from pipeline.notebooks import NOTEBOOKS, READS
 from pipeline.prepare import batches
 from pipeline.provenance import code_version
@@ -29,6 +32,17 @@ try:
     validate(config, "config", "config/config.yaml (or --config/--configfile)")
     snakemake_validate(config, str(schema_path("config")))  # fills in defaults
     CORPUS = load_corpus(config["corpus"], config)
+    CODEBOOK = str(CORPUS.codebook or config["codebook"])
+    # the codebook and the claims checked on this corpus are validated here, not in the first job that reads them
+    # (findings.claims_file: the command line's findings, else the corpus.yaml's, else config/findings.yaml for a
+    # corpus coded with the config's codebook, else none); config["findings"] becomes the file that applies, so
+    # the provenance record and the report's caption name it
+    config["findings"], _claims = corpus_claims(
+        CORPUS,
+        config,
+        load_codebook(CODEBOOK),
+        workflow.config_settings.overwrite_config.get("findings"),
+    )
 except PipelineError as exc:
     stop(exc)
 
@@ -48,7 +62,6 @@ BATCHES = batches(CORPUS.interviews, config["preparation"]["batch_size"])
 # Rules call `python -m pipeline`: run Snakemake from the project's environment (make run does;
 # by hand: source .venv/bin/activate). This file documents that environment for `--sdm conda`.
 CONDA_ENV = "../envs/pipeline.yaml"
-CODEBOOK = str(CORPUS.codebook or config["codebook"])
 HAS_CODES = CORPUS.codes_path.exists()
 CODING = {**config["coding"], **(CORPUS.settings.get("coding") or {})}
 TOPICS = {**config["topics"], **(CORPUS.settings.get("topics") or {})}
@@ -63,7 +76,8 @@ REVIEW = CORPUS.root / "review_queue.csv"
 # 2 cores, one process (the earlier code) against two: demo 17 s and 42 s; 100 Anthropic interviews 28 s and
 # 53 s; 400: 135 s and 107 s; 1,250: 243 s and 165 s (benchmarks/RESULTS.md, "Scale")
 QUALITY_THREADS = 2 if len(IDS) >= 400 else 1
-FINDINGS = config["findings"]
+# tabulate_findings' findings input: the claims file, or nothing (findings: none; --findings then gets no value)
+FINDINGS = [] if config["findings"] == NO_CLAIMS else config["findings"]
 STARTED = time.time()
 # every rule's params carry it: a changed pipeline (not only a changed rule or setting) reruns the workflow
 CODE = code_version(Path(workflow.basedir) / "pipeline")

@@ -127,7 +127,7 @@ rule write_findings:
         code=CODE,
         roles=json.dumps(CORPUS.roles),
         name=CORPUS.name,
-        claims=FINDINGS,
+        claims=config["findings"],
     shell:
         "python -m pipeline write-findings --by-role {input.by_role:q} --participants {input.participants:q}"
         " --exemplars {input.exemplars:q} --waves {input.waves:q} --segment-codes {input.segment_codes:q}"

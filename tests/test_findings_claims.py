@@ -1,0 +1,171 @@
+"""Which claims are checked on a corpus, and a wrong claims file stopping the run before any job starts."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+import yaml
+
+from pipeline.codebook import load_codebook
+from pipeline.corpus import load_corpus
+from pipeline.errors import PipelineError
+from pipeline.findings import CHECK_COLUMNS, NO_CLAIMS, check_claims, claims_file, corpus_claims
+from pipeline.report import claims_section
+from tests.conftest import ROOT, TINY, copy_corpus, error_lines, run_cli, snakemake
+
+CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+CODEBOOK = load_codebook(ROOT / "config" / "codebook.yaml")
+OWN_ROLES = {"manager": "Managers", "client": "Clients"}
+
+
+def settings(corpus_dir, **extra) -> None:
+    path = corpus_dir / "corpus.yaml"
+    path.write_text(path.read_text() + yaml.safe_dump(extra))
+
+
+def own_roles(corpus_dir) -> None:
+    """The tiny corpus with roles of its own (manager, client) instead of the study's."""
+    manifest = corpus_dir / "manifest.csv"
+    text = manifest.read_text().replace(",practitioner,", ",manager,").replace(",service_user,", ",client,")
+    manifest.write_text(text)
+    settings(corpus_dir, roles=OWN_ROLES)
+
+
+def own_codebook(corpus_dir) -> None:
+    shutil.copy(ROOT / "config" / "codebook.yaml", corpus_dir / "my_codebook.yaml")
+    settings(corpus_dir, codebook="my_codebook.yaml")
+
+
+def own_claims(corpus_dir, claims: list[dict]) -> None:
+    data = {"version": "1.0.0", "source": "test", "claims": claims}
+    (corpus_dir / "claims.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    settings(corpus_dir, findings="claims.yaml")
+
+
+CLAIM = {
+    "id": "managers_w1",
+    "kind": "participants",
+    "role": "manager",
+    "wave": 1,
+    "interviews": 2,
+    "statement": "Two managers.",
+}
+
+
+@pytest.fixture
+def corpus_dir(tmp_path):
+    return copy_corpus(TINY, tmp_path / "c")
+
+
+def chosen(corpus_dir, command_line=None):
+    return claims_file(load_corpus(corpus_dir, CONFIG), CONFIG, command_line)
+
+
+def test_the_study_claims_apply_to_a_corpus_coded_with_the_study_codebook(corpus_dir):
+    assert chosen(corpus_dir) == ("config/findings.yaml", "config")
+    settings(corpus_dir, codebook=str(ROOT / "config" / "codebook.yaml"))  # the same file, named
+    assert chosen(corpus_dir) == ("config/findings.yaml", "config")
+
+
+def test_a_corpus_with_its_own_codebook_and_no_claims_has_none_checked(corpus_dir):
+    own_codebook(corpus_dir)
+    assert chosen(corpus_dir) == (NO_CLAIMS, "own codebook")
+
+
+def test_corpus_yaml_names_the_claims_or_none_and_the_command_line_wins(corpus_dir):
+    own_claims(corpus_dir, [CLAIM])
+    assert chosen(corpus_dir) == (str(corpus_dir / "claims.yaml"), "corpus.yaml")
+    assert chosen(corpus_dir, "other.yaml") == ("other.yaml", "command line")
+    assert chosen(corpus_dir, "none") == ("none", "command line")
+    path = corpus_dir / "corpus.yaml"
+    path.write_text(path.read_text().replace("findings: claims.yaml", "findings: none"))
+    assert chosen(corpus_dir) == (NO_CLAIMS, "corpus.yaml")
+
+
+def test_own_claims_are_checked_against_the_corpus_roles_and_waves(corpus_dir):
+    own_roles(corpus_dir)
+    own_codebook(corpus_dir)
+    own_claims(corpus_dir, [CLAIM])
+    corpus = load_corpus(corpus_dir, CONFIG)
+    path, claims = corpus_claims(corpus, CONFIG, CODEBOOK)
+    assert path == str(corpus_dir / "claims.yaml") and [c["id"] for c in claims] == ["managers_w1"]
+    own_claims(corpus_dir, [CLAIM, {**CLAIM, "id": "managers_w3", "wave": 3}])
+    with pytest.raises(PipelineError) as info:
+        corpus_claims(load_corpus(corpus_dir, CONFIG), CONFIG, CODEBOOK)
+    err = info.value
+    assert "claim 'managers_w3' is measured on wave 3, which the manifest does not list" in err.problem
+    assert err.file == str(corpus_dir / "claims.yaml") and err.line == 13  # the line of its wave:
+    assert (corpus_dir / "claims.yaml").read_text().splitlines()[err.line - 1].strip() == "wave: 3"
+    assert "findings: none" in err.fix
+
+
+def test_the_study_claims_on_a_corpus_with_other_roles_say_how_to_switch_them_off(corpus_dir):
+    own_roles(corpus_dir)
+    with pytest.raises(PipelineError) as info:
+        corpus_claims(load_corpus(corpus_dir, CONFIG), CONFIG, CODEBOOK)
+    message = info.value.message()
+    assert message.startswith(
+        "config/findings.yaml:16: claim 'n_practitioners_w1' names the role 'practitioner', which the corpus does "
+        "not declare. Use one of client, manager, or, if these claims"
+    )
+    assert f"write findings: none in {corpus_dir}/corpus.yaml, or write claims of your own" in message
+    assert "\n" not in message
+
+
+def test_a_missing_claims_file_named_in_corpus_yaml_is_refused(corpus_dir):
+    settings(corpus_dir, findings="nowhere.yaml")
+    with pytest.raises(PipelineError) as info:
+        corpus_claims(load_corpus(corpus_dir, CONFIG), CONFIG, CODEBOOK)
+    assert info.value.file == str(corpus_dir / "corpus.yaml") and "'nowhere.yaml'" in info.value.problem
+
+
+def test_a_claims_file_may_hold_no_claims(corpus_dir):
+    own_claims(corpus_dir, [])
+    assert corpus_claims(load_corpus(corpus_dir, CONFIG), CONFIG, CODEBOOK)[1] == []
+
+
+def test_without_claims_the_check_has_its_columns_and_no_rows_and_findings_md_says_so():
+    codes = pd.DataFrame(columns=["segment_id", "participant_id", "role", "wave", "code_id", "final"])
+    check = check_claims([], codes, pd.DataFrame(columns=["participant_id", "role", "wave"]), CODEBOOK)
+    assert list(check.columns) == CHECK_COLUMNS and check.empty
+    text = claims_section(check, OWN_ROLES, "none")
+    assert "None: no claims were declared for this corpus, so no finding was checked" in text
+    assert "`findings:`" in text
+
+
+def test_check_corpus_checks_the_claims(corpus_dir):
+    own_roles(corpus_dir)
+    result = run_cli("check-corpus", corpus_dir)
+    assert result.returncode == 2
+    [error] = error_lines(result.stderr)
+    assert error.startswith("ERROR: config/findings.yaml:16: claim 'n_practitioners_w1' names the role")
+    assert "findings: none" in error
+    ok = run_cli("check-corpus", corpus_dir, "--findings", "none")
+    assert ok.returncode == 0 and "no claims declared: OK" in ok.stdout, ok.stderr
+
+
+@pytest.mark.slow
+def test_a_wrong_claims_file_or_codebook_stops_the_workflow_before_any_job(project, tmp_path):
+    corpus = copy_corpus(TINY, tmp_path / "mine")
+    own_roles(corpus)
+    result = snakemake(project, "-n", corpus=corpus)
+    assert result.returncode == 2 and "names the role 'practitioner'" in result.stderr
+    assert error_lines(result.stderr)[0].startswith("ERROR: config/findings.yaml:16: ")
+    assert not (project / "outputs").exists()
+    # the audit's corpus: its own roles and codebook, no claims of its own: it plans, with no claims input
+    own_codebook(corpus)
+    result = snakemake(project, "-n", corpus=corpus)
+    assert result.returncode == 0, result.stderr
+    # --config findings=... still overrides
+    result = snakemake(project, f"findings={ROOT / 'config' / 'findings.yaml'}", "-n", corpus=corpus)
+    assert result.returncode == 2 and "--config findings=PATH" in error_lines(result.stderr)[0]
+    # a duplicate code id is found at once, with its line
+    book = corpus / "my_codebook.yaml"
+    book.write_text(book.read_text().replace("- id: engaging_media", "- id: structure_focus", 1))
+    result = snakemake(project, "-n", corpus=corpus)
+    [error] = error_lines(result.stderr)
+    assert result.returncode == 2 and error.startswith(f"ERROR: {book}:")
+    line = int(error.split(":")[2])
+    assert book.read_text().splitlines()[line - 1].strip() == "- id: structure_focus"
