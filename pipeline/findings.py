@@ -27,10 +27,12 @@ CHECK_COLUMNS = [
 ]
 
 
-def load_findings(
-    path: str | Path, codebook: Codebook, roles: dict[str, str], waves: set[int] | None = None
-) -> list[dict]:
-    """Read and validate the claims; every code, theme and role they name must exist (and every wave, if given)."""
+def load_findings(path: str | Path, codebook: Codebook, roles: dict[str, str]) -> list[dict]:
+    """Read and validate the claims; every code, theme and role they name must exist.
+
+    A claim may name a wave the corpus does not have yet: the study's claims about wave 2 are checked (and do not
+    hold) on a first run of wave 1, before the evaluators add wave 2.
+    """
     path = Path(path)
     if not path.is_file():
         raise PipelineError(
@@ -56,15 +58,6 @@ def load_findings(
                     f"{where} names the role '{claim[key]}', which the corpus does not declare",
                     f"Use one of {', '.join(roles)}",
                 )
-        wave = claim.get("wave", 1)
-        if waves is not None and wave not in waves:
-            raise problem(
-                i,
-                "wave",
-                f"{where} is measured on wave {wave}{'' if 'wave' in claim else ' (the default)'}, "
-                "which the manifest does not list",
-                f"Use one of the waves {', '.join(map(str, sorted(waves)))}",
-            )
         if "code" in claim and claim["code"] not in codebook.ids:
             raise problem(
                 i,
@@ -104,7 +97,7 @@ def claims_file(corpus, config: dict, command_line: str | None = None) -> tuple[
 
 def corpus_claims(corpus, config: dict, codebook: Codebook, command_line: str | None = None) -> tuple[str, list]:
     """The claims file that applies to a corpus (claims_file) and its claims, checked against the corpus's roles and
-    waves and the codebook in use; a problem says how to choose other claims or none."""
+    the codebook in use; a problem says how to choose other claims or none."""
     path, origin = claims_file(corpus, config, command_line)
     if path == NO_CLAIMS:
         return path, []
@@ -125,7 +118,7 @@ def corpus_claims(corpus, config: dict, codebook: Codebook, command_line: str | 
                 "Give the path of a claims file relative to the corpus folder",
                 file=settings,
             )
-        claims = load_findings(path, codebook, corpus.roles, {it.wave for it in corpus.interviews})
+        claims = load_findings(path, codebook, corpus.roles)
     except PipelineError as exc:
         raise PipelineError(exc.problem, f"{exc.fix}, {instead}", file=exc.file, line=exc.line) from None
     return path, claims

@@ -84,20 +84,23 @@ def test_corpus_yaml_names_the_claims_or_none_and_the_command_line_wins(corpus_d
     assert chosen(corpus_dir) == (NO_CLAIMS, "corpus.yaml")
 
 
-def test_own_claims_are_checked_against_the_corpus_roles_and_waves(corpus_dir):
+def test_own_claims_are_checked_against_the_corpus_roles_and_may_name_a_later_wave(corpus_dir):
     own_roles(corpus_dir)
     own_codebook(corpus_dir)
     own_claims(corpus_dir, [CLAIM])
     corpus = load_corpus(corpus_dir, CONFIG)
     path, claims = corpus_claims(corpus, CONFIG, CODEBOOK)
     assert path == str(corpus_dir / "claims.yaml") and [c["id"] for c in claims] == ["managers_w1"]
+    # a wave not interviewed yet (evaluators run wave 1 before wave 2 exists): checked, and it does not hold
     own_claims(corpus_dir, [CLAIM, {**CLAIM, "id": "managers_w3", "wave": 3}])
+    assert [c["id"] for c in corpus_claims(load_corpus(corpus_dir, CONFIG), CONFIG, CODEBOOK)[1]][-1] == "managers_w3"
+    own_claims(corpus_dir, [CLAIM, {**CLAIM, "id": "clients", "role": "carer"}])
     with pytest.raises(PipelineError) as info:
         corpus_claims(load_corpus(corpus_dir, CONFIG), CONFIG, CODEBOOK)
     err = info.value
-    assert "claim 'managers_w3' is measured on wave 3, which the manifest does not list" in err.problem
-    assert err.file == str(corpus_dir / "claims.yaml") and err.line == 13  # the line of its wave:
-    assert (corpus_dir / "claims.yaml").read_text().splitlines()[err.line - 1].strip() == "wave: 3"
+    assert "claim 'clients' names the role 'carer', which the corpus does not declare" in err.problem
+    assert err.file == str(corpus_dir / "claims.yaml")
+    assert (corpus_dir / "claims.yaml").read_text().splitlines()[err.line - 1].strip() == "role: carer"
     assert "findings: none" in err.fix
 
 
