@@ -286,17 +286,31 @@ def cmd_check_corpus(a) -> None:
     from pipeline.codebook import load_codebook
     from pipeline.corpus import load_corpus, unlisted_files
     from pipeline.findings import NO_CLAIMS, corpus_claims
+    from pipeline.human_codes import check_codes
 
     config = yaml.safe_load(Path(a.config).read_text(encoding="utf-8"))
     corpus = load_corpus(a.corpus, config)
     for name in unlisted_files(corpus):
-        log.warning("%s is not in manifest.csv and will not be analysed", corpus.root / name)
+        log.warning(
+            "%s is not in manifest.csv and will not be analysed. Add a row for it, or move it out of the corpus "
+            "folder.",
+            corpus.root / name,
+        )
     codebook = load_codebook(corpus.codebook or config["codebook"])
     findings, claims = corpus_claims(corpus, config, codebook, a.findings)
     checked = "no claims declared" if findings == NO_CLAIMS else f"{len(claims)} claims in {findings}"
+    coded = "no codes.csv"
+    if corpus.codes_path.exists():
+        rows = check_codes(
+            corpus.codes_path,
+            set(codebook.ids),
+            {(it.participant_id, it.wave) for it in corpus.interviews},
+            corpus.codebook or config["codebook"],
+        )
+        coded = f"codes.csv {rows} rows"
     print(
         f"{corpus.name}: {len(corpus.interviews)} interviews, roles {', '.join(corpus.roles)}; "
-        f"codebook {codebook.path} ({len(codebook.codes)} codes); {checked}: OK"
+        f"codebook {codebook.path} ({len(codebook.codes)} codes); {coded}; {checked}: OK"
     )
 
 

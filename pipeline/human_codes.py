@@ -87,6 +87,52 @@ def codebook_name(codebook_path=None) -> str:
     return f"the codebook ({codebook_path})" if codebook_path else "the codebook"
 
 
+def check_row(row: dict, code_ids: set[str], path, codebook_path=None, interviews=None) -> tuple[str, int, str]:
+    """(participant_id, wave, code) of a codes.csv row whose wave, code, sentiment and quote are well formed (and
+    whose participant and wave are in ``interviews``, a set of (participant_id, wave), where given)."""
+    line = row["row"]
+    pid, wave_text, code = row["participant_id"], row["wave"], row["code"]
+    if not wave_text.isdigit():
+        raise PipelineError(
+            f"wave '{wave_text}' is not a whole number", "Write the wave as in manifest.csv", file=path, line=line
+        )
+    if code not in code_ids:
+        raise PipelineError(
+            f"unknown code id '{code}'",
+            f"Use a code id from {codebook_name(codebook_path)}, or add the code there",
+            file=path,
+            line=line,
+        )
+    sentiment = row.get("sentiment", "").lower()
+    if sentiment and sentiment not in SENTIMENTS:
+        raise PipelineError(
+            f"sentiment '{row['sentiment']}' is not one of positive, negative, neutral, mixed",
+            "Correct it or leave the cell empty",
+            file=path,
+            line=line,
+        )
+    if interviews is not None and (pid, int(wave_text)) not in interviews:
+        raise PipelineError(
+            f"participant {pid} has no wave-{wave_text} interview in manifest.csv",
+            "Check participant_id and wave against manifest.csv",
+            file=path,
+            line=line,
+        )
+    if not row["quote"].strip():
+        raise PipelineError("the quote is empty", "Copy the coded passage into the quote cell", file=path, line=line)
+    return pid, int(wave_text), code
+
+
+def check_codes(path: Path, code_ids: set[str], interviews: set[tuple[str, int]], codebook_path=None) -> int:
+    """codes.csv checked when the workflow starts, before any job: its columns, and every row's wave, code,
+    sentiment, participant and quote (whether each quote is in its transcript is checked once the transcripts
+    are prepared). Returns the number of rows."""
+    rows = read_codes(path)
+    for row in rows:
+        check_row(row, code_ids, path, codebook_path, interviews)
+    return len(rows)
+
+
 def segment_index(segments: pd.DataFrame) -> dict[tuple[str, int], list[tuple[int, str, int, int]]]:
     """(participant_id, wave) -> [(turn_index, normalised turn text, ...)] with segment boundaries.
 
@@ -134,27 +180,8 @@ def map_codes(
     out = []
     for row in rows:
         line = row["row"]
-        pid, wave_text, code = row["participant_id"], row["wave"], row["code"]
-        if not wave_text.isdigit():
-            raise PipelineError(
-                f"wave '{wave_text}' is not a whole number", "Write the wave as in manifest.csv", file=path, line=line
-            )
-        wave = int(wave_text)
-        if code not in code_ids:
-            raise PipelineError(
-                f"unknown code id '{code}'",
-                f"Use a code id from {codebook_name(codebook_path)}, or add the code there",
-                file=path,
-                line=line,
-            )
+        pid, wave, code = check_row(row, code_ids, path, codebook_path)
         sentiment = row.get("sentiment", "").lower()
-        if sentiment and sentiment not in SENTIMENTS:
-            raise PipelineError(
-                f"sentiment '{row['sentiment']}' is not one of positive, negative, neutral, mixed",
-                "Correct it or leave the cell empty",
-                file=path,
-                line=line,
-            )
         if (pid, wave) not in index:
             raise PipelineError(
                 f"participant {pid} has no wave-{wave} interview with participant turns",

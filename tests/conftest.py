@@ -50,7 +50,8 @@ def snakemake(project: Path, *args, corpus: Path | str = TINY, timeout=900, pref
     cmd = [*prefix, SNAKEMAKE, "--cores", "2", "--configfile", "small_corpus.yaml", "--config", f"corpus={corpus}"]
     cmd += list(map(str, args))
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONHASHSEED": "0", "PATH": path}
+    # as a user who runs snakemake by hand: without PYTHONHASHSEED (the workflow sets it for its jobs)
+    env = {**{k: v for k, v in os.environ.items() if k != "PYTHONHASHSEED"}, "HF_HUB_OFFLINE": "1", "PATH": path}
     return subprocess.run(cmd, cwd=project, capture_output=True, text=True, timeout=timeout, env=env, check=False)
 
 

@@ -172,3 +172,32 @@ def test_a_wrong_claims_file_or_codebook_stops_the_workflow_before_any_job(proje
     assert result.returncode == 2 and error.startswith(f"ERROR: {book}:")
     line = int(error.split(":")[2])
     assert book.read_text().splitlines()[line - 1].strip() == "- id: structure_focus"
+
+
+@pytest.mark.slow
+def test_a_wrong_codes_csv_stops_the_workflow_before_any_job(project, tmp_path):
+    corpus = copy_corpus(TINY, tmp_path / "tiny")
+    codes = corpus / "codes.csv"
+    lines = codes.read_text().splitlines()
+    first = lines[1].split(",")
+    for bad, problem in (
+        ({2: "no_such_code"}, "unknown code id 'no_such_code'. Use a code id from the codebook (config/codebook.yaml)"),
+        ({0: "Z99"}, "participant Z99 has no wave-1 interview in manifest.csv"),
+        ({1: "one"}, "wave 'one' is not a whole number"),
+    ):
+        row = [bad.get(i, v) for i, v in enumerate(first)]
+        codes.write_text("\n".join([lines[0], *lines[1:3], ",".join(row), *lines[3:]]) + "\n")
+        result = snakemake(project, "-n", corpus=corpus)
+        assert result.returncode == 2, result.stderr
+        assert error_lines(result.stderr)[0].startswith(f"ERROR: {codes}:4: {problem}")
+        assert not (project / "outputs").exists()
+
+
+def test_check_corpus_checks_codes_csv(corpus_dir):
+    codes = corpus_dir / "codes.csv"
+    ok = run_cli("check-corpus", corpus_dir)
+    assert ok.returncode == 0 and f"codes.csv {len(codes.read_text().splitlines()) - 1} rows" in ok.stdout
+    codes.write_text(codes.read_text().replace(",structure_focus,", ",no_such_code,", 1))
+    result = run_cli("check-corpus", corpus_dir)
+    [error] = error_lines(result.stderr)
+    assert result.returncode == 2 and error.startswith(f"ERROR: {codes}:2: unknown code id 'no_such_code'")

@@ -311,6 +311,7 @@ def test_a_new_wave_runs_only_its_own_jobs_and_embeds_only_new_text(project, tmp
     assert provenance["corpus"]["interviews"] == 5 and len(provenance["inputs_sha256"]) >= 8
     assert provenance["codebook"]["version"] and provenance["software"]["snakemake"]
     assert {"prepare_interviews", "code_segments"} <= set(provenance["stages"])
+    assert provenance["seeds"]["PYTHONHASHSEED"] == "0", "the workflow sets it for jobs started by hand"
     # a run on top of an earlier one gives what a clean run of the same corpus gives, byte for byte (the
     # vectors themselves are compared bit for bit in test_embeddings.py: on this small corpus, batched
     # embeddings whose last bits differed also gave the same rounded tables)

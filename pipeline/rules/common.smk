@@ -5,6 +5,7 @@ Problems found here stop the run before any job starts, with one ERROR line.
 """
 
 import json
+import os
 import re
 import sys
 import time
@@ -16,10 +17,23 @@ from pipeline.codebook import load_codebook
 from pipeline.corpus import load_corpus, unlisted_files
 from pipeline.errors import PipelineError
 from pipeline.findings import NO_CLAIMS, corpus_claims
+from pipeline.human_codes import check_codes
 from pipeline.notebooks import NOTEBOOKS, READS
 from pipeline.prepare import batches
 from pipeline.provenance import code_version
 from pipeline.schemas import schema_path, validate
+
+# What `make run` exports, for a run started by hand (`snakemake ...`): the jobs inherit it. PYTHONHASHSEED fixes
+# the order of sets of strings, so tables are the same from one run to the next; nothing is downloaded.
+for _key, _value in {
+    "PYTHONHASHSEED": "0",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+    "NUMBA_CACHE_DIR": str(Path(workflow.basedir) / ".cache" / "numba"),
+    "MPLCONFIGDIR": str(Path(workflow.basedir) / ".cache" / "matplotlib"),
+}.items():
+    os.environ.setdefault(_key, _value)
 
 
 def stop(exc):
@@ -37,12 +51,21 @@ try:
     # (findings.claims_file: the command line's findings, else the corpus.yaml's, else config/findings.yaml for a
     # corpus coded with the config's codebook, else none); config["findings"] becomes the file that applies, so
     # the provenance record and the report's caption name it
+    _codebook = load_codebook(CODEBOOK)
     config["findings"], _claims = corpus_claims(
         CORPUS,
         config,
-        load_codebook(CODEBOOK),
+        _codebook,
         workflow.config_settings.overwrite_config.get("findings"),
     )
+    # codes.csv's columns, codes, waves and participants too (its quotes are matched once transcripts are prepared)
+    if CORPUS.codes_path.exists():
+        check_codes(
+            CORPUS.codes_path,
+            set(_codebook.ids),
+            {(it.participant_id, it.wave) for it in CORPUS.interviews},
+            CODEBOOK,
+        )
 except PipelineError as exc:
     stop(exc)
 
