@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.errors import PipelineError
+from pipeline.files import spreadsheet_reader
 from pipeline.human_codes import HUMAN_CODE_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -264,15 +265,12 @@ def read_review_decisions(path: Path | None, code_ids, segment_ids=None, codeboo
     may be decided only once (repeats of the same decision are dropped). The file may be in any encoding Excel
     saves (see ``human_codes.read_csv_text``).
     """
-    import csv
-
     from pipeline.human_codes import codebook_name, read_csv_text
 
     if not path or not Path(path).exists():
         return pd.DataFrame(columns=REVIEW_COLUMNS)
     path = Path(path)
-    reader = csv.DictReader(read_csv_text(path).splitlines(keepends=True))
-    reader.fieldnames = [(h or "").strip() for h in reader.fieldnames or []]
+    reader = spreadsheet_reader(read_csv_text(path))
     missing = [c for c in ("segment_id", "code_id", "decision") if c not in reader.fieldnames]
     if missing:
         raise PipelineError(

@@ -6,13 +6,13 @@ manifest stops the run before any job starts, with one line naming the file and 
 
 from __future__ import annotations
 
-import csv
 import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import PipelineError
+from pipeline.files import spreadsheet_reader
 from pipeline.schemas import load_yaml
 
 log = logging.getLogger(__name__)
@@ -136,9 +136,8 @@ def read_manifest(manifest: Path, roles: dict[str, str]) -> tuple[list[Interview
         raise PipelineError(
             "manifest.csv is not UTF-8 text", "Save it as CSV UTF-8 from your spreadsheet program", file=manifest
         ) from None
-    reader = csv.DictReader(text.splitlines())
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    reader.fieldnames = header
+    reader = spreadsheet_reader(text)
+    header = reader.fieldnames
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise PipelineError(

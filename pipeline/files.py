@@ -85,6 +85,22 @@ def write_text(text: str, path: str | Path) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+def spreadsheet_reader(text: str):
+    """A csv.DictReader over a table a person saved from a spreadsheet, with its header's names stripped.
+
+    Excel writes "CSV" with semicolons where the comma is the decimal separator (much of Europe) and "Unicode
+    Text" with tabs: the separator is the one of comma, semicolon and tab that the header line holds most of.
+    """
+    import csv
+
+    lines = text.splitlines(keepends=True)
+    header = lines[0] if lines else ""
+    delimiter = max((",", ";", "\t"), key=lambda d: (header.count(d), d == ","))
+    reader = csv.DictReader(lines, delimiter=delimiter)
+    reader.fieldnames = [(h or "").strip() for h in reader.fieldnames or []]
+    return reader
+
+
 def read_table(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if path.suffix == ".parquet":

@@ -8,7 +8,6 @@ codebook, stop the run with the row's line number.
 
 from __future__ import annotations
 
-import csv
 import logging
 import re
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.errors import PipelineError
+from pipeline.files import spreadsheet_reader
 from pipeline.text import normalise_for_matching
 
 log = logging.getLogger(__name__)
@@ -61,9 +61,8 @@ def read_csv_text(path: Path) -> str:
 def read_codes(path: Path) -> list[dict]:
     """Rows of codes.csv with their line numbers; structural problems raise."""
     text = read_csv_text(path)
-    reader = csv.DictReader(text.splitlines(keepends=True))
-    header = [h.strip() for h in reader.fieldnames or []]
-    reader.fieldnames = header
+    reader = spreadsheet_reader(text)
+    header = reader.fieldnames
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise PipelineError(

@@ -235,6 +235,12 @@ def test_review_queue_saved_by_excel_is_read_in_its_encoding(tmp_path, encoding)
     assert got.values.tolist() == [["S1", "a", "include", "Zo\u00eb"]]
 
 
+def test_review_queue_saved_with_semicolons_is_read(tmp_path):
+    path = tmp_path / "review_queue.csv"
+    path.write_text('rank;segment_id;code_id;text;decision;reviewer\n1;S1;a;"Yes, it was good; really";yes;JB\n')
+    assert read_review_decisions(path, set(CODES)).values.tolist() == [["S1", "a", "include", "JB"]]
+
+
 def test_review_queue_in_no_readable_encoding_is_a_pipeline_error(tmp_path):
     path = tmp_path / "review_queue.csv"
     path.write_bytes(bytes(range(256)) * 4)

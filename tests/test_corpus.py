@@ -38,6 +38,13 @@ def test_tiny_corpus_loads_with_attributes_and_settings():
     assert unlisted_files(corpus) == []
 
 
+def test_a_manifest_saved_with_semicolons_reads_as_with_commas(corpus_dir):
+    before = load_corpus(corpus_dir, CONFIG)
+    rewrite_manifest(corpus_dir, lambda lines: [line.replace(",", ";") for line in lines])
+    after = load_corpus(corpus_dir, CONFIG)
+    assert after.interviews == before.interviews
+
+
 def test_corpus_name_defaults_to_the_folder(corpus_dir):
     (corpus_dir / "corpus.yaml").write_text("speakers: {interviewer: [Researcher], participant: [Speaker 2]}\n")
     assert load_corpus(corpus_dir, CONFIG).name == "c"

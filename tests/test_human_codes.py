@@ -97,6 +97,17 @@ def test_codes_csv_saved_by_excel_is_read_in_its_encoding(tmp_path, encoding):
     assert list(map_codes(rows, SEGMENTS, CODES, path)["segment_id"]) == ["A_w1_t001_s2"]
 
 
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_codes_csv_with_semicolons_or_tabs_from_excel_is_read(tmp_path, separator):
+    path = tmp_path / "codes.csv"
+    path.write_text(separator.join(["participant_id", "wave", "code", "quote", "coder"]) + "\n")
+    with path.open("a") as f:
+        f.write(separator.join(["A", "1", "technology_barriers", "But the laptop had no sound", "Zo"]) + "\n")
+    rows = read_codes(path)
+    assert [(r["code"], r["coder"], r["row"]) for r in rows] == [("technology_barriers", "Zo", 2)]
+    assert list(map_codes(rows, SEGMENTS, CODES, path)["segment_id"]) == ["A_w1_t001_s2"]
+
+
 def test_codes_csv_in_no_readable_encoding_is_a_pipeline_error(tmp_path):
     path = tmp_path / "codes.csv"
     path.write_bytes(bytes(range(256)) * 4)
