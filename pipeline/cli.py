@@ -283,10 +283,8 @@ def cmd_provenance(a) -> None:
 def cmd_check_corpus(a) -> None:
     import yaml
 
-    from pipeline.codebook import load_codebook
     from pipeline.corpus import load_corpus, unlisted_files
-    from pipeline.findings import NO_CLAIMS, corpus_claims
-    from pipeline.human_codes import check_codes
+    from pipeline.findings import NO_CLAIMS, check_study_inputs
 
     config = yaml.safe_load(Path(a.config).read_text(encoding="utf-8"))
     corpus = load_corpus(a.corpus, config)
@@ -296,18 +294,9 @@ def cmd_check_corpus(a) -> None:
             "folder.",
             corpus.root / name,
         )
-    codebook = load_codebook(corpus.codebook or config["codebook"])
-    findings, claims = corpus_claims(corpus, config, codebook, a.findings)
+    codebook, findings, claims, rows = check_study_inputs(corpus, config, a.findings)
     checked = "no claims declared" if findings == NO_CLAIMS else f"{len(claims)} claims in {findings}"
-    coded = "no codes.csv"
-    if corpus.codes_path.exists():
-        rows = check_codes(
-            corpus.codes_path,
-            set(codebook.ids),
-            {(it.participant_id, it.wave) for it in corpus.interviews},
-            corpus.codebook or config["codebook"],
-        )
-        coded = f"codes.csv {rows} rows"
+    coded = f"codes.csv {rows} rows" if corpus.codes_path.exists() else "no codes.csv"
     print(
         f"{corpus.name}: {len(corpus.interviews)} interviews, roles {', '.join(corpus.roles)}; "
         f"codebook {codebook.path} ({len(codebook.codes)} codes); {coded}; {checked}: OK"

@@ -124,6 +124,22 @@ def corpus_claims(corpus, config: dict, codebook: Codebook, command_line: str | 
     return path, claims
 
 
+def check_study_inputs(corpus, config: dict, command_line: str | None = None) -> tuple[Codebook, str, list, int]:
+    """What the workflow and ``check-corpus`` check before any job: the codebook in use, the claims that apply
+    (corpus_claims) and codes.csv's rows (human_codes.check_codes; its quotes are matched once transcripts are
+    prepared). Returns (codebook, claims file or "none", claims, codes.csv rows or 0 without one)."""
+    from pipeline.human_codes import check_codes
+
+    codebook_path = corpus.codebook or config["codebook"]
+    codebook = load_codebook(codebook_path)
+    findings, claims = corpus_claims(corpus, config, codebook, command_line)
+    rows = 0
+    if corpus.codes_path.exists():
+        interviews = {(it.participant_id, it.wave) for it in corpus.interviews}
+        rows = check_codes(corpus.codes_path, set(codebook.ids), interviews, codebook_path)
+    return codebook, findings, claims, rows
+
+
 def participant_code_matrix(codes: pd.DataFrame, participants: pd.DataFrame, code_ids: list[str]) -> pd.DataFrame:
     """1 where a participant has at least one segment with the code, else 0.
 

@@ -13,11 +13,9 @@ from pathlib import Path
 
 from snakemake.utils import validate as snakemake_validate
 
-from pipeline.codebook import load_codebook
 from pipeline.corpus import load_corpus, unlisted_files
 from pipeline.errors import PipelineError
-from pipeline.findings import NO_CLAIMS, corpus_claims
-from pipeline.human_codes import check_codes
+from pipeline.findings import NO_CLAIMS, check_study_inputs
 from pipeline.notebooks import NOTEBOOKS, READS
 from pipeline.prepare import batches
 from pipeline.provenance import code_version
@@ -47,25 +45,13 @@ try:
     snakemake_validate(config, str(schema_path("config")))  # fills in defaults
     CORPUS = load_corpus(config["corpus"], config)
     CODEBOOK = str(CORPUS.codebook or config["codebook"])
-    # the codebook and the claims checked on this corpus are validated here, not in the first job that reads them
+    # the codebook, the claims and codes.csv are checked here, not in the first job that reads them
     # (findings.claims_file: the command line's findings, else the corpus.yaml's, else config/findings.yaml for a
     # corpus coded with the config's codebook, else none); config["findings"] becomes the file that applies, so
     # the provenance record and the report's caption name it
-    _codebook = load_codebook(CODEBOOK)
-    config["findings"], _claims = corpus_claims(
-        CORPUS,
-        config,
-        _codebook,
-        workflow.config_settings.overwrite_config.get("findings"),
+    _codebook, config["findings"], _claims, _rows = check_study_inputs(
+        CORPUS, config, workflow.config_settings.overwrite_config.get("findings")
     )
-    # codes.csv's columns, codes, waves and participants too (its quotes are matched once transcripts are prepared)
-    if CORPUS.codes_path.exists():
-        check_codes(
-            CORPUS.codes_path,
-            set(_codebook.ids),
-            {(it.participant_id, it.wave) for it in CORPUS.interviews},
-            CODEBOOK,
-        )
 except PipelineError as exc:
     stop(exc)
 
