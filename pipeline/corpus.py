@@ -130,13 +130,9 @@ def read_manifest(manifest: Path, roles: dict[str, str]) -> tuple[list[Interview
             "Create manifest.csv with the columns participant_id, role, wave, file (see config/README.md)",
             file=manifest,
         )
-    try:
-        text = manifest.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise PipelineError(
-            "manifest.csv is not UTF-8 text", "Save it as CSV UTF-8 from your spreadsheet program", file=manifest
-        ) from None
-    reader = spreadsheet_reader(text)
+    from pipeline.human_codes import read_csv_text  # in any encoding a spreadsheet saves, like codes.csv
+
+    reader = spreadsheet_reader(read_csv_text(manifest))
     header = reader.fieldnames
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:

@@ -45,6 +45,12 @@ def test_a_manifest_saved_with_semicolons_reads_as_with_commas(corpus_dir):
     assert after.interviews == before.interviews
 
 
+def test_a_manifest_saved_by_excel_in_windows_1252_is_read(corpus_dir):
+    path = corpus_dir / "manifest.csv"
+    path.write_bytes(path.read_text().replace("10+ years", "caf\u00e9 \u2013 10+ years").encode("cp1252"))
+    assert load_corpus(corpus_dir, CONFIG).interviews[0].attributes == {"experience": "caf\u00e9 \u2013 10+ years"}
+
+
 def test_corpus_name_defaults_to_the_folder(corpus_dir):
     (corpus_dir / "corpus.yaml").write_text("speakers: {interviewer: [Researcher], participant: [Speaker 2]}\n")
     assert load_corpus(corpus_dir, CONFIG).name == "c"
