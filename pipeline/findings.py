@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.codebook import Codebook, load_codebook, read_yaml
+from pipeline.codebook import Codebook, load_codebook
 from pipeline.errors import PipelineError
+from pipeline.schemas import read_yaml
 
 log = logging.getLogger(__name__)
 

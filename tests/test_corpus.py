@@ -126,3 +126,11 @@ def test_codebook_and_claims_named_in_corpus_yaml_are_not_unlisted_transcripts(c
     corpus = load_corpus(corpus_dir, CONFIG)
     assert corpus.settings["findings"] == "claims.yaml"
     assert unlisted_files(corpus) == ["notes.yaml"]
+
+
+def test_a_wrong_setting_in_corpus_yaml_names_its_line(corpus_dir):
+    path = corpus_dir / "corpus.yaml"
+    path.write_text(path.read_text() + "anonymisation: {mode: sometimes}\n")
+    err = problem(corpus_dir)
+    assert "setting 'anonymisation.mode' is invalid" in err.problem
+    assert path.read_text().splitlines()[err.line - 1].startswith("anonymisation:")
