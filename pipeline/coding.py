@@ -390,6 +390,7 @@ def review_queue(
     decided = set(zip(reviewed["segment_id"], reviewed["code_id"], strict=True))
 
     sids = segments["segment_id"].to_numpy()
+    column_of = {c: segments[c].tolist() for c in ("participant_id", "role", "wave", "text")}
 
     def uncertainty(i: int, j: int) -> float:
         p, t = float(probs[i, j]), float(thresholds[j])
@@ -399,16 +400,16 @@ def review_queue(
         p, code = float(probs[i, j]), code_ids[j]
         return {
             "segment_id": sids[i],
-            "participant_id": segments["participant_id"].iloc[i],
-            "role": segments["role"].iloc[i],
-            "wave": segments["wave"].iloc[i],
+            "participant_id": column_of["participant_id"][i],
+            "role": column_of["role"][i],
+            "wave": column_of["wave"][i],
             "code_id": code,
             "code_label": labels[code],
             "machine_decision": "include" if p >= thresholds[j] else "exclude",
             "confidence": round(p, 4),
             "uncertainty": uncertainty(i, j),
             "pattern_phrases": pattern_map.get((sids[i], code), ""),
-            "text": segments["text"].iloc[i],
+            "text": column_of["text"][i],
             "decision": "",
             "reviewer": "",
         }

@@ -29,29 +29,34 @@ def lemmas(text: str) -> list[str]:
 
 
 class PatternCoder:
-    """Matches every code's patterns; ``code`` returns (code_id, phrase) hits per text."""
+    """Matches every code's patterns; ``code`` returns (code_id, phrase) hits per text.
+
+    One spaCy Matcher per phrase, run only on texts holding every literal lemma of the phrase: a Matcher of all
+    360 demo phrases at once tries each phrase at every token (20 s for 15,676 segments); the result is the same.
+    """
 
     def __init__(self, codebook: Codebook):
         from spacy.matcher import Matcher
 
-        self.matcher = Matcher(lemmatiser().vocab)
-        self.phrases: dict[str, tuple[str, str]] = {}
+        vocab = lemmatiser().vocab
+        self.matchers: list[tuple[frozenset[int], Matcher, tuple[str, str]]] = []
         for code in codebook.codes:
-            for i, phrase in enumerate(code.patterns):
-                key = f"{code.id}::{i}"
-                tokens = [{} if w == "*" else {"LEMMA": w} for w in lemmas(phrase.replace("*", " * ").strip())]
-                tokens = [{} if t.get("LEMMA") == "*" else t for t in tokens]
-                self.matcher.add(key, [tokens])
-                self.phrases[key] = (code.id, phrase)
+            for phrase in code.patterns:
+                words = " ".join(phrase.replace("*", " * ").split())  # "hold*attention", "hold  * attention"
+                tokens = [{} if w == "*" else {"LEMMA": w} for w in lemmas(words)]
+                matcher = Matcher(vocab)
+                matcher.add("phrase", [tokens])
+                needed = frozenset(vocab.strings.add(t["LEMMA"]) for t in tokens if t)
+                self.matchers.append((needed, matcher, (code.id, phrase)))
 
     def hits(self, texts: list[str]) -> list[list[tuple[str, str]]]:
+        from spacy.attrs import LEMMA
+
         out = []
-        nlp = lemmatiser()
-        for doc in nlp.pipe(t.lower() for t in texts):
-            found = []
-            for match_id, _, _ in self.matcher(doc):
-                found.append(self.phrases[nlp.vocab.strings[match_id]])
-            out.append(sorted(set(found)))
+        for doc in lemmatiser().pipe(t.lower() for t in texts):
+            present = set(doc.to_array([LEMMA]).tolist())
+            found = {hit for needed, matcher, hit in self.matchers if needed <= present and matcher(doc)}
+            out.append(sorted(found))
         return out
 
     def code(self, segments: pd.DataFrame) -> pd.DataFrame:

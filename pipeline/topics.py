@@ -563,6 +563,8 @@ def crosswalk(
 
     m = st[st["assignment"] != "too_short"]
     final = segment_codes[segment_codes["final"].astype(str).str.lower() == "true"]
+    # a final code has a row per source that gave it (human coders, model, patterns): count segments, not rows
+    final = final.drop_duplicates(["segment_id", "code_id"])
     pairs = m[["segment_id", "topic_id"]].merge(final[["segment_id", "code_id"]], on="segment_id")
     table = pd.crosstab(pairs["topic_id"], pairs["code_id"]).reindex(
         index=sorted(m["topic_id"].unique()), columns=code_ids, fill_value=0

@@ -145,6 +145,20 @@ def test_patterns_match_on_lemmas_and_name_the_phrase():
     assert "warning sign" in found.set_index("code_id").loc["skills_insight", "phrases"]
 
 
+def test_pattern_wildcard_is_one_word_and_phrases_need_their_words_in_order():
+    codebook = load_codebook(ROOT / "config" / "codebook.yaml")
+    hits = PatternCoder(codebook).hits(
+        [
+            "The cartoons held their attention.",  # hold * attention
+            "They held attention.",  # no word where * stands
+            "Attention, he held it.",  # the words, not in order
+            "They held all of their attention.",  # * is one word, not three
+        ]
+    )
+    phrase = ("engaging_media", "hold * attention")
+    assert [phrase in found for found in hits] == [True, False, False, False]
+
+
 # ---------------------------------------------------------------- the review queue round trip
 
 

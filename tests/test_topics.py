@@ -96,12 +96,13 @@ def test_crosswalk_counts_dominant_codes_and_nmi_on_a_hand_checked_example():
     )
     codes = pd.DataFrame(
         {
-            "segment_id": ["s1", "s1", "s2", "s3", "s4", "s6", "s5"],
-            "code_id": ["A", "B", "A", "B", "B", "A", "A"],
-            "confidence": ["0.9", "0.5", "1", "1", "1", "1", "0.4"],
-            "final": ["True", "True", "True", "True", "True", "True", "False"],
+            "segment_id": ["s1", "s1", "s2", "s2", "s3", "s4", "s6", "s5"],
+            "code_id": ["A", "B", "A", "A", "B", "B", "A", "A"],
+            "source": ["model", "model", "human", "pattern", "human", "human", "human", "model"],
+            "confidence": ["0.9", "0.5", "1", "0.5", "1", "1", "1", "0.4"],
+            "final": ["True", "True", "True", "True", "True", "True", "True", "False"],
         }
-    )
+    )  # s2's code A has two rows (a human coder's and the patterns'), both in the final set: one segment
     table = pd.DataFrame({"topic_id": [0, 1], "label": ["zero", "one"]})
     cross, nmi = topics.crosswalk(st, codes, table, ["A", "B", "C"], {"A": "Code A", "B": "Code B", "C": "Code C"})
     cross = cross.set_index("topic_id")

@@ -36,6 +36,9 @@ rule embed_segments:
         f"{OUT}/logs/embed_segments.log",
     benchmark:
         f"{OUT}/benchmarks/embed_segments.tsv"
+    # on the longest path through the workflow (embeddings -> coder -> topic model -> topic quality): started
+    # before other ready jobs, which fill the cores these leave idle
+    priority: 1
     conda:
         CONDA_ENV
     # worker processes of one thread each (capped by --cores); a text's vector does not depend on their number
@@ -71,6 +74,7 @@ rule code_segments:
         f"{OUT}/logs/code_segments.log",
     benchmark:
         f"{OUT}/benchmarks/code_segments.tsv"
+    priority: 1  # see embed_segments
     conda:
         CONDA_ENV
     params:

@@ -39,6 +39,7 @@ rule fit_topics:
         f"{OUT}/logs/fit_topics.log",
     benchmark:
         f"{OUT}/benchmarks/fit_topics.tsv"
+    priority: 1  # see embed_segments
     conda:
         CONDA_ENV
     params:
@@ -107,6 +108,7 @@ rule evaluate_topics:
         f"{OUT}/logs/evaluate_topics.log",
     benchmark:
         f"{OUT}/benchmarks/evaluate_topics.tsv"
+    priority: 1  # see embed_segments
     conda:
         CONDA_ENV
     # worker processes for the 3 x seeds runs (capped by --cores); the table does not depend on their number
