@@ -258,17 +258,26 @@ def _short(value: str, n: int = 40) -> str:
 
 
 def read_review_decisions(path: Path | None, code_ids, segment_ids=None, codebook_path=None) -> pd.DataFrame:
-    """A filled-in review queue: rows with a `decision` become human decisions (include or exclude).
+    """The decisions of a filled-in review queue (see ``read_review``)."""
+    return read_review(path, code_ids, segment_ids, codebook_path)[0]
 
-    Every decided row is checked before anything is written: its segment must exist (where ``segment_ids`` is
-    given), its code must be in the codebook, its decision one of ACCEPT or REJECT, and a segment x code pair
-    may be decided only once (repeats of the same decision are dropped). The file may be in any encoding Excel
-    saves (see ``human_codes.read_csv_text``).
+
+def read_review(path: Path | None, code_ids, segment_ids=None, codebook_path=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A filled-in review queue: (decisions, notes).
+
+    Rows with a `decision` become human decisions (include or exclude). Columns a reviewer added to the queue
+    (a note, a memo, a second opinion: any column the workflow does not write) are notes: one row per segment x
+    code pair with a value in any of them (columns segment_id, code_id and the added columns, in file order), so
+    that the next queue carries them. Every decided or annotated row is checked before anything is written: its
+    segment must exist (where ``segment_ids`` is given), its code must be in the codebook, its decision one of
+    ACCEPT or REJECT, and a segment x code pair may be decided (or annotated) only once; repeats of the same
+    decision (or notes) are dropped. The file may be in any encoding Excel saves (see
+    ``human_codes.read_csv_text``).
     """
     from pipeline.human_codes import codebook_name, read_csv_text
 
     if not path or not Path(path).exists():
-        return pd.DataFrame(columns=REVIEW_COLUMNS)
+        return pd.DataFrame(columns=REVIEW_COLUMNS), pd.DataFrame(columns=["segment_id", "code_id"])
     path = Path(path)
     reader = spreadsheet_reader(read_csv_text(path))
     missing = [c for c in ("segment_id", "code_id", "decision") if c not in reader.fieldnames]
@@ -279,15 +288,17 @@ def read_review_decisions(path: Path | None, code_ids, segment_ids=None, codeboo
             file=path,
             line=1,
         )
+    added = list(dict.fromkeys(c.strip() for c in reader.fieldnames if c and c.strip() not in QUEUE_COLUMNS))
     known = set(segment_ids) if segment_ids is not None else None
-    out, seen = [], {}
+    out, seen, notes, noted = [], {}, [], {}
     for row in reader:
         line = reader.line_num
-        values = {k: (v or "").strip() for k, v in row.items() if k}
-        written = values["decision"]
-        if not written:
+        values = {k.strip(): (v or "").strip() for k, v in row.items() if k}
+        written, note = values["decision"], tuple(values.get(c, "") for c in added)
+        if not written and not any(note):
             continue
-        if written.lower() not in ACCEPT + REJECT:
+        sid, code = values["segment_id"], values["code_id"]
+        if written and written.lower() not in ACCEPT + REJECT:
             raise PipelineError(
                 f"decision '{_short(written)}' is neither include nor exclude",
                 f"Write one of {', '.join(ACCEPT)} to include the code, one of {', '.join(REJECT)} to exclude it,"
@@ -295,7 +306,6 @@ def read_review_decisions(path: Path | None, code_ids, segment_ids=None, codeboo
                 file=path,
                 line=line,
             )
-        sid, code = values["segment_id"], values["code_id"]
         if known is not None and sid not in known:
             raise PipelineError(
                 f"unknown segment '{_short(sid)}'",
@@ -311,6 +321,19 @@ def read_review_decisions(path: Path | None, code_ids, segment_ids=None, codeboo
                 file=path,
                 line=line,
             )
+        if any(note):
+            if (sid, code) in noted and noted[(sid, code)][1] != note:
+                raise PipelineError(
+                    f"segment '{sid}' and code '{code}' have other notes on line {noted[(sid, code)][0]}",
+                    "Keep the notes of each segment and code on one row: merge them and delete the other row",
+                    file=path,
+                    line=line,
+                )
+            if (sid, code) not in noted:
+                noted[(sid, code)] = (line, note)
+                notes.append((sid, code, *note))
+        if not written:
+            continue
         decision = "include" if written.lower() in ACCEPT else "exclude"
         if (sid, code) in seen:
             first_line, first = seen[(sid, code)]
@@ -324,7 +347,7 @@ def read_review_decisions(path: Path | None, code_ids, segment_ids=None, codeboo
             continue
         seen[(sid, code)] = (line, decision)
         out.append((sid, code, decision, values.get("reviewer") or "reviewer"))
-    return pd.DataFrame(out, columns=REVIEW_COLUMNS)
+    return pd.DataFrame(out, columns=REVIEW_COLUMNS), pd.DataFrame(notes, columns=["segment_id", "code_id", *added])
 
 
 def combine(
@@ -375,7 +398,7 @@ def combine(
 
 
 def review_queue(
-    segments, code_ids, labels, probs, thresholds, patterns, machine_rows, size: int, reviewed=None
+    segments, code_ids, labels, probs, thresholds, patterns, machine_rows, size: int, reviewed=None, notes=None
 ) -> pd.DataFrame:
     """The review queue: machine decisions a person should check, then the decisions already made.
 
@@ -384,8 +407,14 @@ def review_queue(
     ``reviewed`` (the imported queue, see ``read_review_decisions``). Then, without a rank, every one of those
     decided pairs with its decision and reviewer filled in, in the order of the imported file. A user who fills
     in this queue and copies it over the corpus's review_queue.csv therefore keeps all earlier decisions.
+    Columns the reviewer added (``notes``, see ``read_review``) follow the queue's own, filled in wherever a pair
+    had notes; an annotated pair that is neither ranked nor decided is listed last, so no note is lost.
     """
     reviewed = reviewed if reviewed is not None else pd.DataFrame(columns=REVIEW_COLUMNS)
+    notes = notes if notes is not None else pd.DataFrame(columns=["segment_id", "code_id"])
+    added = [c for c in notes.columns if c not in ("segment_id", "code_id")]
+    note_of = {(r[0], r[1]): dict(zip(added, r[2:], strict=True)) for r in notes.itertuples(index=False)}
+    blank = dict.fromkeys(added, "")
     pattern_map = {(r.segment_id, r.code_id): r.phrases for r in patterns.itertuples(index=False)}
     decided = set(zip(reviewed["segment_id"], reviewed["code_id"], strict=True))
 
@@ -412,6 +441,7 @@ def review_queue(
             "text": column_of["text"][i],
             "decision": "",
             "reviewer": "",
+            **note_of.get((sids[i], code), blank),
         }
 
     rows = []
@@ -423,7 +453,8 @@ def review_queue(
             if uncertainty(i, j) < 0.5 and not (pattern_map.get((sids[i], code)) and below):
                 continue
             rows.append(entry(i, j))
-    queue = pd.DataFrame(rows, columns=QUEUE_COLUMNS[1:])
+    columns = QUEUE_COLUMNS[1:] + added
+    queue = pd.DataFrame(rows, columns=columns)
     if not queue.empty:
         queue = queue.sort_values(["uncertainty", "segment_id", "code_id"], ascending=[False, True, True]).head(size)
     position = {sid: i for i, sid in enumerate(segments["segment_id"])}
@@ -432,8 +463,14 @@ def review_queue(
         {**entry(position[r.segment_id], column[r.code_id]), "decision": r.decision, "reviewer": r.reviewer}
         for r in reviewed.itertuples(index=False)
     ]
+    listed = decided | set(zip(queue["segment_id"], queue["code_id"], strict=True))
+    done += [
+        entry(position[sid], column[code])
+        for sid, code in note_of
+        if (sid, code) not in listed and sid in position and code in column
+    ]
     ranks = list(range(1, len(queue) + 1)) + [None] * len(done)
-    queue = pd.concat([queue, pd.DataFrame(done, columns=QUEUE_COLUMNS[1:])], ignore_index=True)
+    queue = pd.concat([queue, pd.DataFrame(done, columns=columns)], ignore_index=True)
     queue.insert(0, "rank", pd.array(ranks, dtype="Int64"))
     return queue
 
@@ -469,7 +506,7 @@ def run(
     if ids != list(segments["segment_id"]):
         raise PipelineError("the embeddings do not match segments.csv", "Rerun the workflow", file=embeddings_path)
     # a filled-in review queue is checked before anything is written
-    review = read_review_decisions(review_path or None, set(code_ids), set(segments["segment_id"]), codebook_path)
+    review, notes = read_review(review_path or None, set(code_ids), set(segments["segment_id"]), codebook_path)
     human = (
         pd.read_parquet(human_path)
         if human_path and Path(human_path).exists()
@@ -557,7 +594,7 @@ def run(
     thresholds = coder.thresholds_
     labels = {c.id: c.label for c in codebook.codes}
     write_csv(
-        review_queue(segments, code_ids, labels, probs, thresholds, patterns, ~coded, queue_size, review),
+        review_queue(segments, code_ids, labels, probs, thresholds, patterns, ~coded, queue_size, review, notes),
         out["review_queue"],
     )
     prob_table = pd.DataFrame(probs, columns=code_ids)

@@ -18,6 +18,7 @@ from pipeline.coding import (
     combine,
     cross_validated_predictions,
     label_matrix,
+    read_review,
     read_review_decisions,
     review_queue,
 )
@@ -185,8 +186,8 @@ def queue_inputs():
 def next_queue(folder, reviewed_path=None, size=200):
     """One round: import the corpus's queue (if any), write the new outputs queue, read it back as a user would."""
     segs, probs, thresholds, patterns, labels = queue_inputs()
-    reviewed = read_review_decisions(reviewed_path, set(CODES), set(segs["segment_id"]))
-    queue = review_queue(segs, CODES, labels, probs, thresholds, patterns, np.ones(6, bool), size, reviewed)
+    reviewed, notes = read_review(reviewed_path, set(CODES), set(segs["segment_id"]))
+    queue = review_queue(segs, CODES, labels, probs, thresholds, patterns, np.ones(6, bool), size, reviewed, notes)
     write_csv(queue, folder / "review_queue.csv")
     return pd.read_csv(folder / "review_queue.csv", dtype=str, keep_default_na=False)
 
@@ -362,6 +363,7 @@ def test_the_stage_applies_review_decisions_and_carries_them_into_the_new_queue(
     assert len(queue) >= 2 and (queue["decision"] == "").all()
     queue.loc[0, ["decision", "reviewer"]] = ["include", "JB"]
     queue.loc[1, "decision"] = "exclude"
+    queue["memo"] = ["seen before"] + [""] * (len(queue) - 1)  # a column the reviewer added
     queue.to_csv(tmp_path / "review_queue.csv", index=False)
     run_stage(tmp_path, out, tmp_path / "review_queue.csv")
     coded = pd.read_csv(out["segment_codes"], dtype=str, keep_default_na=False)
@@ -375,3 +377,49 @@ def test_the_stage_applies_review_decisions_and_carries_them_into_the_new_queue(
         (second.segment_id, second.code_id): ("exclude", "reviewer"),
     }
     assert (again["decision"].iloc[: len(again) - 2] == "").all()
+    assert again.loc[again["memo"] != "", ["segment_id", "code_id", "memo"]].values.tolist() == [
+        [first.segment_id, first.code_id, "seen before"]
+    ]
+
+
+def test_columns_a_reviewer_adds_are_carried_into_the_next_queue(tmp_path):
+    first = next_queue(tmp_path, size=3)
+    assert list(first.columns)[-2:] == ["decision", "reviewer"]
+    first["note"] = ""
+    first.loc[0, ["decision", "note"]] = ["include", "clear case"]  # decided, with a note
+    first.loc[1, "note"] = "ask AK"  # undecided: stays in the ranked queue
+    # a pair the new queue would not list (the reviewer typed the row in), noted but undecided
+    extra = first.iloc[[2]].assign(code_id="c", rank="", note="check the code c definition")
+    pd.concat([first, extra]).to_csv(tmp_path / "reviewed.csv", index=False)
+    second = next_queue(tmp_path, tmp_path / "reviewed.csv", size=3)
+    assert list(second.columns)[-3:] == ["decision", "reviewer", "note"]
+    notes = {(r.segment_id, r.code_id): r.note for r in second.itertuples(index=False) if r.note}
+    assert notes == {
+        (first.segment_id[0], first.code_id[0]): "clear case",
+        (first.segment_id[1], first.code_id[1]): "ask AK",
+        (first.segment_id[2], "c"): "check the code c definition",
+    }
+    ranked = second[second["rank"] != ""]
+    assert len(ranked) == 3 and (first.segment_id[1], first.code_id[1]) in set(
+        zip(ranked["segment_id"], ranked["code_id"], strict=True)
+    )
+    assert (second.iloc[-1][["segment_id", "code_id", "rank", "decision"]] == [first.segment_id[2], "c", "", ""]).all()
+    # the next round changes nothing
+    second.to_csv(tmp_path / "reviewed.csv", index=False)
+    assert next_queue(tmp_path, tmp_path / "reviewed.csv", size=3).equals(second)
+
+
+def test_a_pair_noted_twice_differently_or_a_note_on_an_unknown_segment_is_refused(tmp_path):
+    path = tmp_path / "review_queue.csv"
+    path.write_text("segment_id,code_id,decision,memo\nS1,a,,first\nS1,a,,second\n", encoding="utf-8")
+    with pytest.raises(PipelineError) as info:
+        read_review(path, set(CODES), {"S1"})
+    assert info.value.line == 3 and "other notes on line 2" in info.value.problem
+    path.write_text("segment_id,code_id,decision,memo\nS1,a,,same\nS1,a,yes,same\n", encoding="utf-8")
+    decisions, notes = read_review(path, set(CODES), {"S1"})
+    assert decisions.values.tolist() == [["S1", "a", "include", "reviewer"]]
+    assert notes.values.tolist() == [["S1", "a", "same"]]
+    path.write_text("segment_id,code_id,decision,memo\nS9,a,,a note\n", encoding="utf-8")
+    with pytest.raises(PipelineError) as info:
+        read_review(path, set(CODES), {"S1"})
+    assert info.value.line == 2 and "unknown segment 'S9'" in info.value.problem
