@@ -171,7 +171,9 @@ def run(segments_csv, cache_dir, out, workers: int = 1) -> dict:
         save_file(
             {"segments": seg, "questions": qv},
             str(tmp),
-            metadata={"segment_ids": json.dumps(list(segments["segment_id"])), "model": "all-MiniLM-L6-v2"},
+            # one entry: safetensors writes its metadata in a random order, so two would make the file's bytes differ
+            # from run to run (the model's package and version are in provenance.json)
+            metadata={"segment_ids": json.dumps(list(segments["segment_id"]))},
         )
     log.info(
         "%d segments: %d new texts embedded (up to %d worker process(es)), the rest from the cache, in %.1fs",

@@ -280,10 +280,13 @@ def test_two_clean_runs_give_byte_identical_tables_and_figures(tmp_path):
         project = make_project(tmp_path / name)
         result = snakemake(project)
         assert result.returncode == 0, result.stderr[-3000:]
-        runs.append(tables_and_figures(project / "outputs" / "tiny"))
+        out = project / "outputs" / "tiny"
+        models = {p.relative_to(out): p.read_bytes() for p in (out / "models").rglob("*") if p.is_file()}
+        embeddings = out / "interim" / "embeddings.safetensors"
+        runs.append(tables_and_figures(out) | models | {embeddings.relative_to(out): embeddings.read_bytes()})
     # 22 tables, 2 figures in PNG and SVG; report.smk: 5 figures x 2, 2 tables, 3 tables in .md and .tex;
-    # topics.smk: 9 tables, 3 figures x 2; code-level sentiment: 1 table
-    assert runs[0].keys() == runs[1].keys() and len(runs[0]) == 26 + 18 + 16
+    # topics.smk: 9 tables, 3 figures x 2; code-level sentiment: 1 table; the models and the embeddings file
+    assert runs[0].keys() == runs[1].keys() and len(runs[0]) > 26 + 18 + 16 + 3
     different = [str(name) for name in runs[0] if runs[0][name] != runs[1][name]]
     assert different == []
 
