@@ -257,11 +257,6 @@ def _short(value: str, n: int = 40) -> str:
     return value if len(value) <= n else value[:n] + "..."
 
 
-def read_review_decisions(path: Path | None, code_ids, segment_ids=None, codebook_path=None) -> pd.DataFrame:
-    """The decisions of a filled-in review queue (see ``read_review``)."""
-    return read_review(path, code_ids, segment_ids, codebook_path)[0]
-
-
 def read_review(path: Path | None, code_ids, segment_ids=None, codebook_path=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A filled-in review queue: (decisions, notes).
 
@@ -290,7 +285,7 @@ def read_review(path: Path | None, code_ids, segment_ids=None, codebook_path=Non
         )
     added = list(dict.fromkeys(c.strip() for c in reader.fieldnames if c and c.strip() not in QUEUE_COLUMNS))
     known = set(segment_ids) if segment_ids is not None else None
-    out, seen, notes, noted = [], {}, [], {}
+    out, seen, noted = [], {}, {}
     for row in reader:
         line = reader.line_num
         values = {k.strip(): (v or "").strip() for k, v in row.items() if k}
@@ -329,9 +324,7 @@ def read_review(path: Path | None, code_ids, segment_ids=None, codebook_path=Non
                     file=path,
                     line=line,
                 )
-            if (sid, code) not in noted:
-                noted[(sid, code)] = (line, note)
-                notes.append((sid, code, *note))
+            noted.setdefault((sid, code), (line, note))
         if not written:
             continue
         decision = "include" if written.lower() in ACCEPT else "exclude"
@@ -347,6 +340,7 @@ def read_review(path: Path | None, code_ids, segment_ids=None, codebook_path=Non
             continue
         seen[(sid, code)] = (line, decision)
         out.append((sid, code, decision, values.get("reviewer") or "reviewer"))
+    notes = [(sid, code, *note) for (sid, code), (_, note) in noted.items()]
     return pd.DataFrame(out, columns=REVIEW_COLUMNS), pd.DataFrame(notes, columns=["segment_id", "code_id", *added])
 
 
@@ -404,7 +398,7 @@ def review_queue(
 
     First, ranked, the machine decisions closest to the threshold and the pattern hits the model disagrees
     with (most uncertain first, at most ``size``), leaving out every segment x code pair already decided in
-    ``reviewed`` (the imported queue, see ``read_review_decisions``). Then, without a rank, every one of those
+    ``reviewed`` (the imported queue's decisions, see ``read_review``). Then, without a rank, every one of those
     decided pairs with its decision and reviewer filled in, in the order of the imported file. A user who fills
     in this queue and copies it over the corpus's review_queue.csv therefore keeps all earlier decisions.
     Columns the reviewer added (``notes``, see ``read_review``) follow the queue's own, filled in wherever a pair

@@ -19,7 +19,6 @@ from pipeline.coding import (
     cross_validated_predictions,
     label_matrix,
     read_review,
-    read_review_decisions,
     review_queue,
 )
 from pipeline.errors import PipelineError
@@ -123,11 +122,11 @@ def test_human_codes_win_where_they_exist_and_review_overrides():
 def test_review_queue_import(tmp_path):
     path = tmp_path / "review_queue.csv"
     path.write_text("rank,segment_id,code_id,decision,reviewer\n1,S1,a,include,JB\n2,S2,b,,\n3,S3,c,Exclude,\n")
-    got = read_review_decisions(path, set(CODES))
+    got = read_review(path, set(CODES))[0]
     assert got.values.tolist() == [["S1", "a", "include", "JB"], ["S3", "c", "exclude", "reviewer"]]
     path.write_text("rank,segment_id,code_id,decision\n1,S1,a,maybe\n")
     with pytest.raises(PipelineError) as info:
-        read_review_decisions(path, set(CODES))
+        read_review(path, set(CODES))[0]
     assert info.value.line == 2 and "maybe" in info.value.problem
 
 
@@ -246,21 +245,21 @@ def test_review_queue_saved_by_excel_is_read_in_its_encoding(tmp_path, encoding)
     text = "rank,segment_id,code_id,text,decision,reviewer\n"
     text += '1,S1,a,"It\u2019s \u201cgreat\u201d \u2013 caf\u00e9",include,Zo\u00eb\n'
     path.write_bytes(text.replace("\n", "\r\n").encode(encoding))
-    got = read_review_decisions(path, set(CODES))
+    got = read_review(path, set(CODES))[0]
     assert got.values.tolist() == [["S1", "a", "include", "Zo\u00eb"]]
 
 
 def test_review_queue_saved_with_semicolons_is_read(tmp_path):
     path = tmp_path / "review_queue.csv"
     path.write_text('rank;segment_id;code_id;text;decision;reviewer\n1;S1;a;"Yes, it was good; really";yes;JB\n')
-    assert read_review_decisions(path, set(CODES)).values.tolist() == [["S1", "a", "include", "JB"]]
+    assert read_review(path, set(CODES))[0].values.tolist() == [["S1", "a", "include", "JB"]]
 
 
 def test_review_queue_in_no_readable_encoding_is_a_pipeline_error(tmp_path):
     path = tmp_path / "review_queue.csv"
     path.write_bytes(bytes(range(256)) * 4)
     with pytest.raises(PipelineError) as info:
-        read_review_decisions(path, set(CODES))
+        read_review(path, set(CODES))[0]
     assert info.value.file == str(path) and "CSV UTF-8" in info.value.fix
 
 
@@ -268,7 +267,7 @@ def bad_queue(tmp_path, line3: str):
     path = tmp_path / "review_queue.csv"
     path.write_text(f"rank,segment_id,code_id,decision,reviewer\n1,S1,a,include,JB\n{line3}\n")
     with pytest.raises(PipelineError) as info:
-        read_review_decisions(path, set(CODES), {"S1", "S2"}, "data/study/codebook.yaml")
+        read_review(path, set(CODES), {"S1", "S2"}, "data/study/codebook.yaml")[0]
     assert info.value.file == str(path) and info.value.line == 3
     return info.value
 
@@ -292,7 +291,7 @@ def test_review_decision_values():
 def test_a_repeated_decision_is_taken_once(tmp_path):
     path = tmp_path / "review_queue.csv"
     path.write_text("segment_id,code_id,decision,reviewer\nS1,a, Include ,JB\nS1,a,yes,AK\nS1,b,TRUE,\n")
-    got = read_review_decisions(path, set(CODES), {"S1"})
+    got = read_review(path, set(CODES), {"S1"})[0]
     assert got.values.tolist() == [["S1", "a", "include", "JB"], ["S1", "b", "include", "reviewer"]]
 
 
