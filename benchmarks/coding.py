@@ -10,7 +10,13 @@
    (the held-out interviews, written and coded independently), compared with that corpus's coding.
 
 Goal (issue 5): pooled kappa >= 0.6 in both. Human-human agreement on the demo (coder1 vs coder2) is
-printed for reference. Everything runs in-process through the pipeline's own functions.
+printed for reference. Each pooled kappa carries a 95% interval from resampling participants (the spread
+due to which participants happen to be measured; the coder is not retrained per draw).
+
+3. A learning curve on the demo: the same cross-validation, with each fold's coder trained on a random
+   subset of n of its training participants (3 draws per n): would more human-coded interviews help?
+
+Everything runs in-process through the pipeline's own functions.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -50,11 +57,36 @@ def load(corpus_path: Path, config: dict, code_ids: list[str]):
 def kappa_line(table: pd.DataFrame) -> str:
     pooled = table.set_index("code_id").loc["pooled"]
     return (
-        f"pooled kappa {pooled['cohen_kappa']:.3f} (precision {pooled['precision']:.3f}, "
+        f"pooled kappa {pooled['cohen_kappa']:.3f} (95% interval {pooled['kappa_ci_low']:.3f} to "
+        f"{pooled['kappa_ci_high']:.3f}; precision {pooled['precision']:.3f}, "
         f"recall {pooled['recall']:.3f}, "
         f"F1 {pooled['f1']:.3f}; {int(pooled['human_yes'])} human and {int(pooled['machine_yes'])} machine codes "
         f"on {int(table.iloc[0]['segments'])} segments)"
     )
+
+
+def learning_curve(texts, emb, qemb, y, groups, code_ids, settings, draws: int = 3) -> str:
+    """Pooled kappa when each fold's coder learns from n of its training participants (n drawn at random)."""
+    from sklearn.model_selection import GroupKFold
+
+    from pipeline.reliability import cohen_kappa
+
+    folds = list(GroupKFold(n_splits=settings.folds).split(texts, y, groups))
+    most = min(len(set(groups[train])) for train, _ in folds)
+    lines = ["| training participants per fold | pooled kappa, mean of draws | lowest | highest |", "|---|---|---|---|"]
+    for n in [*range(4, most, 2), most]:
+        kappas = []
+        for draw in range(draws if n < most else 1):
+            rng = np.random.default_rng(settings.seed + 1000 * n + draw)
+            decisions = np.zeros_like(y)
+            for train, test in folds:
+                chosen = rng.choice(sorted(set(groups[train])), size=n, replace=False)
+                keep = train[np.isin(groups[train], chosen)]
+                coder = Coder(code_ids, settings).fit(texts[keep], emb[keep], qemb[keep], y[keep], groups[keep])
+                decisions[test] = coder.predict(coder.predict_proba(texts[test], emb[test], qemb[test]))
+            kappas.append(cohen_kappa(y.ravel(), decisions.ravel()))
+        lines.append(f"| {n} | {np.mean(kappas):.3f} | {min(kappas):.3f} | {max(kappas):.3f} |")
+    return "\n".join(lines)
 
 
 def main() -> int:
@@ -86,7 +118,7 @@ def main() -> int:
         ("tuned thresholds", CoderSettings(**{**settings.__dict__, "tune_thresholds": True})),
     ):
         _, decisions = cross_validated_predictions(texts[coded], emb[coded], qemb[coded], y, groups, code_ids, s)
-        table = validation_table(y, decisions, code_ids)
+        table = validation_table(y, decisions, code_ids, groups, s.seed)
         results[label] = table
         print(
             f"- participant-grouped {s.folds}-fold CV, {label} "
@@ -94,11 +126,8 @@ def main() -> int:
         )
     print("\nPer code (fixed threshold):\n")
     per = results["fixed threshold"]
-    print(
-        per[["code_id", "human_yes", "machine_yes", "precision", "recall", "f1", "cohen_kappa"]].to_markdown(
-            index=False
-        )
-    )
+    columns = ["code_id", "human_yes", "machine_yes", "precision", "recall", "f1", "cohen_kappa"]
+    print(per[[*columns, "kappa_ci_low", "kappa_ci_high"]].to_markdown(index=False))
     for other in sorted(set(human["coder"]) - {primary}):
         both = set(human.loc[human["coder"] == other, "interview_id"]) & set(first["interview_id"])
         ids = list(segments.loc[segments["interview_id"].isin(both), "segment_id"])
@@ -117,13 +146,16 @@ def main() -> int:
         h_coded = h_segments["interview_id"].isin(set(h_first["interview_id"])).to_numpy()
         h_y = label_matrix(list(h_segments.loc[h_coded, "segment_id"]), h_first, code_ids)
         probs = coder.predict_proba(h_segments["text"].to_numpy(dtype=object)[h_coded], h_emb[h_coded], h_qemb[h_coded])
-        table = validation_table(h_y, coder.predict(probs), code_ids)
+        h_groups = h_segments.loc[h_coded, "participant_id"].to_numpy()
+        table = validation_table(h_y, coder.predict(probs), code_ids, h_groups, settings.seed)
         print(
             f"\n## Coder trained on the demo, applied to {heldout} ({h_segments['participant_id'].nunique()} unseen "
             f"participants)\n\n- {kappa_line(table)}"
         )
     else:
         print(f"\n## Held-out corpus {heldout}: not found, skipped")
+    print("\n## Learning curve on the demo (participant-grouped cross-validation, fixed threshold)\n")
+    print(learning_curve(texts[coded], emb[coded], qemb[coded], y, groups, code_ids, settings))
     print(f"\nTime: {time.perf_counter() - started:.0f} s")
     return 0
 

@@ -85,7 +85,10 @@ show(
 # segments each coded with the code. `precision`: of the segments the machine coded, the share the human also
 # coded; `recall`: of the segments the human coded, the share the machine found; `f1` combines both. `cohen_kappa`
 # corrects agreement for chance, as NVivo's coding comparison query does: roughly, below 0.4 is weak, 0.4-0.6
-# moderate, 0.6-0.8 substantial. A code the human used on few segments has an unstable score.
+# moderate, 0.6-0.8 substantial. A code the human used on few segments has an unstable score: `kappa_ci_low` and
+# `kappa_ci_high` give its 95% interval, from redrawing the participants at random with replacement 2,000 times
+# (a participant's segments stay together) and computing the kappa of each draw. The interval shows how much the
+# figure depends on which participants happened to be interviewed; it does not retrain the coder.
 
 # %%
 validation = out.table("coding_validation")

@@ -60,13 +60,19 @@ print(f"Reading the outputs in {OUTPUTS}")
 #
 # **How to read it.** `accuracy` is the share of labels that match. `macro_f1` averages the agreement over the
 # four labels, so that a method cannot score well by calling everything "positive"; 1 is perfect, and a method
-# guessing at random among the four labels scores 0.25 or less. The remaining columns are the confusion matrix,
+# guessing at random among the four labels scores 0.25 or less. `macro_f1_ci_low` and `macro_f1_ci_high` give
+# its 95% interval from redrawing the participants at random with replacement (a participant's labels stay
+# together); a label few participants used (here neutral) makes it wide. The remaining columns are the confusion matrix,
 # shown below as a table: rows are the human label, columns the machine's, and the diagonal counts agreements.
 # If the table is empty the corpus has no human sentiment labels, and the figures below are unvalidated.
 
 # %%
 validation = out.table("sentiment_validation")
-show(validation, columns=["lexicon", "n", "accuracy", "macro_f1"], caption="tables/sentiment_validation.csv")
+show(
+    validation,
+    columns=["lexicon", "n", "accuracy", "macro_f1", "macro_f1_ci_low", "macro_f1_ci_high"],
+    caption="tables/sentiment_validation.csv",
+)
 
 # %%
 labels = ["positive", "negative", "neutral", "mixed"]

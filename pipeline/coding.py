@@ -556,7 +556,7 @@ def run(
         )
 
     validation = (
-        validation_table(y, decisions[coded], code_ids)
+        validation_table(y, decisions[coded], code_ids, groups, settings.seed)
         if coded.any()
         else validation_table(np.zeros((0, len(code_ids)), np.int8), np.zeros((0, len(code_ids)), np.int8), code_ids)
     )

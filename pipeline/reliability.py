@@ -3,6 +3,10 @@
 Percent agreement, Cohen's kappa (scikit-learn), Krippendorff's alpha (krippendorff, nominal) and
 Gwet's AC1. Kappa and alpha collapse when a code is rare even if coders agree almost always (the
 "kappa paradox"); AC1 does not, so the table reports all of them side by side.
+
+The machine coder's validation also carries a 95% interval for each kappa, from a bootstrap that resamples
+whole participants (a participant's segments are not independent of one another, so resampling segments would
+give intervals that are too narrow). Each draw sums the participants' agreement counts, so it is exact and fast.
 """
 
 from __future__ import annotations
@@ -75,10 +79,72 @@ def agreement_table(a: np.ndarray, b: np.ndarray, code_ids: list[str], compariso
     return pd.DataFrame(rows)
 
 
-def validation_table(y_true: np.ndarray, y_pred: np.ndarray, code_ids: list[str]) -> pd.DataFrame:
-    """Precision, recall, F1 and Cohen's kappa of machine against human codes, per code and pooled."""
+BOOTSTRAP_DRAWS = 2000
+
+
+def cluster_bootstrap_interval(
+    counts: np.ndarray, statistic, seed: int, n: int = BOOTSTRAP_DRAWS
+) -> tuple[float, float]:
+    """95% percentile interval of ``statistic`` when whole clusters are resampled with replacement.
+
+    ``counts`` holds additive counts per cluster, shape (clusters, ...); ``statistic`` maps summed counts of
+    shape (draws, ...) to one value per draw. Draws where the statistic is undefined (nan) are left out.
+    (nan, nan) with fewer than 2 clusters: there is nothing to resample."""
+    counts = np.asarray(counts, dtype=float)
+    k = len(counts)
+    if k < 2:
+        return float("nan"), float("nan")
+    weights = np.random.default_rng(seed).multinomial(k, np.full(k, 1.0 / k), size=n)  # times each cluster is drawn
+    values = np.asarray(statistic((weights @ counts.reshape(k, -1)).reshape(n, *counts.shape[1:])), dtype=float)
+    values = values[~np.isnan(values)]
+    if not len(values):
+        return float("nan"), float("nan")
+    return float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))
+
+
+def kappa_from_counts(c: np.ndarray) -> np.ndarray:
+    """Cohen's kappa of a binary decision from counts (..., 4) = (both yes, only a yes, only b yes, both no);
+    1 where both coders gave one and the same value throughout (as ``cohen_kappa``), nan without units."""
+    both, only_a, only_b, neither = np.moveaxis(np.asarray(c, dtype=float), -1, 0)
+    n = both + only_a + only_b + neither
+    with np.errstate(divide="ignore", invalid="ignore"):
+        observed = (both + neither) / n
+        a_yes, b_yes = (both + only_a) / n, (both + only_b) / n
+        expected = a_yes * b_yes + (1 - a_yes) * (1 - b_yes)
+        kappa = (observed - expected) / (1 - expected)
+    return np.where(n == 0, np.nan, np.where(np.isclose(expected, 1.0), 1.0, kappa))
+
+
+def agreement_counts(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(..., 4) counts (both yes, only a yes, only b yes, both no) over the first axis of two 0/1 arrays."""
+    a, b = np.asarray(a).astype(bool), np.asarray(b).astype(bool)
+    return np.stack([(a & b).sum(0), (a & ~b).sum(0), (~a & b).sum(0), (~a & ~b).sum(0)], axis=-1)
+
+
+def kappa_intervals(y_true: np.ndarray, y_pred: np.ndarray, groups, seed: int) -> np.ndarray:
+    """(codes + 1, 2): participant-resampled 95% interval of each code's kappa and of the pooled kappa."""
+    groups = np.asarray(groups)
+    labels = sorted(set(groups.tolist()))
+    per_code = np.stack([agreement_counts(y_true[groups == g], y_pred[groups == g]) for g in labels])  # (k, codes, 4)
+    counts = np.concatenate([per_code, per_code.sum(axis=1, keepdims=True)], axis=1)  # pooled: all decisions
+    out = np.full((counts.shape[1], 2), np.nan)
+    for j in range(counts.shape[1]):
+        out[j] = cluster_bootstrap_interval(counts[:, j], kappa_from_counts, seed + j)
+    return out
+
+
+def validation_table(
+    y_true: np.ndarray, y_pred: np.ndarray, code_ids: list[str], groups=None, seed: int = 0
+) -> pd.DataFrame:
+    """Precision, recall, F1 and Cohen's kappa of machine against human codes, per code and pooled, with the
+    kappa's 95% interval from resampling participants (``groups``: one per row; nan without two of them)."""
     from sklearn.metrics import f1_score, precision_score, recall_score
 
+    intervals = (
+        kappa_intervals(y_true, y_pred, groups, seed)
+        if groups is not None and len(y_true)
+        else np.full((len(code_ids) + 1, 2), np.nan)
+    )
     rows = []
     for j, code in enumerate([*code_ids, "pooled"]):
         t, p = (y_true.ravel(), y_pred.ravel()) if code == "pooled" else (y_true[:, j], y_pred[:, j])
@@ -93,6 +159,8 @@ def validation_table(y_true: np.ndarray, y_pred: np.ndarray, code_ids: list[str]
                     "recall": float("nan"),
                     "f1": float("nan"),
                     "cohen_kappa": float("nan"),
+                    "kappa_ci_low": float("nan"),
+                    "kappa_ci_high": float("nan"),
                 }
             )
             continue
@@ -106,6 +174,8 @@ def validation_table(y_true: np.ndarray, y_pred: np.ndarray, code_ids: list[str]
                 "recall": round(float(recall_score(t, p, zero_division=0)), 4),
                 "f1": round(float(f1_score(t, p, zero_division=0)), 4),
                 "cohen_kappa": round(cohen_kappa(t, p), 4),
+                "kappa_ci_low": round(intervals[j, 0], 4),
+                "kappa_ci_high": round(intervals[j, 1], 4),
             }
         )
     return pd.DataFrame(rows)

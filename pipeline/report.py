@@ -545,6 +545,15 @@ def _band(kappa: float) -> str:
     return "almost perfect"
 
 
+def _interval(row: pd.Series, name: str) -> str:
+    """'95% interval a to b, resampling participants' from a table's {name}_ci_low and {name}_ci_high; empty
+    where the table has none (a single participant, or a table written before intervals were added)."""
+    low, high = row.get(f"{name}_ci_low"), row.get(f"{name}_ci_high")
+    if low is None or high is None or pd.isna(low) or pd.isna(high):
+        return ""
+    return f"95% interval {low:.2f} to {high:.2f}, resampling participants"
+
+
 def reliability_section(reliability: pd.DataFrame, validation: pd.DataFrame, labels: dict) -> str:
     lines = ["## Reliability of the coding", ""]
     comparisons = _valid_comparisons(reliability)
@@ -572,10 +581,12 @@ def reliability_section(reliability: pd.DataFrame, validation: pd.DataFrame, lab
     if len(pooled):
         p = pooled.iloc[0]
         segments = int(checked.loc[checked["code_id"] != "pooled", "segments"].max())
+        interval = _interval(p, "kappa")
         lines.append(
             f"- The automated coder against the primary human coder ({p['method']}, {segments} segments): "
             f"precision {p['precision']:.2f}, recall {p['recall']:.2f}, F1 {p['f1']:.2f}, "
-            f"Cohen's kappa {p['cohen_kappa']:.2f} ({_band(p['cohen_kappa'])} agreement)."
+            f"Cohen's kappa {p['cohen_kappa']:.2f} ({_band(p['cohen_kappa'])} agreement"
+            f"{'; ' + interval if interval else ''})."
         )
     lines += [
         "",
@@ -622,7 +633,9 @@ def sentiment_section(by_role: pd.DataFrame, validation: pd.DataFrame, roles: di
             lines[-1] += (
                 f" How participants felt about each code is taken from the human labels where a pair was coded by"
                 f" hand, and otherwise from a model trained on them, which reached accuracy {m['accuracy']:.2f}"
-                f" and macro-F1 {m['macro_f1']:.2f} under participant-grouped cross-validation"
+                f" and macro-F1 {m['macro_f1']:.2f}"
+                + (f" ({interval})" if (interval := _interval(m, "macro_f1")) else "")
+                + " under participant-grouped cross-validation"
             )
             lines[-1] += (
                 "."

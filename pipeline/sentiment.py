@@ -236,12 +236,29 @@ def aggregate(scores: pd.DataFrame, by: list[str], seed: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def validation(human: pd.DataFrame, scores: pd.DataFrame, oof: pd.DataFrame | None = None) -> pd.DataFrame:
+def macro_f1_from_confusion(m: np.ndarray) -> np.ndarray:
+    """Macro-F1 from confusion matrices (..., labels, labels) (rows human, columns machine); a label neither
+    side used scores 0, as scikit-learn's f1_score(labels=..., average="macro", zero_division=0)."""
+    m = np.asarray(m, dtype=float)
+    hits = np.diagonal(m, axis1=-2, axis2=-1)
+    both = m.sum(axis=-1) + m.sum(axis=-2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f1 = np.where(both > 0, 2 * hits / both, 0.0)
+    return f1.mean(axis=-1)
+
+
+def validation(
+    human: pd.DataFrame, scores: pd.DataFrame, oof: pd.DataFrame | None = None, seed: int = 0
+) -> pd.DataFrame:
     """Plain and adapted VADER against human sentiment labels (one per coded segment and code), and the
-    supervised model's out-of-fold predictions where there are any."""
+    supervised model's out-of-fold predictions where there are any. Macro-F1 carries a 95% interval from
+    resampling participants (``pipeline.reliability.cluster_bootstrap_interval``)."""
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
+    from pipeline.reliability import cluster_bootstrap_interval
+
     labelled = human[human["sentiment"].isin(LABELS)].merge(scores, on="segment_id")
+    participant = dict(zip(human["segment_id"], human["participant_id"], strict=True)) if len(human) else {}
     methods = [("plain VADER", labelled, "label_plain"), ("domain-adapted", labelled, "label")]
     if oof is not None:
         methods.append(("supervised (participant-grouped CV)", oof, "predicted"))
@@ -250,10 +267,17 @@ def validation(human: pd.DataFrame, scores: pd.DataFrame, oof: pd.DataFrame | No
         y, p = labelled["sentiment"], labelled[column]
         row = {"lexicon": name, "n": len(labelled)}
         if len(labelled):
+            groups = labelled["segment_id"].map(participant).to_numpy()
+            per_participant = np.stack(
+                [confusion_matrix(y[groups == g], p[groups == g], labels=LABELS) for g in sorted(set(groups))]
+            )
+            low, high = cluster_bootstrap_interval(per_participant, macro_f1_from_confusion, seed)
             row.update(
                 {
                     "accuracy": round(accuracy_score(y, p), 4),
                     "macro_f1": round(f1_score(y, p, labels=LABELS, average="macro", zero_division=0), 4),
+                    "macro_f1_ci_low": round(low, 4),
+                    "macro_f1_ci_high": round(high, 4),
                 }
             )
             matrix = confusion_matrix(y, p, labels=LABELS)
@@ -337,7 +361,7 @@ def run_summary(
     by_code = by_code.sort_values(["code_id", "role"], key=lambda s: s.map(order) if s.name == "code_id" else s)
     by_code.insert(1, "label", by_code["code_id"].map({c.id: c.label for c in codebook.codes}))
     write_csv(by_code, out["by_code"])
-    table = validation(primary_human, scores, oof)
+    table = validation(primary_human, scores, oof, seed)
     write_csv(table, out["validation"])
     from pipeline.figures import sentiment_by_code, sentiment_by_wave
 

@@ -6,13 +6,19 @@ import numpy as np
 import pytest
 
 from pipeline.reliability import (
+    agreement_counts,
     agreement_table,
+    cluster_bootstrap_interval,
     cohen_kappa,
     gwet_ac1,
+    kappa_from_counts,
     krippendorff_alpha,
     percent_agreement,
     validation_table,
 )
+
+TEXTBOOK_A = np.array([1, 1, 1, 1, 0, 0, 0, 0, 1, 0])
+TEXTBOOK_B = np.array([1, 1, 1, 1, 0, 0, 0, 0, 0, 1])
 
 
 def test_textbook_example():
@@ -58,3 +64,46 @@ def test_tables_have_a_pooled_row():
 def test_validation_without_human_codes_is_empty_not_an_error():
     table = validation_table(np.zeros((0, 2), int), np.zeros((0, 2), int), ["x", "y"])
     assert table["segments"].tolist() == [0, 0, 0] and table["cohen_kappa"].isna().all()
+
+
+def test_kappa_from_counts_matches_the_hand_checked_cases():
+    # textbook: both yes 4, only a 1, only b 1, both no 4 -> 0.6; paradox: 0, 1, 1, 98 -> -0.0101; constant -> 1
+    assert agreement_counts(TEXTBOOK_A, TEXTBOOK_B).tolist() == [4, 1, 1, 4]
+    batch = np.array([[4, 1, 1, 4], [0, 1, 1, 98], [0, 0, 0, 5], [5, 0, 0, 0], [0, 0, 0, 0]])
+    kappas = kappa_from_counts(batch)
+    assert kappas[:4] == pytest.approx([0.6, -0.0101, 1.0, 1.0], abs=1e-4) and np.isnan(kappas[4])
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        a, b = (rng.random((30, 2)) < rng.random(2)).astype(int), (rng.random((30, 2)) < rng.random(2)).astype(int)
+        assert kappa_from_counts(agreement_counts(a, b)) == pytest.approx(
+            [cohen_kappa(a[:, j], b[:, j]) for j in (0, 1)]
+        )
+
+
+def test_cluster_bootstrap_with_two_clusters_spans_their_own_values():
+    """Two clusters: a draw holds both, or one of them twice (a quarter of draws each), so the 2.5th and 97.5th
+    percentiles are the two clusters' own values; identical clusters give no spread; one cluster gives none."""
+    perfect, textbook = np.array([5, 0, 0, 5]), np.array([4, 1, 1, 4])
+    low, high = cluster_bootstrap_interval(np.stack([perfect, textbook]), kappa_from_counts, seed=0)
+    assert (low, high) == pytest.approx((0.6, 1.0))
+    same = cluster_bootstrap_interval(np.stack([textbook, textbook, textbook]), kappa_from_counts, seed=0)
+    assert same == pytest.approx((0.6, 0.6))
+    assert np.isnan(cluster_bootstrap_interval(textbook[None], kappa_from_counts, seed=0)).all()
+    rng = np.random.default_rng(0)
+    counts = rng.integers(0, 20, size=(9, 4))
+    first = cluster_bootstrap_interval(counts, kappa_from_counts, seed=7)
+    assert first == cluster_bootstrap_interval(counts, kappa_from_counts, seed=7)  # seeded: reruns agree
+    assert first[0] < float(kappa_from_counts(counts.sum(0))) < first[1]
+
+
+def test_validation_table_intervals_resample_participants():
+    # participant P agrees perfectly with the human coder on code x, participant Q as in the textbook example
+    y_true = np.concatenate([[1] * 5 + [0] * 5, TEXTBOOK_A])[:, None]
+    y_pred = np.concatenate([[1] * 5 + [0] * 5, TEXTBOOK_B])[:, None]
+    groups = ["P"] * 10 + ["Q"] * 10
+    table = validation_table(y_true, y_pred, ["x"], groups, seed=0).set_index("code_id")
+    assert table.loc["x", "cohen_kappa"] == pytest.approx(0.8)  # 18 of 20 agree, half yes on both sides
+    assert (table.loc["x", "kappa_ci_low"], table.loc["x", "kappa_ci_high"]) == pytest.approx((0.6, 1.0))
+    one = validation_table(y_true, y_pred, ["x"], ["P"] * 20).set_index("code_id")
+    assert one[["kappa_ci_low", "kappa_ci_high"]].isna().all().all()  # one participant: nothing to resample
+    assert validation_table(y_true, y_pred, ["x"])["kappa_ci_low"].isna().all()  # no participants given

@@ -115,6 +115,7 @@ def validation_table() -> pd.DataFrame:
     rows = [
         {"method": "participant-grouped cross-validation", "code_id": code, "segments": segments, "human_yes": 5}
         | {"machine_yes": 4, "precision": 0.7, "recall": 0.6, "f1": f1, "cohen_kappa": 0.6}
+        | {"kappa_ci_low": 0.45, "kappa_ci_high": 0.72}
         for code, segments, f1 in [(c[0], 60, 0.6) for c in CODES] + [("pooled", 180, 0.62)]
     ]
     return pd.DataFrame(rows)
@@ -194,8 +195,12 @@ def write_tables(folder) -> dict:
             + ["n_neutral", "n_mixed"],
         ),
         "sentiment_validation": pd.DataFrame(
-            [("plain VADER", 30, 0.3, 0.2), ("domain-adapted", 30, 0.4, 0.25)],
-            columns=["lexicon", "n", "accuracy", "macro_f1"],
+            [
+                ("plain VADER", 30, 0.3, 0.2, 0.1, 0.3),
+                ("domain-adapted", 30, 0.4, 0.25, 0.15, 0.35),
+                ("supervised (participant-grouped CV)", 30, 0.7, 0.58, 0.5, 0.66),
+            ],
+            columns=["lexicon", "n", "accuracy", "macro_f1", "macro_f1_ci_low", "macro_f1_ci_high"],
         ),
         "check": pd.DataFrame(
             [
@@ -393,6 +398,11 @@ def test_findings_md_has_the_sections_of_a_paper_from_the_tables(tmp_path):
     assert "wave 2 has 1 final codes, 0% of them from human coding" in text
     assert "coder1 vs coder2: pooled Cohen's kappa 0.65" in text
     assert "macro-F1 0.25, below 0.6: these scores are not findings" in text
+    assert "Cohen's kappa 0.60 (moderate agreement; 95% interval 0.45 to 0.72, resampling participants)." in text
+    assert (
+        "macro-F1 0.58 (95% interval 0.50 to 0.66, resampling participants) under participant-grouped "
+        "cross-validation (below 0.6: read its mixed and neutral labels against the quotes)."
+    ) in text
     assert "2 of 3 claims in config/findings.yaml hold on these data; these do not: su_tech (0 of 2)." in text
     assert "share of case managers > share of men on probation" in text
     assert "structure_focus" not in text.replace("su_tech", ""), "codes are named in words"

@@ -70,7 +70,11 @@ def test_aggregate_counts_labels_per_group():
 
 def test_validation_metrics_on_a_hand_checked_example():
     human = pd.DataFrame(
-        {"segment_id": ["s1", "s2", "s3", "s4"], "sentiment": ["positive", "negative", "negative", "mixed"]}
+        {
+            "segment_id": ["s1", "s2", "s3", "s4"],
+            "participant_id": ["P1", "P1", "P2", "P2"],
+            "sentiment": ["positive", "negative", "negative", "mixed"],
+        }
     )
     scores = pd.DataFrame(
         {
@@ -85,6 +89,10 @@ def test_validation_metrics_on_a_hand_checked_example():
     # adapted: F1 positive 2/3, negative 2/3, mixed 1, neutral 0 (absent) -> macro over 4 labels = 0.5833
     assert adapted["macro_f1"] == pytest.approx(0.5833, abs=1e-4)
     assert adapted["human_negative_machine_positive"] == 1
+    # 95% interval from resampling the two participants: P2 twice (a quarter of draws), both (a half), P1 twice
+    # (a quarter). Adapted: P2 alone is right on mixed only (1/4 = 0.25), P1 alone on positive and negative
+    # (0.5), both together 0.5833: the interval runs from 0.25 to 0.5833
+    assert (adapted["macro_f1_ci_low"], adapted["macro_f1_ci_high"]) == pytest.approx((0.25, 0.5833), abs=1e-4)
 
 
 def _pairs_data():
@@ -134,8 +142,22 @@ def test_code_sentiment_without_labels_to_learn_from_falls_back_to_vader():
     assert list(table.loc[table["source"] == "vader", "label"]) == ["negative", "negative", "positive", "negative"]
 
 
+def test_macro_f1_from_confusion_matches_scikit_learn():
+    from sklearn.metrics import confusion_matrix, f1_score
+
+    from pipeline.sentiment import LABELS, macro_f1_from_confusion
+
+    rng = np.random.default_rng(0)
+    for size in (3, 12, 40):  # small samples leave some labels unused by one side or both
+        y, p = rng.choice(LABELS, size), rng.choice(LABELS, size)
+        expected = f1_score(y, p, labels=LABELS, average="macro", zero_division=0)
+        assert macro_f1_from_confusion(confusion_matrix(y, p, labels=LABELS)) == pytest.approx(expected)
+
+
 def test_validation_adds_the_model_row_from_out_of_fold_predictions():
-    human = pd.DataFrame({"segment_id": ["a", "b"], "sentiment": ["positive", "negative"]})
+    human = pd.DataFrame(
+        {"segment_id": ["a", "b"], "participant_id": ["P", "Q"], "sentiment": ["positive", "negative"]}
+    )
     scores = pd.DataFrame({"segment_id": ["a", "b"], "label": ["positive", "positive"], "label_plain": ["neutral"] * 2})
     oof = human.assign(predicted=["positive", "negative"])
     table = validation(human, scores, oof).set_index("lexicon")
