@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.errors import PipelineError
-from pipeline.files import spreadsheet_reader
+from pipeline.files import read_csv_text, spreadsheet_reader
 from pipeline.human_codes import HUMAN_CODE_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -267,9 +267,9 @@ def read_review(path: Path | None, code_ids, segment_ids=None, codebook_path=Non
     segment must exist (where ``segment_ids`` is given), its code must be in the codebook, its decision one of
     ACCEPT or REJECT, and a segment x code pair may be decided (or annotated) only once; repeats of the same
     decision (or notes) are dropped. The file may be in any encoding Excel saves (see
-    ``human_codes.read_csv_text``).
+    ``files.read_csv_text``).
     """
-    from pipeline.human_codes import codebook_name, read_csv_text
+    from pipeline.human_codes import codebook_name
 
     if not path or not Path(path).exists():
         return pd.DataFrame(columns=REVIEW_COLUMNS), pd.DataFrame(columns=["segment_id", "code_id"])

@@ -130,7 +130,7 @@ def read_manifest(manifest: Path, roles: dict[str, str]) -> tuple[list[Interview
             "Create manifest.csv with the columns participant_id, role, wave, file (see config/README.md)",
             file=manifest,
         )
-    from pipeline.human_codes import read_csv_text  # in any encoding a spreadsheet saves, like codes.csv
+    from pipeline.files import read_csv_text  # in any encoding a spreadsheet saves, like codes.csv
 
     reader = spreadsheet_reader(read_csv_text(manifest))
     header = reader.fieldnames

@@ -85,6 +85,30 @@ def write_text(text: str, path: str | Path) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+def read_csv_text(path: Path) -> str:
+    """A CSV file a person edited (codes.csv, a filled-in review queue) as text, in whatever encoding it was saved.
+
+    Decoded like transcripts (``ingest.decode``): UTF-8 with or without BOM, UTF-16, or a legacy code page such
+    as Windows-1252, which Excel's plain "CSV (Comma delimited)" writes. An empty file is empty text.
+    """
+    from pipeline.errors import PipelineError
+    from pipeline.ingest import decode
+
+    path = Path(path)
+    data = path.read_bytes()
+    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+        return ""
+    try:
+        text, _encoding = decode(data, path)
+    except PipelineError:
+        raise PipelineError(
+            f"{path.name} is not a text file in an encoding the pipeline reads (UTF-8, UTF-16 or Windows-1252)",
+            "Save it as CSV UTF-8 (in Excel: Save As, CSV UTF-8 (Comma delimited))",
+            file=path,
+        ) from None
+    return text
+
+
 def spreadsheet_reader(text: str):
     """A csv.DictReader over a table a person saved from a spreadsheet, with its header's names stripped.
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.errors import PipelineError
-from pipeline.files import spreadsheet_reader
+from pipeline.files import read_csv_text, spreadsheet_reader
 from pipeline.text import normalise_for_matching
 
 log = logging.getLogger(__name__)
@@ -33,29 +33,6 @@ HUMAN_CODE_COLUMNS = [
     "sentiment",
     "row",
 ]
-
-
-def read_csv_text(path: Path) -> str:
-    """A CSV file a person edited (codes.csv, a filled-in review queue) as text, in whatever encoding it was saved.
-
-    Decoded like transcripts (``ingest.decode``): UTF-8 with or without BOM, UTF-16, or a legacy code page such
-    as Windows-1252, which Excel's plain "CSV (Comma delimited)" writes. An empty file is empty text.
-    """
-    from pipeline.ingest import decode
-
-    path = Path(path)
-    data = path.read_bytes()
-    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
-        return ""
-    try:
-        text, _encoding = decode(data, path)
-    except PipelineError:
-        raise PipelineError(
-            f"{path.name} is not a text file in an encoding the pipeline reads (UTF-8, UTF-16 or Windows-1252)",
-            "Save it as CSV UTF-8 (in Excel: Save As, CSV UTF-8 (Comma delimited))",
-            file=path,
-        ) from None
-    return text
 
 
 def read_codes(path: Path) -> list[dict]:

@@ -270,11 +270,15 @@ def test_exact_neighbours_match_a_brute_force_search():
     x[7] = x[8]  # a duplicate: still itself first
     indices, distances = topics.exact_cosine_neighbours(x, 6)
     unit = x / np.linalg.norm(x, axis=1, keepdims=True)
+
+    def same_point(found):  # 7 and 8 are one point: BLAS may round their distances to a third point differently
+        return sorted(7 if int(i) == 8 else int(i) for i in found)
+
     for row in range(len(x)):
         d = 1 - unit[row] @ unit.T
         d[row] = -1
         assert indices[row, 0] == row and distances[row, 0] == 0
-        assert set(indices[row]) == set(np.argsort(d, kind="stable")[:6]) or row in (7, 8)
+        assert same_point(indices[row]) == same_point(np.argsort(d, kind="stable")[:6]) or row in (7, 8)
         np.testing.assert_allclose(distances[row, 1:], np.sort(np.clip(d, 0, 2))[1:6], atol=1e-5)
         assert (np.diff(distances[row]) >= 0).all()
     again = topics.exact_cosine_neighbours(x, 6)
