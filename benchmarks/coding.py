@@ -26,13 +26,13 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.curves import learning_curve  # noqa: E402
 from pipeline import human_codes  # noqa: E402
 from pipeline.codebook import load_codebook  # noqa: E402
 from pipeline.coding import Coder, CoderSettings, cross_validated_predictions, label_matrix  # noqa: E402
@@ -65,28 +65,20 @@ def kappa_line(table: pd.DataFrame) -> str:
     )
 
 
-def learning_curve(texts, emb, qemb, y, groups, code_ids, settings, draws: int = 3) -> str:
+def coder_curve(texts, emb, qemb, y, groups, code_ids, settings) -> str:
     """Pooled kappa when each fold's coder learns from n of its training participants (n drawn at random)."""
     from sklearn.model_selection import GroupKFold
 
     from pipeline.reliability import cohen_kappa
 
-    folds = list(GroupKFold(n_splits=settings.folds).split(texts, y, groups))
-    most = min(len(set(groups[train])) for train, _ in folds)
-    lines = ["| training participants per fold | pooled kappa, mean of draws | lowest | highest |", "|---|---|---|---|"]
-    for n in [*range(4, most, 2), most]:
-        kappas = []
-        for draw in range(draws if n < most else 1):
-            rng = np.random.default_rng(settings.seed + 1000 * n + draw)
-            decisions = np.zeros_like(y)
-            for train, test in folds:
-                chosen = rng.choice(sorted(set(groups[train])), size=n, replace=False)
-                keep = train[np.isin(groups[train], chosen)]
-                coder = Coder(code_ids, settings).fit(texts[keep], emb[keep], qemb[keep], y[keep], groups[keep])
-                decisions[test] = coder.predict(coder.predict_proba(texts[test], emb[test], qemb[test]))
-            kappas.append(cohen_kappa(y.ravel(), decisions.ravel()))
-        lines.append(f"| {n} | {np.mean(kappas):.3f} | {min(kappas):.3f} | {max(kappas):.3f} |")
-    return "\n".join(lines)
+    def fit_predict(keep, test):
+        coder = Coder(code_ids, settings).fit(texts[keep], emb[keep], qemb[keep], y[keep], groups[keep])
+        return coder.predict(coder.predict_proba(texts[test], emb[test], qemb[test]))
+
+    splits = list(GroupKFold(n_splits=settings.folds).split(texts, y, groups))
+    return learning_curve(
+        splits, groups, fit_predict, lambda d: cohen_kappa(y.ravel(), d.ravel()), "pooled kappa", settings.seed
+    )
 
 
 def main() -> int:
@@ -155,7 +147,7 @@ def main() -> int:
     else:
         print(f"\n## Held-out corpus {heldout}: not found, skipped")
     print("\n## Learning curve on the demo (participant-grouped cross-validation, fixed threshold)\n")
-    print(learning_curve(texts[coded], emb[coded], qemb[coded], y, groups, code_ids, settings))
+    print(coder_curve(texts[coded], emb[coded], qemb[coded], y, groups, code_ids, settings))
     print(f"\nTime: {time.perf_counter() - started:.0f} s")
     return 0
 

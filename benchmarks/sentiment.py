@@ -18,13 +18,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.curves import learning_curve  # noqa: E402
 from pipeline import human_codes  # noqa: E402
 from pipeline.codebook import load_codebook  # noqa: E402
 from pipeline.corpus import load_corpus  # noqa: E402
@@ -49,28 +49,21 @@ def corpus_data(path: Path, config: dict, code_ids: set[str]):
     return segments, human
 
 
-def learning_curve(x, y, groups, c: float, seed: int, folds: int = 8, draws: int = 3) -> str:
+def model_curve(x, y, groups, c: float, seed: int, folds: int = 8) -> str:
     """Macro-F1 when each fold's model learns from n of its training participants (n drawn at random)."""
     from sklearn.metrics import f1_score
     from sklearn.model_selection import GroupKFold
 
     from pipeline.sentiment import _classifier
 
+    def fit_predict(keep, test):
+        return _classifier(c, seed).fit(x[keep], y[keep]).predict(x[test])
+
+    def macro_f1(predicted):
+        return f1_score(y, predicted, labels=LABELS, average="macro", zero_division=0)
+
     splits = list(GroupKFold(n_splits=folds).split(x, y, groups))
-    most = min(len(set(groups[train])) for train, _ in splits)
-    lines = ["| training participants per fold | macro-F1, mean of draws | lowest | highest |", "|---|---|---|---|"]
-    for n in [*range(4, most, 2), most]:
-        scores = []
-        for draw in range(draws if n < most else 1):
-            rng = np.random.default_rng(seed + 1000 * n + draw)
-            predicted = np.empty(len(y), dtype=object)
-            for train, test in splits:
-                chosen = rng.choice(sorted(set(groups[train])), size=n, replace=False)
-                keep = train[np.isin(groups[train], chosen)]
-                predicted[test] = _classifier(c, seed).fit(x[keep], y[keep]).predict(x[test])
-            scores.append(f1_score(y, predicted, labels=LABELS, average="macro", zero_division=0))
-        lines.append(f"| {n} | {np.mean(scores):.3f} | {min(scores):.3f} | {max(scores):.3f} |")
-    return "\n".join(lines)
+    return learning_curve(splits, groups, fit_predict, macro_f1, "macro-F1", seed)
 
 
 def main() -> int:
@@ -110,7 +103,7 @@ def main() -> int:
 
             trained = _classifier(c, seed).fit(x, labelled["sentiment"].to_numpy())
             method = "code-level model, participant-grouped CV"
-            curve = learning_curve(x, labelled["sentiment"].to_numpy(), groups.to_numpy(), c, seed)
+            curve = model_curve(x, labelled["sentiment"].to_numpy(), groups.to_numpy(), c, seed)
         else:
             oof = trained.predict(x)
             method = "code-level model trained on the demo"
