@@ -108,10 +108,12 @@ show(
 # `tables/sentiment_by_participant.csv`, written by `pipeline.sentiment.aggregate` (rule `summarise_sentiment`).
 #
 # **How to read them.** For each group: `segments` scored, `mean_compound` (domain-adapted), and `ci_low` to
-# `ci_high`, a 95% interval for that mean obtained by resampling the group's segments (a seeded bootstrap:
-# the same numbers every run). Where two intervals overlap widely, the difference between the groups is not
-# one to report. `n_positive` ... `n_mixed` count the segments by label. Segments of one person are not
-# independent, so the intervals are, if anything, too narrow.
+# `ci_high`, a 95% interval for that mean from a seeded bootstrap (the same numbers every run). For a group of
+# participants (a role, a wave) it redraws the group's participants, each with all of their segments, because
+# one person's segments are not independent of one another; a group with one participant has no interval. For
+# one participant's own mean (`sentiment_by_participant.csv`) it redraws that participant's segments. Where two
+# intervals overlap widely, the difference between the groups is not one to report. `n_positive` ...
+# `n_mixed` count the segments by label.
 
 # %%
 show(out.table("sentiment_by_role"), caption="tables/sentiment_by_role.csv")

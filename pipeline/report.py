@@ -610,7 +610,11 @@ def sentiment_section(by_role: pd.DataFrame, validation: pd.DataFrame, roles: di
         if sub.empty:
             continue
         r = sub.iloc[0]
-        interval = f", 95% interval {r['ci_low']:.2f} to {r['ci_high']:.2f}" if pd.notna(r["ci_low"]) else ""
+        interval = (
+            f", 95% interval {r['ci_low']:.2f} to {r['ci_high']:.2f}, resampling participants"
+            if pd.notna(r["ci_low"])
+            else ""
+        )
         parts.append(f"{lower_first(label)} {r['mean_compound']:.2f} ({int(r['segments'])} segments{interval})")
     lines.append(f"Mean VADER compound score per segment (-1 to 1): {_join(parts)}.")
     rows = validation[validation["n"] > 0] if len(validation) else validation

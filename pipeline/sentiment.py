@@ -216,12 +216,26 @@ def bootstrap_ci(values: np.ndarray, seed: int, n: int = 2000) -> tuple[float, f
     return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
+def mean_interval(group: pd.DataFrame, by: list[str], seed: int) -> tuple[float, float]:
+    """95% interval of a group's mean compound. Where the table names participants and the group is not one
+    participant's own, whole participants are resampled (their segments together: one person's segments are not
+    independent, so resampling segments would give intervals that are too narrow); (nan, nan) if the group has
+    only one participant. Within one participant (``participant_id`` in ``by``), or without participants, its
+    segments are resampled."""
+    if "participant_id" not in group.columns or "participant_id" in by:
+        return bootstrap_ci(group["compound"].to_numpy(), seed)
+    from pipeline.reliability import cluster_bootstrap_interval
+
+    per_participant = group.groupby("participant_id", sort=True)["compound"].agg(["sum", "count"]).to_numpy()
+    return cluster_bootstrap_interval(per_participant, lambda c: c[..., 0] / c[..., 1], seed)
+
+
 def aggregate(scores: pd.DataFrame, by: list[str], seed: int) -> pd.DataFrame:
-    """Mean compound with a bootstrap 95% interval and counts per label, for each group."""
+    """Mean compound with a bootstrap 95% interval (``mean_interval``) and counts per label, for each group."""
     rows = []
     for i, (key, g) in enumerate(scores.groupby(by, sort=True)):
         key = key if isinstance(key, tuple) else (key,)
-        low, high = bootstrap_ci(g["compound"].to_numpy(), seed + i)
+        low, high = mean_interval(g, by, seed + i)
         row = dict(zip(by, key, strict=True))
         row.update(
             {

@@ -398,6 +398,7 @@ def test_findings_md_has_the_sections_of_a_paper_from_the_tables(tmp_path):
     assert "wave 2 has 1 final codes, 0% of them from human coding" in text
     assert "coder1 vs coder2: pooled Cohen's kappa 0.65" in text
     assert "macro-F1 0.25, below 0.6: these scores are not findings" in text
+    assert "case managers 0.15 (20 segments, 95% interval 0.10 to 0.20, resampling participants)" in text
     assert "Cohen's kappa 0.60 (moderate agreement; 95% interval 0.45 to 0.72, resampling participants)." in text
     assert (
         "macro-F1 0.58 (95% interval 0.50 to 0.66, resampling participants) under participant-grouped "

@@ -68,6 +68,30 @@ def test_aggregate_counts_labels_per_group():
     assert (table.loc["a", "n_positive"], table.loc["a", "n_negative"], table.loc["b", "n_positive"]) == (1, 1, 1)
 
 
+def test_group_intervals_resample_participants_and_within_one_participant_its_segments():
+    """A with two segments at +1, B with four at -1. Resampling the two participants: A twice (a quarter of
+    draws, mean 1), both (a half, (2 - 4) / 6), B twice (a quarter, -1): the interval runs from -1 to 1, where
+    resampling the six segments would give a narrower one."""
+    scores = pd.DataFrame(
+        {
+            "role": ["r"] * 6,
+            "participant_id": ["A", "A", "B", "B", "B", "B"],
+            "compound": [1.0, 1.0, -1.0, -1.0, -1.0, -1.0],
+            "label": ["positive"] * 2 + ["negative"] * 4,
+        }
+    )
+    by_role = aggregate(scores, ["role"], seed=0).set_index("role")
+    assert by_role.loc["r", "mean_compound"] == pytest.approx(-1 / 3, abs=1e-4)
+    assert (by_role.loc["r", "ci_low"], by_role.loc["r", "ci_high"]) == (-1.0, 1.0)
+    segments_only = aggregate(scores.drop(columns="participant_id"), ["role"], seed=0).iloc[0]
+    assert segments_only["ci_high"] < 1  # six segments all at +1 in under 2.5% of draws: (1/3)^6
+    one = aggregate(scores[scores["participant_id"] == "B"], ["role"], seed=0).iloc[0]
+    assert np.isnan(one["ci_low"]) and np.isnan(one["ci_high"])  # one participant: nothing to resample
+    mixed = scores.assign(compound=[1.0, 0.0, -1.0, -1.0, -0.5, -0.5])
+    per_person = aggregate(mixed, ["role", "participant_id"], seed=0).set_index("participant_id")
+    assert per_person.loc["A", "ci_low"] == 0.0 and per_person.loc["A", "ci_high"] == 1.0  # A's own two segments
+
+
 def test_validation_metrics_on_a_hand_checked_example():
     human = pd.DataFrame(
         {
