@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline.reliability import cluster_bootstrap_interval
 from pipeline.schemas import load_yaml
 
 log = logging.getLogger(__name__)
@@ -224,8 +225,6 @@ def mean_interval(group: pd.DataFrame, by: list[str], seed: int) -> tuple[float,
     segments are resampled."""
     if "participant_id" not in group.columns or "participant_id" in by:
         return bootstrap_ci(group["compound"].to_numpy(), seed)
-    from pipeline.reliability import cluster_bootstrap_interval
-
     per_participant = group.groupby("participant_id", sort=True)["compound"].agg(["sum", "count"]).to_numpy()
     return cluster_bootstrap_interval(per_participant, lambda c: c[..., 0] / c[..., 1], seed)
 
@@ -268,8 +267,6 @@ def validation(
     supervised model's out-of-fold predictions where there are any. Macro-F1 carries a 95% interval from
     resampling participants (``pipeline.reliability.cluster_bootstrap_interval``)."""
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
-
-    from pipeline.reliability import cluster_bootstrap_interval
 
     labelled = human[human["sentiment"].isin(LABELS)].merge(scores, on="segment_id")
     participant = dict(zip(human["segment_id"], human["participant_id"], strict=True)) if len(human) else {}
