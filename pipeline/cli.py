@@ -102,7 +102,7 @@ def cmd_anonymisation_summary(a) -> None:
 def cmd_scan_outputs(a) -> None:
     from pipeline import anonymise
 
-    anonymise.run_scan(Path(a.outputs), a.audit, Path(a.out))
+    anonymise.run_scan(Path(a.outputs), a.audit, Path(a.out), anonymise.AllowList(json.loads(a.allow)))
 
 
 def cmd_embed(a) -> None:
@@ -357,6 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("scan-outputs", cmd_scan_outputs, "search every output file for every identifier found")
     sp.add_argument("--outputs", required=True)
     sp.add_argument("--audit", nargs="*", default=[])
+    sp.add_argument("--allow", default="[]", help="JSON list: the corpus's allowed names, never searched for")
     sp.add_argument("--out", required=True)
 
     sp = add("describe", cmd_describe, "turns of every interview -> Table 1 and the interview list")

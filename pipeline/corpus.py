@@ -48,6 +48,8 @@ class Corpus:
     attribute_columns: list[str]
     anonymisation_mode: str = "check"  # check | pseudonymise (auto resolved)
     allow: list[str] = field(default_factory=list)
+    # the gate's policy beyond the allow-list: locale, keep_public, home_population, abroad_population
+    gate: dict = field(default_factory=dict)
 
     @property
     def manifest_path(self) -> Path:
@@ -105,7 +107,23 @@ def load_corpus(path: str | Path, config: dict) -> Corpus:
     mode = (settings.get("anonymisation") or {}).get("mode") or anon.get("mode", "auto")
     if mode == "auto":
         mode = "check" if anonymised else "pseudonymise"
-    allow = list(anon.get("allow", [])) + list((settings.get("anonymisation") or {}).get("allow", []))
+    own = settings.get("anonymisation") or {}
+    # the interviewers' names and public figures are kept: to the gate they are allowed names
+    allow = [
+        *anon.get("allow", []),
+        *anon.get("interviewer_names", []),
+        *anon.get("public_figures", []),
+        *own.get("allow", []),
+        *own.get("interviewer_names", []),
+        *own.get("public_figures", []),
+    ]
+    places = {**(anon.get("public_places") or {}), **(own.get("public_places") or {})}
+    gate = {
+        "locale": own.get("locale") or anon.get("locale", "uk"),
+        "keep_public": bool(own.get("keep_public", anon.get("keep_public", True))),
+        "home_population": int(places.get("home_population", 1_000_000)),
+        "abroad_population": int(places.get("abroad_population", 100_000)),
+    }
     return Corpus(
         root=root,
         name=settings.get("name") or root.resolve().name,
@@ -120,6 +138,7 @@ def load_corpus(path: str | Path, config: dict) -> Corpus:
         attribute_columns=attributes,
         anonymisation_mode=mode,
         allow=allow,
+        gate=gate,
     )
 
 

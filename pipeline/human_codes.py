@@ -130,10 +130,19 @@ def segment_index(segments: pd.DataFrame) -> dict[tuple[str, int], list[tuple[in
 
 
 def pseudonymise_quote(quote: str, replacements: list[tuple[str, str]]) -> str:
-    """Apply an interview's pseudonymisation (value -> placeholder, longest first) to a coder's quote."""
-    for value, placeholder in sorted(replacements, key=lambda r: len(r[0]), reverse=True):
-        quote = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", placeholder, quote)
-    return quote
+    """Apply an interview's pseudonymisation (value -> placeholder, longest first) to a coder's quote, as the
+    gate applied it to the transcript: never inside a bracketed placeholder already there ("[Twitter hashtag]"),
+    nor inside a placeholder it has just put in."""
+    if not replacements:
+        return quote
+    pattern = re.compile(
+        r"\[[^\[\]]*\]|"
+        + "|".join(
+            rf"(?<!\w){re.escape(v)}(?!\w)" for v, _ in sorted(replacements, key=lambda r: len(r[0]), reverse=True)
+        )
+    )
+    placeholder = dict(replacements)
+    return pattern.sub(lambda m: m.group(0) if m.group(0).startswith("[") else placeholder[m.group(0)], quote)
 
 
 def map_codes(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -45,6 +45,14 @@ class Settings:
     mode: str  # check | pseudonymise
     allow: list[str]
     max_words: int
+    gate: dict = field(default_factory=dict)  # the gate's policy: locale, keep_public, home/abroad population
+
+    def policy(self):
+        from pipeline.anonymise import Policy
+
+        return Policy.from_settings(
+            **{"locale": "uk", "home_population": 1_000_000, "abroad_population": 100_000, **self.gate}
+        )
 
     @classmethod
     def from_json(cls, spec: dict) -> Settings:
@@ -63,7 +71,7 @@ def prepare_interview(path: Path, row: dict, settings: Settings, allow, display:
     turns, fmt, encoding = ingest_interview(path, path.read_bytes(), speakers, row, display=display)
     turns["source_format"] = fmt
     turns["encoding"] = encoding
-    screened, audit = screen_turns(turns, allow, settings.mode)
+    screened, audit = screen_turns(turns, allow, settings.mode, policy=settings.policy())
     return screened, audit, segment_turns(screened, settings.max_words)
 
 

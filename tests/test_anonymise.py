@@ -51,7 +51,7 @@ def test_a_changed_model_file_is_refused(tmp_path):
         ("a silver car, AB12 CDE", ("AB12 CDE", "VEHICLE")),
         ("I live at 14 Acacia Avenue now", ("14 Acacia Avenue", "ADDRESS")),
         ("I was born on 3 March 1985 up north", ("3 March 1985", "DATE")),
-        ("court on the 14th of May 2019 was hard", ("14th of May 2019", "DATE")),
+        ("court on the 14th of May 2019 was hard", ("the 14th of May 2019", "DATE")),
     ],
 )
 def test_fixed_shapes(text, expected):
@@ -120,8 +120,120 @@ def test_names_that_are_also_words_need_evidence():
     assert found("Max effort, to be fair.") == []
 
 
-def test_a_date_needs_a_personal_context():
-    assert found("the toolkit came out in March 2020") == []
+@pytest.mark.parametrize(
+    "text,date",
+    [
+        ("I've been clean since 4 August 2021 and that's that.", "4 August 2021"),
+        ("it's due in 2 February 2022, the review", "2 February 2022"),
+        ("we met back in 9 October 2021, on a Tuesday", "9 October 2021"),
+        ("my birthday is the 3rd of May, as it goes", "the 3rd of May"),
+        ("she left May 3rd and never came back", "May 3rd"),
+        ("he came out on 3/5/21 I think", "3/5/21"),
+        ("the letter says 2021-05-03 at the top", "2021-05-03"),
+        ("Tuesday the 14th, that's when it was", "Tuesday the 14th"),
+        ("back in October of 2014, me and the kids", "October of 2014"),
+        ("not since Christmas Eve 2013, not a word", "Christmas Eve 2013"),
+        ("I left school June nineteen ninety-eight", "June nineteen ninety-eight"),
+        ("the scan was 16/10 and we found out then", "16/10"),
+        ("we had till the 18th to get out", "the 18th"),
+        ("and november the 5th, bonfire night", "november the 5th"),
+    ],
+)
+def test_every_date_with_a_day_or_month_is_a_date_with_or_without_a_cue(text, date):
+    assert (date, "DATE") in found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "back in 2019 it was different",
+        "every July we go camping",
+        "on Tuesdays I sign on",
+        "it's open 24/7 now, to be fair",
+        "about 3/4 of them turned up",
+        "we won 3-1 on Saturday, first time all season",
+        "I'll see you at half nine, at 10:30 at the latest",
+        "the 5th time I've asked, and the 3rd floor again",
+        "at Christmas we go to my mam's",
+    ],
+)
+def test_years_months_and_numbers_alone_are_no_dates(text):
+    assert [f for f in found(text) if f[1] == "DATE"] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I went anyway, didn't I. Aye, I did.",
+        "I never knew, did I. Me mam told us after.",
+        "Youse were there, weren't youse. Ye know yerself.",
+        "And I says to her, amn't I allowed? Sure look.",
+        "I'm not bothered, am I. Innit though.",
+    ],
+)
+def test_tag_questions_and_dialect_pronouns_are_not_names(text):
+    assert found(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I use Wikipedia and Twitter a lot, and Goodreads and Pinterest.",
+        "I lived in the U.S. for years, then the United States again, then China and Nepal.",
+        "After Hurricane Sandy we moved, and I code in Python against Postgres.",
+        "I take Tylenol for it, and Zantac, and Lantus for the sugar.",
+        "The Scottish Government put money in, and we used Google Classroom.",
+        "We have a team in India and a smaller one in São Paulo.",
+        "She sells on Etsy and Shopify, and the Medicare forms are a nightmare.",
+    ],
+)
+def test_public_entities_are_kept(text):
+    assert found(text) == []
+
+
+def test_private_names_and_small_places_are_still_found_beside_public_ones():
+    hits = found("My partner Kayleigh moved to Barnsley, and she's on Facebook all day, and she uses Tylenol.")
+    assert ("Kayleigh", "PERSON") in hits and ("Barnsley", "PLACE") in hits
+    assert all(value not in ("Facebook", "Tylenol") for value, _ in hits)
+
+
+def test_keep_public_false_replaces_public_names_too():
+    policy = anonymise.Policy(keep_public=False)
+    text = "I grew up in Nepal and moved to China."
+    assert detect([text], ALLOW)[0] == []
+    assert {f.value for f in detect([text], ALLOW, policy=policy)[0]} >= {"Nepal", "China"}
+
+
+def test_large_cities_identify_no_one_small_towns_do():
+    places = anonymise.PublicPlaces("uk", 1_000_000, 100_000)
+    assert places.covers("London") and places.covers("Atlanta") and places.covers("Kathmandu")
+    assert not places.covers("Barnsley") and not places.covers("Sheffield")
+    assert not places.covers("Boston")  # a town in Lincolnshire too: the smaller one decides
+    assert not anonymise.PublicPlaces("uk", 1_000_000, 1_000_000).covers("Atlanta")
+
+
+@pytest.mark.parametrize(
+    "locale,text,expected",
+    [
+        ("us", "call me at (555) 013-2289 after six", ("(555) 013-2289", "PHONE")),
+        ("us", "or 1-800-555-0199, the helpline", ("1-800-555-0199", "PHONE")),
+        ("us", "my zip is 60614, I always forget", ("60614", "POSTCODE")),
+        ("us", "the form had 10001-2345 on it", ("10001-2345", "POSTCODE")),
+        ("us", "my social is 987-65-4320, I know it by heart", ("987-65-4320", "SSN")),
+        ("international", "on +33 6 12 34 56 78 in France", ("+33 6 12 34 56 78", "PHONE")),
+        ("international", "my brother on 98765 12345, kindly", ("98765 12345", "PHONE")),
+        ("uk", "or +49 30 1234567 in Berlin", ("+49 30 1234567", "PHONE")),
+        ("uk", "see https://example.com/u/12345 for it", ("https://example.com/u/12345", "URL")),
+        ("us", "it's linkedin.com/in/some-name, look me up", ("linkedin.com/in/some-name", "URL")),
+    ],
+)
+def test_each_locale_finds_its_shapes(locale, text, expected):
+    policy = anonymise.Policy.from_settings(locale, 1_000_000, 100_000)
+    assert expected in [(f.value, f.category) for f in detect([text], ALLOW, policy=policy)[0]]
+
+
+def test_us_shapes_are_not_looked_for_in_a_uk_corpus():
+    assert [f for f in found("my zip is 60614, I always forget") if f[1] == "POSTCODE"] == []
 
 
 def test_pseudonyms_are_consistent_within_an_interview():
@@ -215,3 +327,49 @@ def test_scan_outputs_finds_leaked_values(tmp_path):
     hits = scan_outputs(tmp_path, {"Sarah"})
     assert [h[0].rsplit("/", 1)[1] for h in hits] == ["b.parquet", "c.md"]
     assert scan_outputs(tmp_path, set()) == []
+
+
+def test_placeholders_are_never_replaced_and_quotes_still_match_after_pseudonymisation():
+    from pipeline.human_codes import normalise_for_matching, pseudonymise_quote
+
+    turns = pd.DataFrame(
+        {
+            "interview_id": ["P1_w1"] * 2,
+            "turn_index": [1, 3],
+            "line": [2, 4],
+            "speaker": ["participant"] * 2,
+            "text": [
+                "My partner Kayleigh found the [Twitter hashtag] dataset, Kayleigh's idea.",
+                "We moved to Barnsley on 4 August 2021 and Kayleigh hated it.",
+            ],
+        }
+    )
+    screened, audit = screen_turns(turns, ALLOW, "pseudonymise")
+    assert "[Twitter hashtag]" in screened["text"][0]  # a word inside a placeholder is never replaced
+    replacements = list(zip(audit["text"], audit["placeholder"], strict=True))
+    for raw, out in zip(turns["text"], screened["text"], strict=True):
+        for quote in (raw, " ".join(raw.split()[2:]), " ".join(raw.split()[:-2])):
+            assert normalise_for_matching(pseudonymise_quote(quote, replacements)) in normalise_for_matching(out)
+    assert (
+        pseudonymise_quote("the [Twitter hashtag] dataset", [("Twitter", "[ORG_1]")]) == "the [Twitter hashtag] dataset"
+    )
+
+
+def test_the_final_scan_never_searches_for_allowed_words(tmp_path):
+    audits = tmp_path / "private" / "audit"
+    audits.mkdir(parents=True)
+    pd.DataFrame(
+        [
+            {"interview_id": "P1_w1", "text": "Anthropic", "placeholder": "[ORG_1]"},
+            {"interview_id": "P1_w1", "text": "Kayleigh", "placeholder": "[PERSON_1]"},
+        ]
+    ).to_csv(audits / "w1-001.csv", index=False)
+    outputs = tmp_path / "outputs"
+    (outputs / "tables").mkdir(parents=True)
+    (outputs / "tables" / "quotes.csv").write_text("quote\nwe used Anthropic's tools\n")
+    table = anonymise.run_scan(
+        outputs, [audits / "w1-001.csv"], outputs / "tables" / "scan.csv", AllowList(["Anthropic"])
+    )
+    assert int(table["identifiers_searched"].iloc[0]) == 1
+    with pytest.raises(PipelineError):
+        anonymise.run_scan(outputs, [audits / "w1-001.csv"], outputs / "tables" / "scan.csv")

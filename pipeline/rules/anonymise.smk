@@ -39,9 +39,10 @@ rule scan_outputs:
         code=CODE,
         audits=per_batch(f"{PRIVATE}/audit/{{batch}}.csv"),
         outputs=lambda wildcards, output: str(Path(output.table).parents[1]),
+        allow=json.dumps(CORPUS.allow),
     shell:
         "python -m pipeline scan-outputs --outputs {params.outputs:q} --audit {params.audits:q}"
-        " --out {output.table:q} --log {log:q}"
+        " --allow {params.allow:q} --out {output.table:q} --log {log:q}"
 
 
 rule record_provenance:

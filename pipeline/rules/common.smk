@@ -114,6 +114,7 @@ def batch_settings(wildcards):
         "label_mode": CORPUS.label_mode,
         "mode": CORPUS.anonymisation_mode,
         "allow": CORPUS.allow,
+        "gate": CORPUS.gate,
         "max_words": config["segmentation"]["max_words"],
     }
     return json.dumps(settings, sort_keys=True)
