@@ -3,16 +3,19 @@
 Transcripts arrive "anonymised", but real ones leak: a partner's first name said in passing, a
 phone number, a case reference. ``detect`` finds identifiers in text with four kinds of evidence:
 
-- fixed shapes (regular expressions): phone numbers (UK, +44), e-mail addresses, postcodes,
-  National Insurance and NHS numbers, probation case reference numbers (CRN), Police National
-  Computer ids (PNC), prison numbers, vehicle registrations, street addresses;
-- dates tied to a person (born, court, offence ...) by the words before them;
+- fixed shapes (regular expressions), chosen by the locale (``LOCALE_SHAPES``): UK phone numbers,
+  postcodes, National Insurance and NHS numbers, probation case references (CRN), Police National
+  Computer ids (PNC), prison numbers, vehicle registrations; US phone numbers, ZIP codes and Social
+  Security numbers; national phone numbers; and everywhere e-mail addresses, URLs, +country phone
+  numbers, street addresses and every date more specific than a year (with or without a cue word);
 - statistical NER (spaCy ``en_core_web_sm`` 3.8.0): people, places, organisations;
-- first-name and surname gazetteers (faker ``en_GB``, US Census lists from ``names``) and
-  context rules ("my partner X", "called X", "Mrs X", "DC X").
+- first-name and surname gazetteers (faker ``en_GB``, US Census lists from ``names``), a gazetteer of
+  British towns, and context rules ("my partner X", "called X", "Mrs X", "lives on X Close").
 
-Bracketed placeholders already present (``[NAME]``, ``[TOWN]``) count as anonymised, and an
-allow-list keeps non-identifying proper nouns. ``pseudonymise`` replaces each identifier by a
+What identifies no one is kept (``Policy``, with the evidence in ``pipeline.gazetteers``): countries,
+regions and large cities, world-known organisations, brands, products, nationalities, named storms.
+Bracketed placeholders and redaction marks already present (``[NAME]``, ``@@@``, ``XXX``) count as
+anonymised, and an allow-list keeps what is left. ``pseudonymise`` replaces each identifier by a
 typed placeholder that is consistent within an interview (``[PERSON_1]`` is the same person
 every time). Identifier values never go to logs or to ``outputs/``; the audit and the
 replacement map stay under ``private/``.
@@ -45,6 +48,7 @@ from pipeline.gazetteers import (
     proper_noun_score,
     surnames,
 )
+from pipeline.text import REDACTION_RE, count_words, redaction_pattern
 
 log = logging.getLogger(__name__)
 
@@ -276,10 +280,19 @@ class Policy:
     locale: str = "uk"
     places: PublicPlaces = PublicPlaces()
     keep_public: bool = True
+    marks: re.Pattern = REDACTION_RE  # redaction marks already in the text (text.redaction_pattern)
 
     @classmethod
-    def from_settings(cls, locale: str, home_population: int, abroad_population: int, keep_public: bool = True):
-        return cls(locale, PublicPlaces(locale, home_population, abroad_population), keep_public)
+    def from_settings(
+        cls,
+        locale: str,
+        home_population: int,
+        abroad_population: int,
+        keep_public: bool = True,
+        redactions: tuple[str, ...] = (),
+    ):
+        places = PublicPlaces(locale, home_population, abroad_population)
+        return cls(locale, places, keep_public, redaction_pattern(redactions))
 
     def public_region(self, name: str) -> bool:
         """A country, state, continent or large region (India, Georgia): never a first name in this text."""
@@ -298,6 +311,8 @@ class Policy:
         if any(w in first_names() and proper_noun_score(w) > BRAND_SCORE for w in words):
             return False  # a first name used as a name (Claude, Stacey)
         evidence = [is_public_word(w, brands) or _is_acronym(w) or (brands and self.public_place(w)) for w in words]
+        if brands and evidence[0] and len(words) > 1 and not is_common_word(words[0]) and words[0] not in DEMONYMS:
+            return True  # a brand's product: Google Gemini, Microsoft Teams, Apple Watch
         if brands:
             return all(e or is_common_word(w) for e, w in zip(evidence, words, strict=True))
         return any(evidence) and all(e or is_common_word(w) for e, w in zip(evidence, words, strict=True))
@@ -356,9 +371,11 @@ class AllowList:
 # ---------------------------------------------------------------- detection
 
 
-def _masked(text: str) -> str:
-    """Placeholders ([NAME], [laughs]) blanked out so nothing inside them is detected."""
-    return PLACEHOLDER_SPAN.sub(lambda m: " " * len(m.group(0)), text)
+def _masked(text: str, marks: re.Pattern = REDACTION_RE) -> str:
+    """Placeholders ([NAME], [laughs]) and redaction marks (@@@, XXX, <name>) blanked out so nothing inside them
+    is detected."""
+    blank = lambda m: " " * len(m.group(0))  # noqa: E731
+    return marks.sub(blank, PLACEHOLDER_SPAN.sub(blank, text))
 
 
 def _valid_numeric_date(value: str) -> bool:
@@ -420,7 +437,10 @@ def detect_patterns(text: str, policy: Policy = Policy()) -> list[Finding]:
                 continue
             words = re.findall(r"[A-Z][\w'’]*", text[start : m.end()])
             named = words[:-1] if key == "STREET" else words  # the street's name without its type
-            opening = start == 0 or re.search(r"[.!?:]\s*$", text[max(0, start - 3) : start]) is not None
+            # a sentence's first word: after . ! ? : or a bracketed note ("[laughs] Old school.", blanked out
+            # in the text the detectors see)
+            before = text[max(0, start - 200) : start].rstrip()
+            opening = not before or before[-1] in ".!?:]"
             common = all(is_common_word(w) and w not in place_names() for w in named)
             if key == "NAMED_PLACE" and opening and common:
                 continue  # "Old school." opening a sentence: a capitalised common word, not a place
@@ -485,7 +505,8 @@ PRONOUNS = frozenset(
         "thine",
     ]
 )
-FIRST_NAME_AT = re.compile(r"\b(?=([A-Z][a-z]+(?:['’][a-z]+)?(?:\s+[A-Z][a-z'’-]+)?)\b)")
+# a capitalised word, with the next one if capitalised too; not the start of a hyphened word ("Tara-a-bit")
+FIRST_NAME_AT = re.compile(r"\b(?=([A-Z][a-z]+(?:['’][a-z]+)?(?:\s+[A-Z][a-z'’-]+)?)\b(?!-[a-z]))")
 
 
 def _storm(text: str, start: int) -> bool:
@@ -600,7 +621,7 @@ def merge(findings: list[Finding]) -> list[Finding]:
 def detect(texts: list[str], allow: AllowList, nlp=None, policy: Policy = Policy()) -> list[list[Finding]]:
     """Pure core: identifiers in each text (spans refer to the text as given)."""
     nlp = nlp or ner_model()
-    masked = [_masked(t) for t in texts]
+    masked = [_masked(t, policy.marks) for t in texts]
     results = []
     for text, doc in zip(masked, nlp.pipe(masked, batch_size=64), strict=True):
         findings = detect_patterns(text, policy) + detect_rules(text, allow, policy) + detect_ner(doc, allow, policy)
@@ -653,7 +674,9 @@ def value_pattern(values) -> re.Pattern:
     )
 
 
-def repeat_findings(texts: list[str], findings: list[list[Finding]]) -> list[list[Finding]]:
+def repeat_findings(
+    texts: list[str], findings: list[list[Finding]], marks: re.Pattern = REDACTION_RE
+) -> list[list[Finding]]:
     """Every identifier found in one turn, found again wherever its exact words recur in the interview.
 
     The detectors judge each mention on its own evidence, so a name can be caught in one sentence ("his partner
@@ -672,7 +695,7 @@ def repeat_findings(texts: list[str], findings: list[list[Finding]]) -> list[lis
     for text, found in zip(texts, findings, strict=True):
         extra = [
             Finding(m.start(), m.end(), category[m.group(0)], m.group(0), "repeat")
-            for m in pattern.finditer(_masked(text))
+            for m in pattern.finditer(_masked(text, marks))
             if not any(m.start() < f.end and f.start < m.end() for f in found)
         ]
         out.append(sorted(found + extra, key=lambda f: f.start) if extra else found)
@@ -702,7 +725,7 @@ def screen_turns(
     in the interview (``repeat_findings``).
     """
     texts = list(turns["text"])
-    findings = one_category_per_value(repeat_findings(texts, detect(texts, allow, nlp, policy)))
+    findings = one_category_per_value(repeat_findings(texts, detect(texts, allow, nlp, policy), policy.marks))
     pseudo = Pseudonymiser()
     audit, out_texts = [], []
     for row, text, found in zip(turns.itertuples(index=False), texts, findings, strict=True):
@@ -723,9 +746,7 @@ def screen_turns(
     screened = turns.copy()
     screened["text"] = out_texts
     if mode == "pseudonymise":
-        from pipeline.text import count_words
-
-        screened["word_count"] = [count_words(t) for t in out_texts]
+        screened["word_count"] = [count_words(t, policy.marks) for t in out_texts]
     columns = ["interview_id", "turn_index", "line", "category", "source", "text", "placeholder"]
     return screened, pd.DataFrame(audit, columns=columns)
 

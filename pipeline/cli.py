@@ -281,9 +281,14 @@ def cmd_provenance(a) -> None:
 
 
 def cmd_check_corpus(a) -> None:
+    """Every problem of a corpus folder in one pass: corpus.yaml, manifest, codebook, claims, codes.csv rows, each
+    transcript's format, encoding and speaker labels (printed per file with how each resolved), each quote, and in
+    check mode the identifier gate. Exit 2 with one ERROR line per problem."""
     import yaml
 
+    from pipeline import check
     from pipeline.corpus import load_corpus, unlisted_files
+    from pipeline.errors import raise_all
     from pipeline.findings import NO_CLAIMS, check_study_inputs
 
     config = yaml.safe_load(Path(a.config).read_text(encoding="utf-8"))
@@ -294,9 +299,24 @@ def cmd_check_corpus(a) -> None:
             "folder.",
             corpus.root / name,
         )
-    codebook, findings, claims, rows = check_study_inputs(corpus, config, a.findings)
+    problems = []
+    try:
+        codebook, findings, claims, _ = check_study_inputs(corpus, config, a.findings)
+    except PipelineError as exc:
+        problems.append(exc)
+        codebook = findings = None
+    reports, turns, ingest_problems = check.ingest_all(corpus)
+    for report in reports:
+        print(report.line())
+    problems += ingest_problems
+    rows, quote_problems = check.check_quotes(corpus, turns)
+    problems += quote_problems
+    problems += check.check_identifiers(corpus, turns, Path("private") / corpus.name / "audit" / "check-corpus.csv")
+    if problems:
+        print(f"{corpus.name}: {len(problems)} problem(s), listed below", file=sys.stderr)
+        raise_all(problems)
     checked = "no claims declared" if findings == NO_CLAIMS else f"{len(claims)} claims in {findings}"
-    coded = f"codes.csv {rows} rows" if corpus.codes_path.exists() else "no codes.csv"
+    coded = f"codes.csv {rows} rows, every quote found" if corpus.codes_path.exists() else "no codes.csv"
     print(
         f"{corpus.name}: {len(corpus.interviews)} interviews, roles {', '.join(corpus.roles)}; "
         f"codebook {codebook.path} ({len(codebook.codes)} codes); {coded}; {checked}: OK"

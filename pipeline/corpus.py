@@ -14,6 +14,7 @@ from pathlib import Path
 from pipeline.errors import PipelineError
 from pipeline.files import spreadsheet_reader
 from pipeline.schemas import load_yaml
+from pipeline.text import line_pattern
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,8 @@ class Corpus:
     allow: list[str] = field(default_factory=list)
     # the gate's policy beyond the allow-list: locale, keep_public, home_population, abroad_population
     gate: dict = field(default_factory=dict)
+    other_labels: list[str] = field(default_factory=list)  # other speakers: kept, not coded
+    layout: dict = field(default_factory=dict)  # ingest rules: header, notes, redactions (ingest.Layout)
 
     @property
     def manifest_path(self) -> Path:
@@ -99,6 +102,13 @@ def load_corpus(path: str | Path, config: dict) -> Corpus:
     speakers = settings.get("speakers") or {}
     interviewer = list(config["speakers"]["interviewer"]) + list(speakers.get("interviewer", []))
     participant = list(config["speakers"]["participant"]) + list(speakers.get("participant", []))
+    other = list(config["speakers"].get("other", [])) + list(speakers.get("other", []))
+    own_ingest = settings.get("ingest") or {}
+    layout = {
+        key: tuple((config.get("ingest") or {}).get(key, [])) + tuple(own_ingest.get(key, []))
+        for key in ("header", "notes", "redactions")
+    }
+    check_rules(root / "corpus.yaml", {"speakers": interviewer + participant + other, **layout})
     codebook = settings.get("codebook")
     manifest = root / "manifest.csv"
     interviews, attributes = read_manifest(manifest, roles)
@@ -108,8 +118,10 @@ def load_corpus(path: str | Path, config: dict) -> Corpus:
     if mode == "auto":
         mode = "check" if anonymised else "pseudonymise"
     own = settings.get("anonymisation") or {}
-    # the interviewers' names and public figures are kept: to the gate they are allowed names
+    # the interviewers' names and public figures are kept: to the gate they are allowed names; so are the
+    # interviewer's speaker labels a corpus declares ("AI", "Researcher"), when a participant says them
     allow = [
+        *speakers.get("interviewer", []),
         *anon.get("allow", []),
         *anon.get("interviewer_names", []),
         *anon.get("public_figures", []),
@@ -131,6 +143,8 @@ def load_corpus(path: str | Path, config: dict) -> Corpus:
         roles=roles,
         interviewer_labels=interviewer,
         participant_labels=participant,
+        other_labels=other,
+        layout=layout,
         label_mode=speakers.get("mode", "strict"),
         anonymised=anonymised,
         codebook=(root / codebook) if codebook else None,
@@ -140,6 +154,24 @@ def load_corpus(path: str | Path, config: dict) -> Corpus:
         allow=allow,
         gate=gate,
     )
+
+
+def check_rules(path: Path, rules: dict) -> None:
+    """Every speaker pattern and line rule compiles (a bad regular expression is named before any job)."""
+    for kind, items in rules.items():
+        for rule in items:
+            is_regex = kind == "redactions" or rule.startswith("re:")
+            try:
+                re.compile(rule) if kind == "redactions" else line_pattern(rule)
+            except re.error as exc:
+                raise PipelineError(
+                    f"the {kind} rule '{rule}' is not a valid regular expression ({exc})",
+                    "Correct it in corpus.yaml (or config/config.yaml); write re: before a regular expression, or "
+                    "use plain text with * for the rest of a label"
+                    if is_regex
+                    else "Correct it",
+                    file=path,
+                ) from None
 
 
 def read_manifest(manifest: Path, roles: dict[str, str]) -> tuple[list[Interview], list[str]]:

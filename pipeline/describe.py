@@ -33,7 +33,20 @@ def participants_table(turns: pd.DataFrame, roles: dict[str, str]) -> pd.DataFra
         ids = turns.loc[(turns["role"] == role) & (turns["wave"] == wave), "interview_id"]
         rows.append({"role": role, "role_label": roles.get(role, role), "wave": str(wave), **summarise(group, ids)})
     rows.append({"role": "total", "role_label": "Total", "wave": "all", **summarise(part, turns["interview_id"])})
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    other = turns[turns["speaker"] == "other"]
+    if len(other):  # other speakers (an interpreter, a carer): their words and turns, not coded
+        groups = other.assign(wave=other["wave"].astype(str)).groupby(["role", "wave"])
+        words, turns_n = groups["word_count"].sum(), groups.size()
+        keys = list(zip(table["role"], table["wave"], strict=True))
+        total = [k[0] == "total" for k in keys]
+        table["other_speaker_words"] = [
+            int(other["word_count"].sum()) if t else int(words.get(k, 0)) for k, t in zip(keys, total, strict=True)
+        ]
+        table["other_speaker_turns"] = [
+            len(other) if t else int(turns_n.get(k, 0)) for k, t in zip(keys, total, strict=True)
+        ]
+    return table
 
 
 def interviews_table(turns: pd.DataFrame, attributes: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -47,7 +60,12 @@ def interviews_table(turns: pd.DataFrame, attributes: pd.DataFrame | None = None
         encoding=("encoding", "first"),
         turns=("turn_index", "size"),
     ).reset_index()
-    for speaker in ("participant", "interviewer"):
+    present = (
+        ("participant", "interviewer", "other")
+        if (turns["speaker"] == "other").any()
+        else ("participant", "interviewer")
+    )
+    for speaker in present:
         sub = turns[turns["speaker"] == speaker].groupby("interview_id")
         out[f"{speaker}_turns"] = out["interview_id"].map(sub.size()).fillna(0).astype(int)
         out[f"{speaker}_words"] = out["interview_id"].map(sub["word_count"].sum()).fillna(0).astype(int)

@@ -40,3 +40,12 @@ class PipelineErrors(PipelineError):
         self.errors = list(errors)
         first = self.errors[0]
         super().__init__(first.problem, first.fix, first.file, first.line)
+
+
+def raise_all(problems: list[PipelineError]) -> None:
+    """Raise the problems found in one pass, if any: one as itself, several together (one ERROR line each)."""
+    flat = [e for p in problems for e in getattr(p, "errors", [p])]
+    if len(flat) == 1:
+        raise flat[0]
+    if flat:
+        raise PipelineErrors(flat)

@@ -333,7 +333,8 @@ def exemplars(codes, segments, probabilities, codebook: Codebook, roles: dict, p
                         "text": text.at[r.segment_id, "text"],
                     }
                 )
-    return pd.DataFrame(rows)
+    columns = ["code_id", "label", "role", "rank", "segment_id", "participant_id", "wave", "confidence", "text"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def check_claims(claims: list[dict], codes: pd.DataFrame, segments: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:

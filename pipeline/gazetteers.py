@@ -32,11 +32,12 @@ from pipeline.files import atomic_path
 
 log = logging.getLogger(__name__)
 
-# Month and day names double as first names (June, May, April): alone they are times of year, not people.
+# Month, day and season names double as first names (June, May, April, Summer): alone they are times of year,
+# not people.
 CALENDAR = frozenset(
     (  # noqa: SIM905 (a word list is easier to read as text)
         "January February March April May June July August September October November December Monday Tuesday "
-        "Wednesday Thursday Friday Saturday Sunday"
+        "Wednesday Thursday Friday Saturday Sunday Summer Autumn Winter"
     ).split()
 )
 
@@ -155,6 +156,18 @@ REGION_NAMES = frozenset(
         "USSR",
         "Global South",
         "West Bank",
+        # the planets and the sky: places that identify no one
+        "Earth",
+        "Mars",
+        "Venus",
+        "Jupiter",
+        "Saturn",
+        "Mercury",
+        "Neptune",
+        "Uranus",
+        "Pluto",
+        "Moon",
+        "Sun",
     ]
 )
 # Nationalities and languages: they name large groups, never a person or a place ("Scottish Government").

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.errors import PipelineError
+from pipeline.errors import PipelineError, raise_all
 from pipeline.files import read_csv_text, spreadsheet_reader
 from pipeline.text import normalise_for_matching
 
@@ -104,8 +104,13 @@ def check_codes(path: Path, code_ids: set[str], interviews: set[tuple[str, int]]
     sentiment, participant and quote (whether each quote is in its transcript is checked once the transcripts
     are prepared). Returns the number of rows."""
     rows = read_codes(path)
+    problems = []
     for row in rows:
-        check_row(row, code_ids, path, codebook_path, interviews)
+        try:
+            check_row(row, code_ids, path, codebook_path, interviews)
+        except PipelineError as exc:
+            problems.append(exc)  # every row's problem in one run, not one per rerun
+    raise_all(problems)
     return len(rows)
 
 
@@ -162,55 +167,62 @@ def map_codes(
     """
     index = segment_index(segments)
     meta = segments.drop_duplicates("segment_id").set_index("segment_id")
-    out = []
+    out, problems = [], []
     for row in rows:
-        line = row["row"]
-        pid, wave, code = check_row(row, code_ids, path, codebook_path)
-        sentiment = row.get("sentiment", "").lower()
-        if (pid, wave) not in index:
-            raise PipelineError(
-                f"participant {pid} has no wave-{wave} interview with participant turns",
-                "Check participant_id and wave against manifest.csv",
-                file=path,
-                line=line,
-            )
-        quote = normalise_for_matching(pseudonymise_quote(row["quote"], (replacements or {}).get((pid, wave), [])))
-        if not quote:
-            raise PipelineError(
-                "the quote is empty", "Copy the coded passage into the quote cell", file=path, line=line
-            )
-        hits = []
-        for turn_text, bounds in index[(pid, wave)]:
-            at = turn_text.find(quote)
-            if at >= 0:
-                hits = [sid for a, b, sid in bounds if a < at + len(quote) and at < b]
-                break
-        if not hits:
-            where = ""
-            if interviewer_text and quote in interviewer_text.get((pid, wave), ""):
-                where = " (it is in an interviewer turn)"
-            raise PipelineError(
-                f"the quote was not found in a participant turn of {pid}'s wave-{wave} transcript{where}",
-                "Copy the passage verbatim from one participant turn (a quote cannot span two turns)",
-                file=path,
-                line=line,
-            )
-        for sid in hits:
-            out.append(
-                {
-                    "segment_id": sid,
-                    "interview_id": meta.at[sid, "interview_id"],
-                    "participant_id": pid,
-                    "role": meta.at[sid, "role"],
-                    "wave": wave,
-                    "code_id": code,
-                    "coder": row.get("coder") or "coder1",
-                    "sentiment": sentiment,
-                    "row": line,
-                }
-            )
+        try:
+            out.extend(_map_row(row, index, meta, code_ids, path, interviewer_text, replacements, codebook_path))
+        except PipelineError as exc:
+            problems.append(exc)  # every row's problem in one run
+    raise_all(problems)
     df = pd.DataFrame(out, columns=HUMAN_CODE_COLUMNS)
     return df.drop_duplicates(["segment_id", "code_id", "coder"], keep="first").reset_index(drop=True)
+
+
+def _map_row(row, index, meta, code_ids, path, interviewer_text, replacements, codebook_path) -> list[dict]:
+    """One codes.csv row -> its rows of the human codes table (one per segment the quote falls in)."""
+    line = row["row"]
+    pid, wave, code = check_row(row, code_ids, path, codebook_path)
+    sentiment = row.get("sentiment", "").lower()
+    if (pid, wave) not in index:
+        raise PipelineError(
+            f"participant {pid} has no wave-{wave} interview with participant turns",
+            "Check participant_id and wave against manifest.csv",
+            file=path,
+            line=line,
+        )
+    quote = normalise_for_matching(pseudonymise_quote(row["quote"], (replacements or {}).get((pid, wave), [])))
+    if not quote:
+        raise PipelineError("the quote is empty", "Copy the coded passage into the quote cell", file=path, line=line)
+    hits = []
+    for turn_text, bounds in index[(pid, wave)]:
+        at = turn_text.find(quote)
+        if at >= 0:
+            hits = [sid for a, b, sid in bounds if a < at + len(quote) and at < b]
+            break
+    if not hits:
+        where = ""
+        if interviewer_text and quote in interviewer_text.get((pid, wave), ""):
+            where = " (it is in an interviewer turn)"
+        raise PipelineError(
+            f"the quote was not found in a participant turn of {pid}'s wave-{wave} transcript{where}",
+            "Copy the passage verbatim from one participant turn (a quote cannot span two turns)",
+            file=path,
+            line=line,
+        )
+    return [
+        {
+            "segment_id": sid,
+            "interview_id": meta.at[sid, "interview_id"],
+            "participant_id": pid,
+            "role": meta.at[sid, "role"],
+            "wave": wave,
+            "code_id": code,
+            "coder": row.get("coder") or "coder1",
+            "sentiment": sentiment,
+            "row": line,
+        }
+        for sid in hits
+    ]
 
 
 def load_replacements(audit_paths, segments: pd.DataFrame) -> dict:

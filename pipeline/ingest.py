@@ -11,6 +11,7 @@ import codecs
 import io
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import charset_normalizer
 import pandas as pd
 
 from pipeline.errors import PipelineError
-from pipeline.text import TIMESTAMP, clean, count_words
+from pipeline.text import REDACTION_RE, TIMESTAMP, clean, count_words, line_pattern, redaction_pattern
 
 TURN_COLUMNS = [
     "interview_id",
@@ -66,24 +67,110 @@ class RawTurn:
     pieces: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, text)
 
 
+KINDS = ("interviewer", "participant", "other")
+
+
 @dataclass
 class Speakers:
-    """Label resolution: case-insensitive, trailing dots ignored; the participant's own id is a participant label."""
+    """Label resolution: exact labels first (case-insensitive, trailing dots ignored; the participant's own id is a
+    participant label), then patterns (``DOCTOR *``, ``re:P\\d+``, see ``text.line_pattern``) in the order
+    interviewer, participant, other. ``other`` speakers (a carer, an interpreter) are kept in the transcript, not
+    coded. Labels met while parsing are counted in ``seen``; labels that resolve to nothing in ``unknown``."""
 
     interviewer: list[str]
     participant: list[str]
     mode: str = "strict"
+    other: list[str] = field(default_factory=list)
 
     def __post_init__(self):
-        self._map = {self.key(x): "participant" for x in self.participant}
-        self._map.update({self.key(x): "interviewer" for x in self.interviewer})
+        self._map, self._patterns = {}, []
+        for kind, labels in (
+            ("other", self.other),
+            ("participant", self.participant),
+            ("interviewer", self.interviewer),
+        ):
+            for label in labels:
+                if "*" in label or label.startswith("re:"):
+                    continue
+                self._map[self.key(label)] = kind
+        for kind in KINDS:
+            for label in getattr(self, kind):
+                if "*" in label or label.startswith("re:"):
+                    self._patterns.append((kind, label, line_pattern(label)))
+        self.start_file()
+
+    def start_file(self) -> None:
+        """Forget what was met in the previous file: labels seen, unknown labels, lines kept out of turns."""
+        self.seen: Counter = Counter()
+        self.skipped: Counter = Counter()  # header and note lines kept out of turns
+        self.unknown: dict[str, list] = {}  # label -> [lines it starts, first locator, met after the first turn]
 
     @staticmethod
     def key(label: str) -> str:
         return " ".join(label.strip().rstrip(".").split()).casefold()
 
+    def skip(self, kind: str | None) -> bool:
+        """Count a header or note line (kept out of turns); False for speech."""
+        if kind:
+            self.skipped[kind] += 1
+        return kind is not None
+
+    def rule(self, label: str) -> tuple[str, str] | None:
+        """(kind, the label or pattern that resolved it), or None."""
+        key = self.key(label)
+        if key in self._map:
+            return self._map[key], "label"
+        clean_label = " ".join(label.strip().rstrip(".").split())
+        for kind, text, pattern in self._patterns:
+            if pattern.fullmatch(clean_label):
+                return kind, text
+        return None
+
     def resolve(self, label: str) -> str | None:
-        return self._map.get(self.key(label))
+        found = self.rule(label)
+        return found[0] if found else None
+
+    def meet(self, label: str, locator, opening: bool = False) -> str | None:
+        """Resolve a label met on a line, counting it; an unresolved one is noted (reported after the file).
+        ``opening``: met before the first turn, where a label-like line may be a header ("Transcript: ...")."""
+        label = " ".join(label.strip().split())
+        self.seen[label] += 1
+        kind = self.resolve(label)
+        if kind is None:
+            entry = self.unknown.setdefault(label, [0, locator, False])
+            entry[0] += 1
+            entry[2] = entry[2] or not opening
+        return kind
+
+    def check(self, file, turns: int = 1) -> None:
+        """Every unknown label of the file in one error, with the lines each starts and a pattern to declare.
+        Labels met only before the first turn count only when no turn was found at all."""
+        unknown = {k: v for k, v in self.unknown.items() if v[2] or not turns}
+        if not unknown:
+            return
+        labels = sorted(unknown.items(), key=lambda kv: (-kv[1][0], str(kv[1][1])))
+        listed = ", ".join(f"'{label}' ({n} line{'s' if n > 1 else ''})" for label, (n, *_) in labels)
+        first = min(unknown.values(), key=lambda v: (isinstance(v[1], str), v[1]))
+        hint = suggest_patterns(list(unknown))
+        raise PipelineError(
+            (
+                f"{len(labels)} unknown speaker labels: {listed}; the first on this line"
+                if len(labels) > 1
+                else f"unknown speaker label {listed}"
+            ),
+            "Declare them under speakers: in corpus.yaml (interviewer:, participant: or other:)"
+            + (f", e.g. {hint}" if hint else "")
+            + "; if such lines are speech, not speakers, set speakers: {mode: declared}; "
+            "python -m pipeline check-corpus lists every file's labels",
+            file=file,
+            line=first[1],
+        )
+
+
+def suggest_patterns(labels: list[str]) -> str:
+    """'DOCTOR A074', 'DOCTOR A075' -> "'DOCTOR *'": the first word of labels that carry a varying id."""
+    stems = sorted({label.split()[0] + " *" for label in labels if len(label.split()) > 1})
+    return " or ".join(f"'{stem}'" for stem in stems[:4])
 
 
 def looks_like_label(label: str) -> bool:
@@ -236,28 +323,45 @@ def docx_lines(data: bytes, file) -> list[Line]:
 # ---------------------------------------------------------------- parsing
 
 
-def _unknown_label(file, locator, label: str) -> PipelineError:
-    return PipelineError(
-        f"unknown speaker label '{label}'",
-        "Use a standard label (Interviewer, Participant, I, R, ...) or declare it under speakers: in corpus.yaml; "
-        "if this line is speech, not a speaker, set speakers: {mode: declared} in corpus.yaml",
-        file=file,
-        line=locator,
-    )
+@dataclass(frozen=True)
+class Layout:
+    """Lines that are not speech: header lines (``Date of Encounter: ...``, a repeated page header) and stage notes
+    between turns (``DOCTOR OUT: 147:40  DOCTOR IN: 159:01``, ``[inaudible 00:12:03]``), each a pattern matched
+    against the whole line (``text.line_pattern``); and the redaction marks of the project (``@@@``, ``XXX``), which
+    count as one word. Such lines are kept out of turns (the file's ``Speakers.skipped`` counts them by kind)."""
+
+    header: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    redactions: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "_header", [line_pattern(r) for r in self.header])
+        object.__setattr__(self, "_notes", [line_pattern(r) for r in self.notes])
+        object.__setattr__(self, "marks", redaction_pattern(self.redactions) if self.redactions else REDACTION_RE)
+
+    def kind(self, line: str) -> str | None:
+        """'header' or 'note' for a line that is not speech, else None."""
+        if any(p.fullmatch(line) for p in self._notes):
+            return "note"
+        if any(p.fullmatch(line) for p in self._header):
+            return "header"
+        return None
 
 
-def parse_inline(lines: list[Line], speakers: Speakers, file) -> list[RawTurn]:
+def parse_inline(lines: list[Line], speakers: Speakers, file, layout: Layout = Layout()) -> list[RawTurn]:
     turns: list[RawTurn] = []
     for line in lines:
         stripped = line.text.strip()
-        if not stripped:
+        if not stripped or speakers.skip(layout.kind(stripped)):
             continue
         lead = len(line.text) - len(line.text.lstrip())
         m = INLINE_RE.match(stripped)
         speaker = speakers.resolve(m["label"]) if m else None
-        if m and speaker is None and turns and speakers.mode == "strict" and looks_like_label(m["label"]):
-            raise _unknown_label(file, line.locator, m["label"].strip())
+        if m and speaker is None and speakers.mode == "strict" and looks_like_label(m["label"]):
+            speakers.meet(m["label"], line.locator, opening=not turns)  # reported with the file's other unknowns
+            continue
         if speaker:
+            speakers.meet(m["label"], line.locator)
             ts = m["ts1"] or m["ts2"] or m["ts3"]
             turn = RawTurn(speaker, line.locator, ts)
             start = line.offset + lead + m.start("text")
@@ -267,10 +371,11 @@ def parse_inline(lines: list[Line], speakers: Speakers, file) -> list[RawTurn]:
         elif turns:
             turns[-1].pieces.append((line.offset + lead, line.offset + lead + len(stripped), stripped))
         # lines before the first turn are header lines ([Transcript – recorded on Teams], titles): skipped
+    speakers.check(file, len(turns))
     return turns
 
 
-def parse_block(lines: list[Line], speakers: Speakers, file) -> list[RawTurn]:
+def parse_block(lines: list[Line], speakers: Speakers, file, layout: Layout = Layout()) -> list[RawTurn]:
     turns: list[RawTurn] = []
     in_header = False
     for line in lines:
@@ -281,18 +386,21 @@ def parse_block(lines: list[Line], speakers: Speakers, file) -> list[RawTurn]:
         if stripped.upper() in BLOCK_HEADERS:
             in_header = True
             continue
-        if in_header or stripped.lower().startswith("transcribed by"):
+        if in_header or stripped.lower().startswith("transcribed by") or speakers.skip(layout.kind(stripped)):
             continue
         m = BLOCK_SPEAKER_RE.match(stripped)
         label, ts = (m["label"], m["ts"]) if m else (stripped, None)
         speaker = speakers.resolve(label)
         if m and speaker is None:
-            raise _unknown_label(file, line.locator, label.strip())
+            speakers.meet(label, line.locator)
+            continue
         if speaker:
+            speakers.meet(label, line.locator)
             turns.append(RawTurn(speaker, line.locator, ts))
         elif turns:
             lead = len(line.text) - len(line.text.lstrip())
             turns[-1].pieces.append((line.offset + lead, line.offset + lead + len(stripped), stripped))
+    speakers.check(file, len(turns))
     return turns
 
 
@@ -337,12 +445,12 @@ def parse_vtt(text: str, speakers: Speakers, file) -> list[RawTurn]:
             if m and (speakers.resolve(m["label"]) or (speakers.mode == "strict" and looks_like_label(m["label"]))):
                 label, body = m["label"], m["text"]
         if label is not None:
-            speaker = speakers.resolve(label)
+            speaker = speakers.meet(label, number)
             if speaker is None:
-                raise _unknown_label(file, number, label.strip())
+                continue  # reported with the file's other unknown labels
             if not turns or turns[-1].speaker != speaker:
                 turns.append(RawTurn(speaker, number, caption.start))
-        elif not turns:
+        elif not turns and not speakers.unknown:
             raise PipelineError(
                 "the first cue names no speaker",
                 "Export the captions with speaker names (<v Name> tags or 'Name: text' cues)",
@@ -352,11 +460,15 @@ def parse_vtt(text: str, speakers: Speakers, file) -> list[RawTurn]:
         if body:
             start = body_line.offset
             turns[-1].pieces.append((start, start + len(body_line.text), body))
+    speakers.check(file, len(turns))
     return turns
 
 
-def parse_transcript(path: Path, data: bytes, speakers: Speakers, display: str) -> tuple[list[RawTurn], str, str]:
+def parse_transcript(
+    path: Path, data: bytes, speakers: Speakers, display: str, layout: Layout = Layout()
+) -> tuple[list[RawTurn], str, str]:
     """Parse one transcript's bytes. Returns (turns, format, encoding)."""
+    speakers.start_file()
     suffix = path.suffix.lower()
     if suffix == ".docx":
         lines, encoding = docx_lines(data, display), "docx"
@@ -368,10 +480,10 @@ def parse_transcript(path: Path, data: bytes, speakers: Speakers, display: str) 
         lines = lines_of(text)
         fmt = choose_text_format(lines, speakers)
     parser = parse_block if fmt == "block" else parse_inline
-    return parser(lines, speakers, display), fmt, encoding
+    return parser(lines, speakers, display, layout), fmt, encoding
 
 
-def build_turns(raw: list[RawTurn], meta: dict, display) -> pd.DataFrame:
+def build_turns(raw: list[RawTurn], meta: dict, display, marks: re.Pattern = REDACTION_RE) -> pd.DataFrame:
     """Raw turns -> the turns table; empty turns are dropped; consecutive same-speaker turns are kept apart."""
     rows = []
     for turn in raw:
@@ -384,7 +496,7 @@ def build_turns(raw: list[RawTurn], meta: dict, display) -> pd.DataFrame:
                 "turn_index": len(rows),
                 "speaker": turn.speaker,
                 "text": text,
-                "word_count": count_words(text),
+                "word_count": count_words(text, marks),
                 "start_char": turn.pieces[0][0],
                 "end_char": turn.pieces[-1][1],
                 "line": str(turn.locator),
@@ -419,11 +531,13 @@ def normalise_timestamp(ts: str | None) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}" + (f".{frac}" if frac else "")
 
 
-def ingest_interview(path: Path, data: bytes, speakers: Speakers, meta: dict, display: str | None = None):
+def ingest_interview(
+    path: Path, data: bytes, speakers: Speakers, meta: dict, display: str | None = None, layout: Layout = Layout()
+):
     """Pure core: bytes of one transcript -> (turns table, format, encoding)."""
     display = display or str(path)
-    raw, fmt, encoding = parse_transcript(path, data, speakers, display)
-    return build_turns(raw, meta, display), fmt, encoding
+    raw, fmt, encoding = parse_transcript(path, data, speakers, display, layout)
+    return build_turns(raw, meta, display, layout.marks), fmt, encoding
 
 
 def ingest_corpus(corpus) -> pd.DataFrame:
@@ -431,10 +545,19 @@ def ingest_corpus(corpus) -> pd.DataFrame:
     frames = []
     for it in corpus.interviews:
         path = corpus.root / it.file
-        speakers = Speakers(
-            corpus.interviewer_labels, corpus.participant_labels + [it.participant_id], corpus.label_mode
-        )
+        speakers = corpus_speakers(corpus, it.participant_id)
         meta = {"interview_id": it.interview_id, "participant_id": it.participant_id, "role": it.role, "wave": it.wave}
-        turns, fmt, encoding = ingest_interview(path, path.read_bytes(), speakers, meta)
+        turns, fmt, encoding = ingest_interview(path, path.read_bytes(), speakers, meta, layout=corpus_layout(corpus))
         frames.append(turns.assign(source_format=fmt, encoding=encoding))
     return pd.concat(frames, ignore_index=True)
+
+
+def corpus_speakers(corpus, participant_id: str) -> Speakers:
+    """The speaker rules of one interview of a corpus (the participant's own id is a participant label)."""
+    return Speakers(
+        corpus.interviewer_labels, [*corpus.participant_labels, participant_id], corpus.label_mode, corpus.other_labels
+    )
+
+
+def corpus_layout(corpus) -> Layout:
+    return Layout(**corpus.layout)

@@ -46,13 +46,14 @@ class Settings:
     allow: list[str]
     max_words: int
     gate: dict = field(default_factory=dict)  # the gate's policy: locale, keep_public, home/abroad population
+    other_labels: list[str] = field(default_factory=list)  # other speakers (interpreter, carer): kept, not coded
+    layout: dict = field(default_factory=dict)  # ingest rules: header, notes, redactions
 
     def policy(self):
         from pipeline.anonymise import Policy
 
-        return Policy.from_settings(
-            **{"locale": "uk", "home_population": 1_000_000, "abroad_population": 100_000, **self.gate}
-        )
+        defaults = {"locale": "uk", "home_population": 1_000_000, "abroad_population": 100_000}
+        return Policy.from_settings(**{**defaults, **self.gate}, redactions=tuple(self.layout.get("redactions", ())))
 
     @classmethod
     def from_json(cls, spec: dict) -> Settings:
@@ -62,17 +63,22 @@ class Settings:
 def prepare_interview(path: Path, row: dict, settings: Settings, allow, display: str | None = None):
     """Pure core for one interview: (turns as they passed the gate, audit of identifiers, segments)."""
     from pipeline.anonymise import screen_turns
-    from pipeline.ingest import Speakers, ingest_interview
+    from pipeline.ingest import Layout, Speakers, ingest_interview
     from pipeline.segment import segment_turns
 
     speakers = Speakers(
-        settings.interviewer_labels, settings.participant_labels + [row["participant_id"]], settings.label_mode
+        settings.interviewer_labels,
+        [*settings.participant_labels, row["participant_id"]],
+        settings.label_mode,
+        settings.other_labels,
     )
-    turns, fmt, encoding = ingest_interview(path, path.read_bytes(), speakers, row, display=display)
+    layout = Layout(**{k: tuple(v) for k, v in settings.layout.items()})
+    turns, fmt, encoding = ingest_interview(path, path.read_bytes(), speakers, row, display=display, layout=layout)
     turns["source_format"] = fmt
     turns["encoding"] = encoding
-    screened, audit = screen_turns(turns, allow, settings.mode, policy=settings.policy())
-    return screened, audit, segment_turns(screened, settings.max_words)
+    policy = settings.policy()
+    screened, audit = screen_turns(turns, allow, settings.mode, policy=policy)
+    return screened, audit, segment_turns(screened, settings.max_words, policy.marks)
 
 
 def check_failure(audit: pd.DataFrame, audit_path, source) -> PipelineError:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from functools import cache
 
 import pandas as pd
 
-from pipeline.text import count_words
+from pipeline.text import REDACTION_RE, count_words
 
 SEGMENT_COLUMNS = [
     "segment_id",
@@ -68,13 +69,13 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in spans if text[a:b].strip()]
 
 
-def split_turn(text: str, max_words: int) -> list[tuple[int, int]]:
+def split_turn(text: str, max_words: int, marks: re.Pattern = REDACTION_RE) -> list[tuple[int, int]]:
     """Character spans of the passages a turn is split into (one span if it is short enough).
 
     Sentences are packed in order into ceil(words / max_words) passages of about equal length;
     a passage never exceeds max_words unless one sentence does.
     """
-    total = count_words(text)
+    total = count_words(text, marks)
     if total <= max_words:
         return [(0, len(text))]
     sentences = sentence_spans(text)
@@ -83,7 +84,7 @@ def split_turn(text: str, max_words: int) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start, words, prev_end = None, 0, 0
     for s_start, s_end in sentences:
-        n = count_words(text[s_start:s_end])
+        n = count_words(text[s_start:s_end], marks)
         if start is not None and (words + n > max_words or (words >= target and len(spans) < parts - 1)):
             spans.append((start, prev_end))
             start, words = None, 0
@@ -96,15 +97,18 @@ def split_turn(text: str, max_words: int) -> list[tuple[int, int]]:
     return spans
 
 
-def segment_turns(turns: pd.DataFrame, max_words: int) -> pd.DataFrame:
-    """Pure core: one interview's turns -> its segments."""
+def segment_turns(turns: pd.DataFrame, max_words: int, marks: re.Pattern = REDACTION_RE) -> pd.DataFrame:
+    """Pure core: one interview's turns -> its segments: the participant's turns (an interviewer's turn is the
+    question of the answers after it; other speakers, such as an interpreter, are not segmented)."""
     rows = []
     question = ""
     for turn in turns.sort_values("turn_index").itertuples(index=False):
         if turn.speaker == "interviewer":
             question = turn.text
             continue
-        spans = split_turn(turn.text, max_words)
+        if turn.speaker != "participant":
+            continue
+        spans = split_turn(turn.text, max_words, marks)
         for k, (a, b) in enumerate(spans, start=1):
             text = turn.text[a:b].strip()
             rows.append(
@@ -118,7 +122,7 @@ def segment_turns(turns: pd.DataFrame, max_words: int) -> pd.DataFrame:
                     "segment_index": k,
                     "segments_in_turn": len(spans),
                     "text": text,
-                    "word_count": count_words(text),
+                    "word_count": count_words(text, marks),
                     "question": question,
                     "timestamp": turn.timestamp,
                     "start_char": a,

@@ -246,7 +246,9 @@ def aggregate(scores: pd.DataFrame, by: list[str], seed: int) -> pd.DataFrame:
         )
         row.update({f"n_{lab}": int((g["label"] == lab).sum()) for lab in LABELS})
         rows.append(row)
-    return pd.DataFrame(rows)
+    # the same columns when no group has a segment (a corpus where no code was assigned)
+    columns = [*by, "segments", "mean_compound", "ci_low", "ci_high", *(f"n_{lab}" for lab in LABELS)]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def macro_f1_from_confusion(m: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from pipeline.sentiment import LABELS
-from tests.conftest import TINY, copy_corpus, error_lines, make_project, snakemake
+from tests.conftest import ROOT, TINY, copy_corpus, error_lines, make_project, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -174,13 +174,18 @@ def leak_a_name(corpus):
 def test_a_leaked_name_stops_the_run_in_check_mode(project, tmp_path):
     corpus = copy_corpus(TINY, tmp_path / "leaky")
     path = leak_a_name(corpus)
-    result = snakemake(project, corpus=corpus)
+    # and a date in wave 2's interview: another batch, reported by the same run (make run keeps going)
+    wave2 = corpus / "transcripts" / "S01_w2.txt"
+    wave2.write_bytes(wave2.read_bytes().replace(b"Every day.", b"Every day since 4 August 2021."))
+    result = snakemake(project, "--keep-going", corpus=corpus)
     assert result.returncode != 0
     errors = error_lines(result.stderr)
     assert any(
         e.startswith(f"ERROR: {path}:5: 2 possible identifier(s) in this transcript (PERSON 1, PHONE 1)")
         for e in errors
     )
+    assert any(e.startswith(f"ERROR: {wave2}:4: 1 possible identifier(s) in this transcript (DATE 1)") for e in errors)
+    assert "--keep-going" in (ROOT / "Makefile").read_text().split("\nrun:")[1].split("\n\n")[0]
     assert "Kayleigh" not in result.stderr + result.stdout, "identifier values never reach the console"
     assert not (project / "outputs" / "leaky" / "interim" / "turns" / "w1-001.parquet").exists()
     audit = (project / "private" / "leaky" / "audit" / "w1-001.csv").read_text()

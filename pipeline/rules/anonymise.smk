@@ -39,7 +39,8 @@ rule scan_outputs:
         code=CODE,
         audits=per_batch(f"{PRIVATE}/audit/{{batch}}.csv"),
         outputs=lambda wildcards, output: str(Path(output.table).parents[1]),
-        allow=json.dumps(CORPUS.allow),
+        # functions: a value holding braces (a regular expression) is not read as a wildcard
+        allow=lambda wildcards: json.dumps(CORPUS.allow),
     shell:
         "python -m pipeline scan-outputs --outputs {params.outputs:q} --audit {params.audits:q}"
         " --allow {params.allow:q} --out {output.table:q} --log {log:q}"
@@ -58,7 +59,7 @@ rule record_provenance:
     params:
         code=CODE,
         corpus=str(CORPUS.root),
-        config=json.dumps(config, sort_keys=True),
+        config=lambda wildcards: json.dumps(config, sort_keys=True),
         benchmarks=lambda wildcards, output: str(Path(output.provenance).parent / "benchmarks"),
     shell:
         "python -m pipeline provenance --corpus {params.corpus:q} --config-json {params.config:q}"

@@ -35,8 +35,9 @@ for _key, _value in {
 
 
 def stop(exc):
-    """Print a known problem as one ERROR line and stop before any job runs."""
-    sys.stderr.write(f"ERROR: {exc.message()}\n")
+    """Print each known problem as one ERROR line and stop before any job runs."""
+    for problem in getattr(exc, "errors", [exc]):
+        sys.stderr.write(f"ERROR: {problem.message()}\n")
     sys.exit(2)
 
 
@@ -115,6 +116,8 @@ def batch_settings(wildcards):
         "mode": CORPUS.anonymisation_mode,
         "allow": CORPUS.allow,
         "gate": CORPUS.gate,
+        "other_labels": CORPUS.other_labels,
+        "layout": CORPUS.layout,
         "max_words": config["segmentation"]["max_words"],
     }
     return json.dumps(settings, sort_keys=True)
