@@ -195,8 +195,16 @@ def main() -> int:
         rows = [json.loads(line) for line in (folder / name).read_text(encoding="utf-8").splitlines() if line.strip()]
         report_fixture(title, rows, allow)
 
-    locales = folder / "labelled_locales.jsonl"
+    for fixture in ("labelled_locales.jsonl", "labelled_locales_heldout.jsonl"):
+        report_locales(folder / fixture, allow)
+    report_rest(args, allow, started)
+    return 0
+
+
+def report_locales(locales: Path, allow: AllowList) -> None:
+    """Dates in every locale, and each locale's shapes, of a labelled locale fixture."""
     if locales.exists():
+        print(f"# {locales.name}\n")
         rows = [json.loads(line) for line in locales.read_text(encoding="utf-8").splitlines() if line.strip()]
         for group, locale in LOCALE_OF_GROUP.items():
             chosen = [r for r in rows if r["group"] == group]
@@ -208,6 +216,9 @@ def main() -> int:
         for locale in ("us", "international"):
             report_fixture(f"date (locale {locale})", dates, allow, Policy.from_settings(locale, 1_000_000, 100_000))
 
+
+def report_rest(args, allow: AllowList, started: float) -> None:
+    """Clean corpora: the demo, the held-out interviews, other writers' voices, and real public interviews."""
     for corpus in args.corpus:
         n, clean_words, categories = clean_corpus_false_positives(Path(corpus), allow)
         rate = 1000 * n / clean_words
@@ -221,7 +232,6 @@ def main() -> int:
     else:
         print(f"## {public}: not found, skipped\n")
     print(f"\nTime: {time.perf_counter() - started:.1f} s")
-    return 0
 
 
 if __name__ == "__main__":

@@ -90,6 +90,14 @@ YEAR = (
     rf"(?:\d{{4}}|['’]\d{{2}}|(?:nineteen|twenty)[\s-](?:oh[\s-])?{NUMBER_WORDS}(?:[\s-]{NUMBER_WORDS})?"
     rf"|two\s+thousand(?:\s+and)?(?:\s+{NUMBER_WORDS}(?:[\s-]{NUMBER_WORDS})?)?)"
 )
+# "the fifteenth" alone is a day of the month; "the first", "the second", "the third" are too often something else
+LATER_ORDINAL_WORDS = ORDINAL_WORDS.replace("first|second|third|", "", 1)
+# any named day or night with a year: "Canada Day 2017", "Burns Night 2020", "St David's Day 2018", "Good Friday
+# 2009", "the Fourth of July 2016"
+NAMED_DAY = (
+    r"(?:(?:St\.?\s+)?(?:[A-Z][\w'’]*\s+){1,2}(?:Day|Night|Eve|Friday|Monday|Sunday|Thursday)"
+    r"|(?:the\s+)?(?:Fourth|4th)\s+of\s+July)"
+)
 HOLIDAY = (
     r"(?:Christmas(?:\s+(?:Eve|Day))?|New\s+Year['’]?s(?:\s+(?:Eve|Day))?|Boxing\s+Day|Easter(?:\s+(?:Sunday|Monday))?"
     r"|St\.?\s+Patrick['’]?s\s+Day|Valentine['’]?s\s+Day|Halloween|Bonfire\s+Night|Guy\s+Fawkes\s+Night|Thanksgiving"
@@ -101,14 +109,14 @@ HOLIDAY = (
 # "Christmas Eve 2013", "the 23rd of the 4th", "3/5/21", "16/10", "2021-05-03", "on the 21st". A month, weekday or
 # holiday alone ("every July", "on Tuesdays", "at Christmas") and a year alone ("back in 2019") are not dates.
 DATE = (
-    rf"(?:\b(?:the\s+)?{DAY}\s+(?:of\s+)?{MONTHS}(?:,?\s+(?:of\s+)?{YEAR})?(?![\w])"
+    rf"(?:\b(?:{WEEKDAY},?\s+)?(?:the\s+)?{DAY}\s+(?:of\s+)?{MONTHS}(?:,?\s+(?:of\s+)?{YEAR})?(?![\w])"
     rf"|\b{MONTHS}\s+(?:the\s+)?{DAY}(?![\w])(?:,?\s+{YEAR}(?![\w]))?"
     rf"|\b{MONTHS},?\s+(?:of\s+)?{YEAR}(?![\w])"
     rf"|\b{WEEKDAY}\s+the\s+{DAY}(?![\w])|\b{WEEKDAY},?\s+{ORDINAL}\b|\b{WEEKDAY_SHORT}\s+{ORDINAL}\b"
-    rf"|\b{HOLIDAY}\s+(?:of\s+)?{YEAR}(?![\w])"
-    rf"|\bthe\s+{ORDINAL}\s+of\s+the\s+{ORDINAL}\b"
+    rf"|\b(?:{HOLIDAY}|{NAMED_DAY})\s+(?:of\s+)?{YEAR}(?![\w])"
+    rf"|\bthe\s+(?:{ORDINAL}|{ORDINAL_WORDS})\s+of\s+the\s+(?:{ORDINAL}|{ORDINAL_WORDS})\b"
     rf"|\bthe\s+{ORDINAL}\s+of\s+(?:the|this|that|last|next)\s+month\b"
-    rf"|\bthe\s+{ORDINAL}(?=\s*(?:[,.;:!?)]|$|\s(?:and|or|but|at|when|because|so|then|if|as|till|until|onwards|"
+    rf"|\bthe\s+(?:{ORDINAL}|{LATER_ORDINAL_WORDS})(?=\s*(?:[,.;:!?)]|$|\s(?:and|or|but|at|when|because|so|then|if|as|till|until|onwards|every|"
     r"to|a|an|I|we|he|she|they|it|is|was|were|which|that|'cause|cos)\b))"
     r"|(?<![\d/.-])\d{4}[/.-]\d{1,2}[/.-]\d{1,2}(?![\d/-]|\.\d)"
     r"|(?<![\d/.-])\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})(?![\d/-]|\.\d)"
@@ -131,7 +139,7 @@ PATTERNS: dict[str, re.Pattern] = {
         r"(?<![\w+])(?:1[\s.-])?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?![\d])"
         r"|(?<![\w+-])[2-9]\d{9}(?![\d])|(?<![\w+.-])\d{3}-\d{4}(?![\d-])"
     ),
-    # ZIP+4 anywhere; five digits within a few words after "zip" ("our ZIP, 48205", "zip code 77002 to 77021")
+    # ZIP+4 anywhere; five digits within a few words of "zip" ("our ZIP, 48205", "zip code 77002 to 77021")
     "ZIP": re.compile(r"\b\d{5}-\d{4}\b"),
     "ZIP_CUE": re.compile(r"\b(?i:zip|postal\s+code)\b"),
     "ZIP_AFTER_CUE": re.compile(r"(?<![\d$£€.,-])\d{5}(?!\d|,\d|\.\d)"),
@@ -175,7 +183,7 @@ PATTERNS: dict[str, re.Pattern] = {
 LOCALE_SHAPES = {
     "uk": ("EMAIL", "URL", "PNC", "NI", "PRISON", "CRN", "POSTCODE", "VEHICLE", "PHONE", "E164", "NHS", "ADDRESS"),
     "us": ("EMAIL", "URL", "SSN", "US_PHONE", "E164", "ZIP", "ADDRESS"),
-    "international": ("EMAIL", "URL", "E164", "NATIONAL_PHONE", "ADDRESS"),
+    "international": ("EMAIL", "URL", "E164", "US_PHONE", "NATIONAL_PHONE", "ADDRESS"),
 }
 LOCALES = tuple(LOCALE_SHAPES)
 # pattern name -> the category its findings are audited and replaced as
@@ -419,11 +427,11 @@ def detect_patterns(text: str, policy: Policy = Policy()) -> list[Finding]:
             if shape in ("CRN", "PRISON", "VEHICLE", "NI") and value.isdigit():
                 continue
             add(start, end, SHAPE_CATEGORY.get(shape, shape))
-    if policy.locale == "us":
+    if policy.locale == "us":  # five digits within a few words of "zip", before or after it
         for cue in PATTERNS["ZIP_CUE"].finditer(text):
-            window = text[cue.end() : cue.end() + 60]
-            for m in PATTERNS["ZIP_AFTER_CUE"].finditer(window):
-                add(cue.end() + m.start(), cue.end() + m.end(), "POSTCODE")
+            lo = max(0, cue.start() - 40)
+            for m in PATTERNS["ZIP_AFTER_CUE"].finditer(text[lo : cue.end() + 60]):
+                add(lo + m.start(), lo + m.end(), "POSTCODE")
     for m in PATTERNS["CUED_ADDRESS"].finditer(text):
         add(m.start("name"), m.start("name") + len(m.group("name").rstrip()), "ADDRESS")
     for key in ("STREET", "NAMED_PLACE"):

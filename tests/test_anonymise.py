@@ -137,6 +137,10 @@ def test_names_that_are_also_words_need_evidence():
         ("the scan was 16/10 and we found out then", "16/10"),
         ("we had till the 18th to get out", "the 18th"),
         ("and november the 5th, bonfire night", "november the 5th"),
+        ("I got my papers on Canada Day 2017, actually", "Canada Day 2017"),
+        ("the review is on Thursday 3 April and I'm dreading it", "Thursday 3 April"),
+        ("paid on the fifteenth and gone by the twentieth, every month", "the fifteenth"),
+        ("the sentence started the first of the fourth", "the first of the fourth"),
     ],
 )
 def test_every_date_with_a_day_or_month_is_a_date_with_or_without_a_cue(text, date):

@@ -138,7 +138,7 @@ def test_bad_transcript_error_reaches_the_console_and_leaves_no_output(project, 
     path.write_text(path.read_text() + "Dr Jones: Sorry, wrong room.\n")
     result = snakemake(project, corpus=corpus)
     assert result.returncode != 0
-    expected = f"ERROR: {path}:12: unknown speaker label 'Dr Jones'."
+    expected = f"ERROR: {path}:12: unknown speaker label 'Dr Jones' (1 line)."
     assert any(line.startswith(expected) for line in error_lines(result.stderr))
     assert "The run stopped because of:" in result.stderr
     assert not (project / "outputs" / "badlabel" / "interim" / "turns" / "w1-001.parquet").exists()
