@@ -89,10 +89,24 @@ show(
 # `kappa_ci_high` give its 95% interval, from redrawing the participants at random with replacement 2,000 times
 # (a participant's segments stay together) and computing the kappa of each draw. The interval shows how much the
 # figure depends on which participants happened to be interviewed; it does not retrain the coder.
+#
+# A corpus with no human coding yet is coded by the **codebook-seeded coder**, built from the codebook alone
+# (`method` says so, and its rows in `tables/segment_codes.csv` have `source: codebook`): there is nothing to
+# validate it against, so every figure below is empty and no agreement is claimed. The cell under the table says
+# which case this corpus is.
 
 # %%
 validation = out.table("coding_validation")
 show(validation, max_rows=40, caption="tables/coding_validation.csv")
+method = validation["method"].iloc[0]
+if "codebook" in method:
+    print(
+        "NOT VALIDATED: this corpus has no human coding, and its segments were coded by the codebook-seeded coder "
+        "(definitions, include criteria, examples and indicator phrases only). Treat the codes as a first pass: "
+        "decide rows of tables/review_queue.csv and rerun, or add codes.csv."
+    )
+else:
+    print(f"Validation method: {method}.")
 
 # %% [markdown]
 # ## Inter-coder reliability

@@ -20,6 +20,7 @@ class Code:
     definition: str
     patterns: tuple[str, ...]
     examples: tuple[str, ...]
+    include: tuple[str, ...] = ()  # inclusion criteria (the codebook-seeded coder learns from them)
 
 
 @dataclass
@@ -85,6 +86,7 @@ def load_codebook(path: str | Path) -> Codebook:
                     definition=code["definition"],
                     patterns=tuple(code["patterns"]),
                     examples=tuple(code["examples"]),
+                    include=tuple(code.get("include", [])),
                 )
             )
     return Codebook(

@@ -179,6 +179,14 @@ class Coder:
                 file=folder,
             )
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("kind") == SEEDED_KIND:
+            raise PipelineError(
+                "this coder was built from the codebook alone, for a corpus with no human coding yet: it is not "
+                "carried to another corpus",
+                "Name a coder trained on human codes (a corpus with codes.csv or review decisions), or remove "
+                "coding.model to build one from the codebook here",
+                file=meta_path,
+            )
         if meta.get("format_version") != FORMAT_VERSION:
             raise PipelineError(
                 f"the coder was saved in format {meta.get('format_version')}, this pipeline reads {FORMAT_VERSION}",
@@ -192,6 +200,114 @@ class Coder:
         coder.thresholds_ = np.where(w["thresholds"] < 0, np.inf, w["thresholds"]).astype(np.float32)
         coder.positives_ = w["positives"]
         return coder
+
+
+# ---------------------------------------------------------------- the cold start: a coder from the codebook alone
+
+# The codebook's own texts weigh as much as five segments each: they are the team's statement of the code.
+PROTOTYPE_WEIGHT = 5.0
+SEEDED_KIND = "codebook-seeded"
+
+
+def codebook_texts(codebook) -> tuple[list[str], np.ndarray]:
+    """Each code's own text in the codebook (label and definition, include criteria, examples) and its code."""
+    texts, owner = [], []
+    for j, code in enumerate(codebook.codes):
+        own = [f"{code.label}. {' '.join(code.definition.split())}", *code.include, *code.examples]
+        texts += [" ".join(t.split()) for t in own]
+        owner += [j] * len(own)
+    return texts, np.asarray(owner)
+
+
+@dataclass
+class SeededCoder:
+    """A coder for a corpus with no human coding yet, built from the codebook alone (benchmarks/cold_start.py).
+
+    For each code a class-weighted logistic regression on segment embeddings, taught by weak labels: the code's
+    own texts in the codebook (weight ``PROTOTYPE_WEIGHT``) as positives and the other codes' texts as negatives,
+    and every segment of the corpus, positive where the code's indicator phrases occur. Each code is then given
+    to as many segments as its phrases hit (the phrases say how common a code is, the model says where): its
+    threshold is the probability of the last segment so chosen. A code whose phrases never occur is not given.
+    """
+
+    code_ids: list[str]
+    seed: int = 0
+    coef_: np.ndarray | None = None
+    intercept_: np.ndarray | None = None
+    thresholds_: np.ndarray | None = None
+    positives_: np.ndarray | None = None  # pattern hits per code: how many segments each code is given
+
+    def fit(self, emb: np.ndarray, weak: np.ndarray, proto: np.ndarray, owner: np.ndarray) -> SeededCoder:
+        from sklearn.linear_model import LogisticRegression
+
+        n_codes, dim = len(self.code_ids), emb.shape[1]
+        self.coef_ = np.zeros((n_codes, dim), dtype=np.float32)
+        self.intercept_ = np.full(n_codes, -20.0, dtype=np.float32)
+        self.thresholds_ = np.full(n_codes, np.inf, dtype=np.float32)
+        self.positives_ = weak.sum(axis=0).astype(np.int32)
+        weights = np.concatenate([np.ones(len(emb)), np.full(len(proto), PROTOTYPE_WEIGHT)])
+        x = np.vstack([emb, proto])
+        for j in range(n_codes):
+            if not self.positives_[j]:
+                continue
+            labels = np.concatenate([weak[:, j], (owner == j).astype(np.int8)])
+            model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=3000, random_state=self.seed)
+            model.fit(x, labels, sample_weight=weights)
+            self.coef_[j], self.intercept_[j] = model.coef_[0], model.intercept_[0]
+        probs = self.predict_proba(emb)
+        for j in np.nonzero(self.positives_)[0]:
+            self.thresholds_[j] = np.sort(probs[:, j])[::-1][self.positives_[j] - 1]
+        return self
+
+    def predict_proba(self, emb: np.ndarray) -> np.ndarray:
+        z = emb @ self.coef_.T + self.intercept_
+        return (1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))).astype(np.float32)
+
+    def predict(self, probs: np.ndarray) -> np.ndarray:
+        return (probs >= self.thresholds_).astype(np.int8)
+
+    def save(self, folder: str | Path, provenance: dict | None = None) -> None:
+        from safetensors.numpy import save_file
+
+        from pipeline.files import atomic_path, write_json
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        tensors = {
+            "coef": self.coef_,
+            "intercept": self.intercept_,
+            "thresholds": np.where(np.isfinite(self.thresholds_), self.thresholds_, -1).astype(np.float32),
+            "positives": self.positives_,
+        }
+        with atomic_path(folder / "weights.safetensors") as tmp:
+            save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, str(tmp))
+        write_json(
+            {
+                "format_version": FORMAT_VERSION,
+                "kind": SEEDED_KIND,
+                "code_ids": self.code_ids,
+                "features": "all-MiniLM-L6-v2 segment embedding",
+                "prototype_weight": PROTOTYPE_WEIGHT,
+                "library_versions": library_versions(),
+                **(provenance or {}),
+            },
+            folder / "coder.json",
+        )
+
+
+def seeded_codes(codebook, segments: pd.DataFrame, emb: np.ndarray, patterns: pd.DataFrame, proto: np.ndarray, seed=0):
+    """Pure core of the cold start: (coder, probabilities, decisions) for every segment."""
+    code_ids = codebook.ids
+    row = {s: i for i, s in enumerate(segments["segment_id"])}
+    weak = np.zeros((len(segments), len(code_ids)), dtype=np.int8)
+    column = {c: j for j, c in enumerate(code_ids)}
+    for r in patterns.itertuples(index=False):
+        if r.code_id in column:
+            weak[row[r.segment_id], column[r.code_id]] = 1
+    _, owner = codebook_texts(codebook)
+    coder = SeededCoder(code_ids, seed).fit(emb, weak, proto, owner)
+    probs = coder.predict_proba(emb)
+    return coder, probs, coder.predict(probs)
 
 
 def library_versions() -> dict:
@@ -353,8 +469,12 @@ def combine(
     decisions: np.ndarray,
     patterns: pd.DataFrame,
     review: pd.DataFrame,
+    machine: str = "model",
 ) -> pd.DataFrame:
     """One row per (segment, code, source, coder); ``final`` marks the code set the findings use.
+
+    ``machine`` names the machine coder's rows: ``model`` (trained on human codes) or ``codebook`` (the
+    codebook-seeded coder of a corpus with no human coding).
 
     Final codes: the primary human coder's where the interview was human-coded, otherwise the model's;
     review decisions (include/exclude) override both.
@@ -376,7 +496,7 @@ def combine(
     for r in review[review["decision"] == "include"].itertuples(index=False):
         rows.append((r.segment_id, r.code_id, "human", r.reviewer, 1.0))
     for i, j in zip(*np.nonzero(decisions), strict=True):
-        rows.append((ids[i], code_ids[j], "model", "model", float(probs[i, j])))
+        rows.append((ids[i], code_ids[j], machine, machine, float(probs[i, j])))
     for r in patterns.itertuples(index=False):
         if r.code_id in order:
             rows.append((r.segment_id, r.code_id, "pattern", "pattern", round(1 - 0.5**r.hits, 4)))
@@ -514,7 +634,9 @@ def run(
     groups = segments.loc[coded, "participant_id"].to_numpy()
     texts = segments["text"].to_numpy(dtype=object)
 
+    patterns = PatternCoder(codebook).code(segments)
     # validation: out-of-fold machine codes for every human-coded segment
+    machine = "model"
     probs = np.zeros((len(segments), len(code_ids)), dtype=np.float32)
     decisions = np.zeros(probs.shape, dtype=np.int8)
     if pretrained:
@@ -531,13 +653,20 @@ def run(
         coder.save(
             out["model"], {"applied_from": str(pretrained), **json.loads((Path(pretrained) / "coder.json").read_text())}
         )
+    elif not coded.any():  # the cold start: no human coding yet, a coder built from the codebook alone
+        from pipeline.embeddings import embed  # the model loads only here: other runs read cached embeddings
+
+        texts_of_codebook, _ = codebook_texts(codebook)
+        coder, probs, decisions = seeded_codes(
+            codebook, segments, emb, patterns, embed(texts_of_codebook), settings.seed
+        )
+        machine = "codebook"
+        how = "coded by the codebook-seeded coder (no human coding: not validated)"
+        coder.save(
+            out["model"],
+            {"codebook": {"name": codebook.name, "version": codebook.version, "sha256": codebook.sha256}},
+        )
     else:
-        if not coded.any():
-            raise PipelineError(
-                f"there is no human coding by {primary} to learn from",
-                "Add codes.csv to the corpus, or name a trained coder: coding: {model: outputs/<corpus>/models/coder}",
-                file=segments_csv,
-            )
         if len(set(groups)) >= 2:
             p, d = cross_validated_predictions(texts[coded], emb[coded], qemb[coded], y, groups, code_ids, settings)
             probs[coded], decisions[coded] = p, d
@@ -560,7 +689,8 @@ def run(
         if coded.any()
         else validation_table(np.zeros((0, len(code_ids)), np.int8), np.zeros((0, len(code_ids)), np.int8), code_ids)
     )
-    validation.insert(0, "method", "participant-grouped cross-validation" if not pretrained else "pretrained coder")
+    method = "pretrained coder" if pretrained else "participant-grouped cross-validation"
+    validation.insert(0, "method", "codebook-seeded coder, not validated" if machine == "codebook" else method)
     write_csv(validation, out["validation"])
 
     # reliability: human vs human on double-coded segments, human vs machine on human-coded segments
@@ -582,8 +712,7 @@ def run(
     )
     write_csv(reliability, out["reliability"])
 
-    patterns = PatternCoder(codebook).code(segments)
-    table = combine(segments, code_ids, human, primary, probs, decisions, patterns, review)
+    table = combine(segments, code_ids, human, primary, probs, decisions, patterns, review, machine)
     write_csv(table, out["segment_codes"])
     thresholds = coder.thresholds_
     labels = {c.id: c.label for c in codebook.codes}

@@ -202,7 +202,7 @@ def prevalence_by_role(
     sources = {
         "final": codes[codes["final"]].drop_duplicates(["segment_id", "code_id"]),
         "human": codes[(codes["source"] == "human") & (codes["coder"] == primary)],
-        "machine": codes[codes["source"] == "model"],
+        "machine": codes[codes["source"].isin(["model", "codebook"])],  # trained on human codes, or codebook-seeded
     }
     rows = []
     units = [("code", c.id, c.label, c.theme, c.kind, {c.id}) for c in codebook.codes]

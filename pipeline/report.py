@@ -578,6 +578,16 @@ def reliability_section(reliability: pd.DataFrame, validation: pd.DataFrame, lab
         lines.append(text + ".")
     checked = validation[validation["segments"] > 0] if len(validation) else validation
     pooled = checked[checked["code_id"] == "pooled"] if len(checked) else checked
+    if len(validation) and "codebook" in str(validation["method"].iloc[0]):
+        lines.append(
+            "- **This coding has not been validated against a human coder.** The corpus has no human coding yet, so "
+            "every segment was coded by the codebook-seeded coder, built from the codebook alone (definitions, "
+            "include criteria, examples and indicator phrases; `source: codebook` in tables/segment_codes.csv), and "
+            "no agreement is claimed for it (how such a coder agrees with human coders on other interviews is "
+            "measured in the project's benchmarks/RESULTS.md). Read the codes as a first pass to review: decide "
+            "rows of tables/review_queue.csv (include or exclude), copy it into the corpus folder and rerun, or "
+            "add codes.csv."
+        )
     if len(pooled):
         p = pooled.iloc[0]
         segments = int(checked.loc[checked["code_id"] != "pooled", "segments"].max())

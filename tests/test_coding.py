@@ -422,3 +422,39 @@ def test_a_pair_noted_twice_differently_or_a_note_on_an_unknown_segment_is_refus
     with pytest.raises(PipelineError) as info:
         read_review(path, set(CODES), {"S1"})
     assert info.value.line == 2 and "unknown segment 'S9'" in info.value.problem
+
+
+def test_the_codebook_seeded_coder_learns_from_codebook_texts_and_phrases_and_gives_each_code_its_phrase_count(
+    tmp_path,
+):
+    """Two codes on separable embeddings: code a's phrases hit 4 segments (one of them a stray hit), code b's 2,
+    code c's none; the codebook's texts sit where each code's segments are."""
+    rng = np.random.default_rng(0)
+    emb = rng.normal(scale=0.3, size=(30, 4)).astype(np.float32)
+    emb[:10, 0] += 2.0  # segments about code a
+    emb[10:20, 1] += 2.0  # segments about code b
+    weak = np.zeros((30, 3), dtype=np.int8)
+    weak[[0, 1, 2, 25], 0] = 1
+    weak[[10, 11], 1] = 1
+    proto = np.array([[2, 0, 0, 0], [2.2, 0, 0, 0], [0, 2, 0, 0], [0, 0, 2, 0]], dtype=np.float32)
+    owner = np.array([0, 0, 1, 2])
+    coder = coding.SeededCoder(CODES).fit(emb, weak, proto, owner)
+    decisions = coder.predict(coder.predict_proba(emb))
+    assert decisions.sum(axis=0).tolist() == [4, 2, 0]  # each code as often as its phrases hit; c never
+    assert set(np.nonzero(decisions[:, 0])[0]) <= set(range(10)) | {25}
+    assert np.nonzero(decisions[:, 0])[0].tolist() != [0, 1, 2, 25], "the model decides where, not the phrases"
+    assert set(np.nonzero(decisions[:, 1])[0]) <= set(range(10, 20))
+    again = coding.SeededCoder(CODES).fit(emb, weak, proto, owner)
+    assert np.array_equal(again.predict_proba(emb), coder.predict_proba(emb)), "deterministic"
+    coder.save(tmp_path / "seeded")
+    with pytest.raises(PipelineError, match="built from the codebook alone"):
+        Coder.load(tmp_path / "seeded")
+
+
+def test_codebook_texts_are_each_codes_definition_criteria_and_examples():
+    codebook = load_codebook(ROOT / "config" / "codebook.yaml")
+    texts, owner = coding.codebook_texts(codebook)
+    first = codebook.codes[0]
+    mine = [t for t, j in zip(texts, owner, strict=True) if j == 0]
+    assert mine[0].startswith(f"{first.label}. ") and len(mine) == 1 + len(first.include) + len(first.examples)
+    assert len(first.include) >= 2 and set(owner) == set(range(len(codebook.codes)))

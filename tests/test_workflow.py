@@ -250,14 +250,23 @@ def test_a_corpus_without_codes_is_coded_by_a_coder_trained_elsewhere(project, t
     assert pd.read_csv(out / "tables" / "coding_validation.csv")["method"].iloc[0] == "pretrained coder"
 
 
-def test_without_codes_or_a_trained_coder_the_error_says_what_to_do(project, tmp_path):
+def test_a_corpus_without_any_human_coding_runs_end_to_end_with_the_codebook_seeded_coder(project, tmp_path):
     corpus = copy_corpus(TINY, tmp_path / "nocodes")
     (corpus / "codes.csv").unlink()
     result = snakemake(project, corpus=corpus)
-    assert result.returncode != 0
-    assert any(
-        "no human coding by coder1 to learn from" in e and "coding: {model:" in e for e in error_lines(result.stderr)
-    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = project / "outputs" / "nocodes"
+    coded = pd.read_csv(out / "tables" / "segment_codes.csv")
+    assert set(coded["source"]) <= {"codebook", "pattern"} and coded["final"].any()
+    pairs = lambda rows: set(zip(rows["segment_id"], rows["code_id"], strict=True))  # noqa: E731
+    assert pairs(coded[coded["final"]]) == pairs(coded[coded["source"] == "codebook"])
+    validation = pd.read_csv(out / "tables" / "coding_validation.csv")
+    assert validation["method"].iloc[0] == "codebook-seeded coder, not validated"
+    assert validation["cohen_kappa"].isna().all(), "no kappa is claimed"
+    assert "This coding has not been validated against a human coder" in (out / "findings.md").read_text()
+    assert "NOT VALIDATED" in (out / "notebooks" / "02-thematic-coding.html").read_text()
+    assert '"kind": "codebook-seeded"' in (out / "models" / "coder" / "coder.json").read_text()
+    assert len(pd.read_csv(out / "tables" / "review_queue.csv"))
 
 
 def test_a_filled_in_review_queue_comes_back_as_human_decisions(project, tmp_path):
