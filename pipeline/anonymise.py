@@ -603,7 +603,7 @@ def detect_ner(doc, allow: AllowList, policy: Policy = Policy()) -> list[Finding
         start, end = tokens[0].idx, tokens[-1].idx + len(words[-1])
         value = doc.text[start:end]
         person = category == "PERSON" and any(w in first_names() and is_namelike(w) for w in words)
-        if _storm(doc.text, start) or any(w in NOT_PEOPLE for w in words):
+        if _storm(doc.text, start) or value in NOT_PEOPLE:  # "God rest her"; "Jesus Rodriguez" is a person
             continue
         if not person and (policy.public_place(value) or policy.public_name(words)):
             continue  # Nepal, São Paulo, Wikipedia, Tylenol, Google Classroom: public, whatever the model's label

@@ -121,7 +121,7 @@ def load_corpus(path: str | Path, config: dict) -> Corpus:
     # the interviewers' names and public figures are kept: to the gate they are allowed names; so are the
     # interviewer's speaker labels a corpus declares ("AI", "Researcher"), when a participant says them
     allow = [
-        *speakers.get("interviewer", []),
+        *(label for label in speakers.get("interviewer", []) if "*" not in label and not label.startswith("re:")),
         *anon.get("allow", []),
         *anon.get("interviewer_names", []),
         *anon.get("public_figures", []),

@@ -148,9 +148,9 @@ class Speakers:
         unknown = {k: v for k, v in self.unknown.items() if v[2] or not turns}
         if not unknown:
             return
-        labels = sorted(unknown.items(), key=lambda kv: (-kv[1][0], str(kv[1][1])))
+        labels = sorted(unknown.items(), key=lambda kv: (-kv[1][0], _line_order(kv[1][1])))
         listed = ", ".join(f"'{label}' ({n} line{'s' if n > 1 else ''})" for label, (n, *_) in labels)
-        first = min(unknown.values(), key=lambda v: (isinstance(v[1], str), v[1]))
+        first = min(unknown.values(), key=lambda v: _line_order(v[1]))
         hint = suggest_patterns(list(unknown))
         raise PipelineError(
             (
@@ -165,6 +165,14 @@ class Speakers:
             file=file,
             line=first[1],
         )
+
+
+def _line_order(locator) -> int:
+    """A line number, or the number in a locator such as "paragraph 12", for ordering."""
+    if isinstance(locator, int):
+        return locator
+    found = re.search(r"\d+", str(locator))
+    return int(found.group(0)) if found else 0
 
 
 def suggest_patterns(labels: list[str]) -> str:
@@ -457,7 +465,7 @@ def parse_vtt(text: str, speakers: Speakers, file) -> list[RawTurn]:
                 file=file,
                 line=number,
             )
-        if body:
+        if body and turns:  # (no turn yet: the first cues' speakers are unknown, reported below)
             start = body_line.offset
             turns[-1].pieces.append((start, start + len(body_line.text), body))
     speakers.check(file, len(turns))

@@ -172,3 +172,14 @@ def test_check_corpus_lists_every_problem_of_a_corpus_in_one_pass(tmp_path):
     audit = ROOT / "private" / "clinic" / "audit" / "check-corpus.csv"
     assert "Kayleigh" in audit.read_text()
     shutil.rmtree(ROOT / "private" / "clinic")
+
+
+def test_a_webvtt_file_whose_speakers_are_all_unknown_lists_them(tmp_path):
+    vtt = (
+        "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v Dr Patel>How are you?</v>\n\n"
+        "00:00:04.000 --> 00:00:06.000\nFine, thanks.\n\n"
+        "00:00:07.000 --> 00:00:09.000\n<v Mr Smith>Much better.</v>\n"
+    )
+    with pytest.raises(PipelineError) as info:
+        ingest_interview(Path("t.vtt"), vtt.encode(), Speakers(["Interviewer"], ["Participant"]), META)
+    assert "2 unknown speaker labels: 'Dr Patel' (1 line), 'Mr Smith' (1 line)" in info.value.message()
