@@ -322,6 +322,12 @@ def participants_section(participants: pd.DataFrame) -> str:
             f" Participants spoke {int(t['participant_words']):,} words in {int(t['participant_turns']):,} turns"
             f" (median {int(float(t['median_turn_words']))} words per turn)."
         )
+        if "other_speaker_words" in total.columns:
+            text += (
+                f" Other speakers (an interpreter, a carer: `speakers: other` in corpus.yaml) spoke "
+                f"{int(t['other_speaker_words']):,} words in {int(t['other_speaker_turns']):,} turns, kept in the "
+                "transcripts and not coded."
+            )
     lines += [text, "", "Table 1. Interviews and participants by group and wave.", ""]
     lines.append(markdown_table(participants_table(participants)))
     return "\n".join(lines)
@@ -721,6 +727,15 @@ def findings_markdown(tables: dict[str, pd.DataFrame], roles: dict, name: str, c
         "coding (the primary human coder's codes where an interview was coded by hand, the automated coder's "
         "elsewhere).",
         "",
+        *(
+            [
+                "**The coding of this corpus has not been validated against a human coder**: it has no human coding "
+                "yet, and its segments were coded by the codebook-seeded coder (see Reliability of the coding).",
+                "",
+            ]
+            if len(tables["validation"]) and "codebook" in str(tables["validation"]["method"].iloc[0])
+            else []
+        ),
         participants_section(tables["participants"]),
         roles_section(by_role, roles),
         themes_section(by_role, tables["exemplars"], roles),

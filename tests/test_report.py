@@ -442,3 +442,25 @@ def test_the_participant_heatmap_of_a_large_corpus_keeps_a_fixed_width_without_l
         assert (len(ax.get_xticklabels()) == n) is labelled and (len(ax.texts) > n) is labelled
         assert labelled or "2,000 interviews" in ax.get_xlabel()
         fig.clf()
+
+
+def test_findings_md_says_a_codebook_seeded_coding_is_not_validated_and_counts_other_speakers(tmp_path):
+    paths = write_tables(tmp_path / "in")
+    participants = pd.read_csv(paths["participants"])
+    participants["other_speaker_words"] = [100, 0, 0, 100]
+    participants["other_speaker_turns"] = [4, 0, 0, 4]
+    participants.to_csv(paths["participants"], index=False)
+    validation = pd.read_csv(paths["validation"])
+    validation["method"] = "codebook-seeded coder, not validated"
+    validation[["segments", "human_yes", "machine_yes"]] = 0
+    validation.to_csv(paths["validation"], index=False)
+    waves = tmp_path / "in" / "wave_comparison.csv"
+    report.wave_comparison(by_wave_table(), matrix_table(), ROLES).to_csv(waves, index=False)
+    keys = ("by_role", "participants", "exemplars", "segment_codes", "reliability", "validation", "sentiment")
+    inputs = {k: paths[k] for k in keys} | {"waves": waves}
+    inputs |= {"sentiment_validation": paths["sentiment_validation"], "check": paths["check"]}
+    text = report.run_findings(inputs, ROLES, "tiny", "config/findings.yaml", tmp_path / "findings.md")
+    assert "**The coding of this corpus has not been validated against a human coder**" in text.split("## ")[0]
+    assert "This coding has not been validated against a human coder." in text
+    assert "The automated coder against the primary human coder" not in text, "no kappa is claimed"
+    assert "Other speakers (an interpreter, a carer" in text and "spoke 100 words in 4 turns" in text
