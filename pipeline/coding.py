@@ -42,6 +42,11 @@ class CoderSettings:
         return cls(**{k: v for k, v in block.items() if k in keys})
 
 
+def logistic(z: np.ndarray) -> np.ndarray:
+    """Probabilities from a linear model's scores (float32; scores clipped to +-50)."""
+    return (1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))).astype(np.float32)
+
+
 def label_matrix(segment_ids: list[str], human: pd.DataFrame, code_ids: list[str]) -> np.ndarray:
     """Y[i, j] = 1 where the human coder gave segment i the code j."""
     index = {sid: i for i, sid in enumerate(segment_ids)}
@@ -129,8 +134,7 @@ class Coder:
 
     def predict_proba(self, texts, emb, qemb) -> np.ndarray:
         x = self._features(list(texts), emb, qemb)
-        z = np.asarray(x @ self.coef_.T) + self.intercept_
-        return (1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))).astype(np.float32)
+        return logistic(np.asarray(x @ self.coef_.T) + self.intercept_)
 
     def predict(self, probs: np.ndarray) -> np.ndarray:
         return (probs >= self.thresholds_).astype(np.int8)
@@ -138,22 +142,11 @@ class Coder:
     # ------------------------------------------------------------ persistence (no pickle)
 
     def save(self, folder: str | Path, provenance: dict | None = None) -> None:
-        from safetensors.numpy import save_file
-
-        from pipeline.files import atomic_path, write_json
-
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        tensors = {
-            "coef": self.coef_,
-            "intercept": self.intercept_,
-            "idf": self.idf_,
-            "thresholds": np.where(np.isfinite(self.thresholds_), self.thresholds_, -1).astype(np.float32),
-            "positives": self.positives_,
-        }
-        with atomic_path(folder / "weights.safetensors") as tmp:
-            save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, str(tmp))
-        write_json(
+        save_model(
+            folder,
+            {"coef": self.coef_, "intercept": self.intercept_, "idf": self.idf_},
+            self.thresholds_,
+            self.positives_,
             {
                 "format_version": FORMAT_VERSION,
                 "code_ids": self.code_ids,
@@ -163,7 +156,6 @@ class Coder:
                 "library_versions": library_versions(),
                 **(provenance or {}),
             },
-            folder / "coder.json",
         )
 
     @classmethod
@@ -260,28 +252,17 @@ class SeededCoder:
         return self
 
     def predict_proba(self, emb: np.ndarray) -> np.ndarray:
-        z = emb @ self.coef_.T + self.intercept_
-        return (1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))).astype(np.float32)
+        return logistic(emb @ self.coef_.T + self.intercept_)
 
     def predict(self, probs: np.ndarray) -> np.ndarray:
         return (probs >= self.thresholds_).astype(np.int8)
 
     def save(self, folder: str | Path, provenance: dict | None = None) -> None:
-        from safetensors.numpy import save_file
-
-        from pipeline.files import atomic_path, write_json
-
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        tensors = {
-            "coef": self.coef_,
-            "intercept": self.intercept_,
-            "thresholds": np.where(np.isfinite(self.thresholds_), self.thresholds_, -1).astype(np.float32),
-            "positives": self.positives_,
-        }
-        with atomic_path(folder / "weights.safetensors") as tmp:
-            save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, str(tmp))
-        write_json(
+        save_model(
+            folder,
+            {"coef": self.coef_, "intercept": self.intercept_},
+            self.thresholds_,
+            self.positives_,
             {
                 "format_version": FORMAT_VERSION,
                 "kind": SEEDED_KIND,
@@ -291,7 +272,6 @@ class SeededCoder:
                 "library_versions": library_versions(),
                 **(provenance or {}),
             },
-            folder / "coder.json",
         )
 
 
@@ -308,6 +288,25 @@ def seeded_codes(codebook, segments: pd.DataFrame, emb: np.ndarray, patterns: pd
     coder = SeededCoder(code_ids, seed).fit(emb, weak, proto, owner)
     probs = coder.predict_proba(emb)
     return coder, probs, coder.predict(probs)
+
+
+def save_model(folder: str | Path, weights: dict, thresholds, positives, meta: dict) -> None:
+    """A coder's folder: ``weights.safetensors`` (the weights, thresholds with -1 for never, positives per code)
+    and ``coder.json`` (``meta``); never pickle, which runs code on load."""
+    from safetensors.numpy import save_file
+
+    from pipeline.files import atomic_path, write_json
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tensors = {
+        **weights,
+        "thresholds": np.where(np.isfinite(thresholds), thresholds, -1).astype(np.float32),
+        "positives": positives,
+    }
+    with atomic_path(folder / "weights.safetensors") as tmp:
+        save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, str(tmp))
+    write_json(meta, folder / "coder.json")
 
 
 def library_versions() -> dict:

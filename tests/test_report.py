@@ -364,13 +364,17 @@ def test_every_figure_is_drawn_as_png_and_svg_the_same_twice(tmp_path):
     assert "Structure and focus" in svg and "3/3" in svg and "structure_focus" not in svg
 
 
-def test_findings_md_has_the_sections_of_a_paper_from_the_tables(tmp_path):
-    paths = write_tables(tmp_path / "in")
+def findings_inputs(tmp_path, paths) -> dict:
+    """The tables run_findings reads (written by write_tables), with the wave comparison."""
     waves = tmp_path / "in" / "wave_comparison.csv"
     report.wave_comparison(by_wave_table(), matrix_table(), ROLES).to_csv(waves, index=False)
     keys = ("by_role", "participants", "exemplars", "segment_codes", "reliability", "validation", "sentiment")
     inputs = {k: paths[k] for k in keys} | {"waves": waves}
-    inputs |= {"sentiment_validation": paths["sentiment_validation"], "check": paths["check"]}
+    return inputs | {"sentiment_validation": paths["sentiment_validation"], "check": paths["check"]}
+
+
+def test_findings_md_has_the_sections_of_a_paper_from_the_tables(tmp_path):
+    inputs = findings_inputs(tmp_path, write_tables(tmp_path / "in"))
     text = report.run_findings(inputs, ROLES, "tiny", "config/findings.yaml", tmp_path / "findings.md")
     assert (tmp_path / "findings.md").read_text() == text
     headings = [line for line in text.splitlines() if line.startswith("## ")]
@@ -454,11 +458,7 @@ def test_findings_md_says_a_codebook_seeded_coding_is_not_validated_and_counts_o
     validation["method"] = "codebook-seeded coder, not validated"
     validation[["segments", "human_yes", "machine_yes"]] = 0
     validation.to_csv(paths["validation"], index=False)
-    waves = tmp_path / "in" / "wave_comparison.csv"
-    report.wave_comparison(by_wave_table(), matrix_table(), ROLES).to_csv(waves, index=False)
-    keys = ("by_role", "participants", "exemplars", "segment_codes", "reliability", "validation", "sentiment")
-    inputs = {k: paths[k] for k in keys} | {"waves": waves}
-    inputs |= {"sentiment_validation": paths["sentiment_validation"], "check": paths["check"]}
+    inputs = findings_inputs(tmp_path, paths)
     text = report.run_findings(inputs, ROLES, "tiny", "config/findings.yaml", tmp_path / "findings.md")
     assert "**The coding of this corpus has not been validated against a human coder**" in text.split("## ")[0]
     assert "This coding has not been validated against a human coder." in text
