@@ -320,7 +320,7 @@ class Policy:
             return False  # a first name used as a name (Claude, Stacey)
         evidence = [is_public_word(w, brands) or _is_acronym(w) or (brands and self.public_place(w)) for w in words]
         if brands and evidence[0] and len(words) > 1 and not is_common_word(words[0]) and words[0] not in DEMONYMS:
-            return True  # a brand's product: Google Gemini, Microsoft Teams, Apple Watch
+            return True  # a brand's product: Microsoft Teams, Apple Watch
         if brands:
             return all(e or is_common_word(w) for e, w in zip(evidence, words, strict=True))
         return any(evidence) and all(e or is_common_word(w) for e, w in zip(evidence, words, strict=True))
