@@ -39,6 +39,7 @@ from pipeline.gazetteers import (
     DEMONYMS,
     STORM,
     PublicPlaces,
+    any_names,
     first_names,
     is_common_word,
     is_known_name,
@@ -102,7 +103,9 @@ HOLIDAY = (
     r"(?:Christmas(?:\s+(?:Eve|Day))?|New\s+Year['’]?s(?:\s+(?:Eve|Day))?|Boxing\s+Day|Easter(?:\s+(?:Sunday|Monday))?"
     r"|St\.?\s+Patrick['’]?s\s+Day|Valentine['’]?s\s+Day|Halloween|Bonfire\s+Night|Guy\s+Fawkes\s+Night|Thanksgiving"
     r"|Independence\s+Day|Memorial\s+Day|Labor\s+Day|Labour\s+Day|Mother['’]?s\s+Day|Father['’]?s\s+Day|Hogmanay"
-    r"|Eid|Diwali|Hanukkah|Ramadan)"
+    r"|Eid|Diwali|Hanukkah|Ramadan|Mardi\s+Gras|Shrove\s+Tuesday|Pancake\s+Day|Good\s+Friday|Whitsun|Pentecost"
+    r"|Passover|Yom\s+Kippur|Rosh\s+Hashanah|(?:Chinese|Lunar)\s+New\s+Year|Burns\s+Night|Remembrance\s+(?:Sunday|Day)"
+    r"|Armistice\s+Day|Veterans\s+Day|Juneteenth|Black\s+Friday|Martin\s+Luther\s+King\s+Day|Presidents['’]?\s+Day)"
 )
 # Any date more specific than a year, said or written, with or without a word around it: "4 August 2021",
 # "the 3rd of May", "May 3rd", "June the 14th", "Tuesday the 14th", "Thurs 8th", "March 2020", "October of 2014",
@@ -465,14 +468,18 @@ def detect_patterns(text: str, policy: Policy = Policy()) -> list[Finding]:
 def _trim_name(text: str, start: int, end: int, allow: AllowList) -> tuple[int, int] | None:
     """Trim a name found by a context rule to its capitalised words; None if nothing identifying is left.
 
-    The cue ("my partner", "Mrs", "called") is the evidence, so common words count too (Mr Price,
-    DS Mills, the solicitor, Hazel), but stop words, month and day names and allowed terms do not.
+    The cue ("my partner", "Mrs", "called") is the evidence, so common words that are names too count (Mr Price,
+    DS Mills, Hazel), but stop words, month and day names, allowed terms and common words that are no one's
+    name in any name list ("look at you, Mr Electrician") do not.
     """
     words = list(re.finditer(r"[A-Z][\w'’-]*?(?=(?:['’]s)?\b)", text[start:end]))
     keep = [
         w
         for w in words
-        if w.group(0).lower() not in STOP_WORDS and w.group(0) not in CALENDAR and not allow.covers(w.group(0))
+        if w.group(0).lower() not in STOP_WORDS
+        and w.group(0) not in CALENDAR
+        and not allow.covers(w.group(0))
+        and (w.group(0) in any_names() or not is_common_word(w.group(0)))
     ]
     if not keep:
         return None
@@ -515,6 +522,9 @@ PRONOUNS = frozenset(
 )
 # a capitalised word, with the next one if capitalised too; not the start of a hyphened word ("Tara-a-bit")
 FIRST_NAME_AT = re.compile(r"\b(?=([A-Z][a-z]+(?:['’][a-z]+)?(?:\s+[A-Z][a-z'’-]+)?)\b(?!-[a-z]))")
+
+
+PLACE_PREPOSITION = re.compile(r"\b(?:in|outside|near|around|across)\s+$", re.IGNORECASE)
 
 
 def _storm(text: str, start: int) -> bool:
@@ -561,6 +571,8 @@ def detect_rules(text: str, allow: AllowList, policy: Policy = Policy()) -> list
         mid_sentence = re.search(r"[\w,;]\s+$", text[max(0, start - 3) : start]) is not None
         usable = first in first_names() and first not in CALENDAR and not allow.covers(first)
         usable = usable and not _storm(text, start) and first not in DEMONYMS and not policy.public_region(first)
+        # "outside Columbus", "in Jackson": after a preposition of place, a large city's name is the city's
+        usable = usable and not (PLACE_PREPOSITION.search(text[max(0, start - 12) : start]) and policy.public_place(first))
         # a known first name capitalised mid-sentence is a name even if it is also a word ("I rang Max")
         if usable and (is_namelike(first) or (mid_sentence and first.lower() not in STOP_WORDS)):
             full = rest and rest[0] in surnames() and not allow.covers(rest[0]) and not is_common_word(rest[0])

