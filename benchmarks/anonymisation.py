@@ -16,7 +16,9 @@
    phone numbers, e-mail and URLs with locale international; and lines with no identifier that look like one.
 4. Clean interviews by other writers (tests/fixtures/voices: regional British, Scottish, Irish and American
    speech, talk of companies, products and places): every finding is a placeholder on clean text, listed, and
-   check mode's false stops are the interviews with any finding.
+   check mode's false stops are the interviews with any finding. tests/fixtures/voices_heldout: 8 more by another
+   writer (Cardiff, Manchester, Bristol, Edinburgh, Cork, Derry, Texas, Chicago), written after the gate's
+   changes for the voices were made and measured once, never used to tune it.
 5. With --public-corpus (default ../shared/corpora/anthropic-interviewer, real interviews, if present):
    placeholders per 1,000 words by category, and the 30 words replaced most often, for a reader to judge.
 
@@ -225,7 +227,8 @@ def report_rest(args, allow: AllowList, started: float) -> None:
         name = Path(corpus).resolve().relative_to(ROOT) if Path(corpus).resolve().is_relative_to(ROOT) else corpus
         print(f"\n## Clean corpus {name}: {n} false positives in {clean_words} words = {rate:.2f} per 1,000 words")
         print(f"(goal <= 1.00: {'met' if rate <= 1 else 'NOT met'}); by category: {dict(sorted(categories.items()))}\n")
-    report_clean_voices(ROOT / "tests" / "fixtures" / "voices", allow)
+    for voices in ("voices", "voices_heldout"):  # voices_heldout: written after the gate was tuned on voices
+        report_clean_voices(ROOT / "tests" / "fixtures" / voices, allow)
     public = Path(args.public_corpus)
     if public.exists():
         report_public_corpus(public, allow, args.public_limit)

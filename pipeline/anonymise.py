@@ -524,6 +524,7 @@ PRONOUNS = frozenset(
 FIRST_NAME_AT = re.compile(r"\b(?=([A-Z][a-z]+(?:['’][a-z]+)?(?:\s+[A-Z][a-z'’-]+)?)\b(?!-[a-z]))")
 
 
+PLACE_HEAD = re.compile(r"\b([A-Z][a-z]+)\s+$")
 PLACE_PREPOSITION = re.compile(r"\b(?:in|outside|near|around|across)\s+$", re.IGNORECASE)
 
 
@@ -569,10 +570,13 @@ def detect_rules(text: str, allow: AllowList, policy: Policy = Policy()) -> list
         start = m.start(1)
         first, *rest = re.sub(r"['’]s\b", "", m.group(1)).split()
         mid_sentence = re.search(r"[\w,;]\s+$", text[max(0, start - 3) : start]) is not None
-        usable = first in first_names() and first not in CALENDAR and not allow.covers(first)
+        usable = first in first_names() and first not in CALENDAR and first not in NOT_PEOPLE and not allow.covers(first)
         usable = usable and not _storm(text, start) and first not in DEMONYMS and not policy.public_region(first)
         # "outside Columbus", "in Jackson": after a preposition of place, a large city's name is the city's
         usable = usable and not (PLACE_PREPOSITION.search(text[max(0, start - 12) : start]) and policy.public_place(first))
+        # the second word of a public place's name: "San Antonio", "Santa Clara", "Los Angeles"
+        before = PLACE_HEAD.search(text[max(0, start - 12) : start])
+        usable = usable and not (before and policy.public_place(f"{before.group(1)} {first}"))
         # a known first name capitalised mid-sentence is a name even if it is also a word ("I rang Max")
         if usable and (is_namelike(first) or (mid_sentence and first.lower() not in STOP_WORDS)):
             full = rest and rest[0] in surnames() and not allow.covers(rest[0]) and not is_common_word(rest[0])

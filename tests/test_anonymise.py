@@ -204,6 +204,7 @@ def test_public_entities_are_kept(text):
         "My cousin builds wings for Boeing and swears by Gemini for his emails.",
         "Look at the state of you, Mr Handyman, covered in muck.",
         "We lived just outside Columbus for a year, then near Jacksonville.",
+        "We drove in from San Antonio and, Jesus, the traffic on that road.",
     ],
 )
 def test_words_frequent_in_general_english_and_no_ones_name_are_kept(text):
