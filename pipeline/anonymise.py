@@ -570,10 +570,14 @@ def detect_rules(text: str, allow: AllowList, policy: Policy = Policy()) -> list
         start = m.start(1)
         first, *rest = re.sub(r"['’]s\b", "", m.group(1)).split()
         mid_sentence = re.search(r"[\w,;]\s+$", text[max(0, start - 3) : start]) is not None
-        usable = first in first_names() and first not in CALENDAR and first not in NOT_PEOPLE and not allow.covers(first)
+        usable = (
+            first in first_names() and first not in CALENDAR and first not in NOT_PEOPLE and not allow.covers(first)
+        )
         usable = usable and not _storm(text, start) and first not in DEMONYMS and not policy.public_region(first)
         # "outside Columbus", "in Jackson": after a preposition of place, a large city's name is the city's
-        usable = usable and not (PLACE_PREPOSITION.search(text[max(0, start - 12) : start]) and policy.public_place(first))
+        usable = usable and not (
+            PLACE_PREPOSITION.search(text[max(0, start - 12) : start]) and policy.public_place(first)
+        )
         # the second word of a public place's name: "San Antonio", "Santa Clara", "Los Angeles"
         before = PLACE_HEAD.search(text[max(0, start - 12) : start])
         usable = usable and not (before and policy.public_place(f"{before.group(1)} {first}"))

@@ -135,6 +135,7 @@ def cmd_code(a) -> None:
         a.review,
         a.queue_size,
         json.loads(a.fit_waves) if a.fit_waves else None,
+        a.batch_size,
     )
 
 
@@ -415,6 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--pretrained", default="", help="a trained coder folder to apply instead of training")
     sp.add_argument("--review", default="", help="a filled-in review_queue.csv to import as human decisions")
     sp.add_argument("--queue-size", type=int, default=200)
+    sp.add_argument("--batch-size", type=int, default=40, help="decisions proposed to teach the coder each round")
     for name in ("segment-codes", "review-queue", "validation", "reliability", "probabilities", "model-out"):
         sp.add_argument(f"--{name}", required=True)
     sp.add_argument("--fit-waves", default="", help="JSON list: learn only from these waves (models.freeze)")

@@ -47,6 +47,24 @@ def logistic(z: np.ndarray) -> np.ndarray:
     return (1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))).astype(np.float32)
 
 
+# a segment x code whose label is not known: a review decision on one code says nothing about the segment's others
+UNKNOWN = -1
+
+
+def known_labels(segment_ids: list[str], coded: np.ndarray, human: pd.DataFrame, review: pd.DataFrame, code_ids):
+    """Y[i, j] = 1 / 0 where known, ``UNKNOWN`` elsewhere: every code of a segment the primary coder coded
+    (``coded``, with ``human`` their codes), then each review decision on its own segment x code (a decision
+    overrides the coding it corrects)."""
+    y = np.full((len(segment_ids), len(code_ids)), UNKNOWN, dtype=np.int8)
+    y[coded] = label_matrix([s for s, c in zip(segment_ids, coded, strict=True) if c], human, code_ids)
+    row = {sid: i for i, sid in enumerate(segment_ids)}
+    column = {c: j for j, c in enumerate(code_ids)}
+    for r in review.itertuples(index=False):
+        if r.segment_id in row and r.code_id in column:
+            y[row[r.segment_id], column[r.code_id]] = 1 if r.decision == "include" else 0
+    return y
+
+
 def label_matrix(segment_ids: list[str], human: pd.DataFrame, code_ids: list[str]) -> np.ndarray:
     """Y[i, j] = 1 where the human coder gave segment i the code j."""
     index = {sid: i for i, sid in enumerate(segment_ids)}
@@ -79,6 +97,7 @@ class Coder:
     intercept_: np.ndarray | None = None  # (codes,)
     thresholds_: np.ndarray | None = None  # (codes,); inf where a code had too few examples to learn
     positives_: np.ndarray | None = None
+    codebook_: dict = field(default_factory=dict)  # name, version and sha256 of the codebook it was trained with
 
     def _features(self, texts, emb, qemb, fit=False):
         from scipy.sparse import csr_matrix, hstack
@@ -95,26 +114,57 @@ class Coder:
         dense = np.hstack([emb, self.settings.question_weight * qemb]).astype(np.float32)
         return hstack([csr_matrix(dense), tfidf]).tocsr()
 
-    def fit(self, texts, emb, qemb, y, groups=None) -> Coder:
+    def fit(self, texts, emb, qemb, y, groups=None, prior=None) -> Coder:
+        """Learn each code from the segments whose label for it is known (``y`` 1 / 0; ``UNKNOWN`` elsewhere, so
+        full coding, partial coding and single review decisions all teach).
+
+        ``prior`` (texts, embeddings, owner code of each text): the codebook's own texts, added to every code's
+        training as positives of their code and negatives of the others (the cold start taught by review
+        decisions). With a prior a code is learned from its first known positive and negative; without one it
+        needs ``min_positives``.
+        """
         from sklearn.linear_model import LogisticRegression
 
         s = self.settings
+        texts, y = np.asarray(list(texts), dtype=object), np.asarray(y)
+        rows = (y != UNKNOWN).any(axis=1)  # segments that teach anything (all of them for full coding)
+        texts, emb, qemb, y = texts[rows], emb[rows], qemb[rows], y[rows]
+        n_prior = 0
+        if prior is not None:
+            prior_texts, prior_emb, owner = prior
+            n_prior = len(prior_texts)
+            texts = np.concatenate([texts, np.asarray(prior_texts, dtype=object)])
+            emb, qemb = np.vstack([emb, prior_emb]), np.vstack([qemb, np.zeros_like(prior_emb)])
         x = self._features(list(texts), emb, qemb, fit=True)
         n_codes = len(self.code_ids)
         self.coef_ = np.zeros((n_codes, x.shape[1]), dtype=np.float32)
         self.intercept_ = np.full(n_codes, -20.0, dtype=np.float32)
-        self.positives_ = y.sum(axis=0).astype(np.int32)
+        self.positives_ = (y == 1).sum(axis=0).astype(np.int32)
+        negatives = (y == 0).sum(axis=0)
         self.thresholds_ = np.full(n_codes, np.inf, dtype=np.float32)
+        enough = 1 if prior is not None else s.min_positives
         for j in range(n_codes):
-            if self.positives_[j] < s.min_positives or self.positives_[j] == len(y):
+            if self.positives_[j] < enough or not negatives[j]:
                 continue  # too few examples to learn this code: the model never assigns it
+            known = np.concatenate([y[:, j] != UNKNOWN, np.ones(n_prior, dtype=bool)])
+            labels = np.concatenate([y[:, j], (owner == j).astype(np.int8) if n_prior else []])
             model = LogisticRegression(C=s.C, class_weight="balanced", max_iter=3000, random_state=s.seed)
-            model.fit(x, y[:, j])
+            model.fit(x[known], labels[known].astype(np.int8))
             self.coef_[j] = model.coef_[0]
             self.intercept_[j] = model.intercept_[0]
             self.thresholds_[j] = s.threshold
-        if s.tune_thresholds and groups is not None:
-            self.thresholds_ = self._tuned_thresholds(texts, emb, qemb, y, groups)
+        if s.tune_thresholds and groups is not None and prior is None and (y != UNKNOWN).all():
+            self.thresholds_ = self._tuned_thresholds(texts, emb, qemb, y, groups[rows])
+        return self
+
+    def adopt(self, seeded: SeededCoder, codes: np.ndarray) -> Coder:
+        """Take the codebook-seeded coder's model for ``codes`` (those no decision has taught yet): its weights on
+        the segment embedding, zero on the question and the words, and its threshold."""
+        dim = seeded.coef_.shape[1]
+        for j in np.nonzero(codes)[0]:
+            self.coef_[j] = 0.0
+            self.coef_[j, :dim] = seeded.coef_[j]
+            self.intercept_[j], self.thresholds_[j] = seeded.intercept_[j], seeded.thresholds_[j]
         return self
 
     def _tuned_thresholds(self, texts, emb, qemb, y, groups) -> np.ndarray:
@@ -170,7 +220,16 @@ class Coder:
                 "Name a folder written by the workflow, e.g. outputs/demo/models/coder",
                 file=folder,
             )
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            if not isinstance(meta, dict):
+                raise ValueError("not a JSON object")
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise PipelineError(
+                f"the coder's description cannot be read ({type(exc).__name__}: {_short(str(exc), 60)})",
+                "Copy the whole model folder again from the run that wrote it, or retrain (remove coding.model)",
+                file=meta_path,
+            ) from None
         if meta.get("kind") == SEEDED_KIND:
             raise PipelineError(
                 "this coder was built from the codebook alone, for a corpus with no human coding yet: it is not "
@@ -185,8 +244,32 @@ class Coder:
                 "Retrain it with this version of the pipeline",
                 file=meta_path,
             )
-        w = load_file(str(weights_path))
+        missing = [k for k in ("code_ids", "settings", "vocabulary") if k not in meta]
+        if missing:
+            raise PipelineError(
+                f"the coder's description lacks {', '.join(missing)}: the folder is partial or was edited",
+                "Copy the whole model folder again from the run that wrote it, or retrain (remove coding.model)",
+                file=meta_path,
+            )
+        try:
+            w = load_file(str(weights_path))
+            shapes_ok = w["coef"].shape == (len(meta["code_ids"]), w["coef"].shape[1]) and len(w["idf"]) == len(
+                meta["vocabulary"]
+            )
+        except Exception as exc:  # safetensors raises its own error types for truncated or foreign files
+            raise PipelineError(
+                f"the coder's weights cannot be read ({type(exc).__name__}): the file is partial or corrupt",
+                "Copy the whole model folder again from the run that wrote it, or retrain (remove coding.model)",
+                file=weights_path,
+            ) from None
+        if not shapes_ok:
+            raise PipelineError(
+                "the coder's weights do not fit its description (coder.json): the two files come from different runs",
+                "Copy both files of the model folder from the same run, or retrain (remove coding.model)",
+                file=weights_path,
+            )
         coder = cls(meta["code_ids"], CoderSettings(**meta["settings"]))
+        coder.codebook_ = meta.get("codebook", {})
         coder.vocabulary_ = meta["vocabulary"]
         coder.coef_, coder.intercept_, coder.idf_ = w["coef"], w["intercept"], w["idf"]
         coder.thresholds_ = np.where(w["thresholds"] < 0, np.inf, w["thresholds"]).astype(np.float32)
@@ -199,6 +282,8 @@ class Coder:
 # The codebook's own texts weigh as much as five segments each: they are the team's statement of the code.
 PROTOTYPE_WEIGHT = 5.0
 SEEDED_KIND = "codebook-seeded"
+# review decisions including a code before it is learned from them rather than from the codebook alone
+TAUGHT_MIN_POSITIVES = 3
 
 
 def codebook_texts(codebook) -> tuple[list[str], np.ndarray]:
@@ -290,6 +375,15 @@ def seeded_codes(codebook, segments: pd.DataFrame, emb: np.ndarray, patterns: pd
     return coder, probs, coder.predict(probs)
 
 
+def taught_coder(seeded: SeededCoder, texts, emb, qemb, known, prior, settings: CoderSettings) -> Coder:
+    """A corpus with no human coding, taught by review decisions: each code with at least
+    ``TAUGHT_MIN_POSITIVES`` included segments is learned from its decided segments and the codebook's texts
+    (``prior``); every other code keeps the codebook-seeded coder's model (``Coder.adopt``)."""
+    coder = Coder(seeded.code_ids, settings).fit(texts, emb, qemb, known, prior=prior)
+    untaught = (known == 1).sum(axis=0) < TAUGHT_MIN_POSITIVES
+    return coder.adopt(seeded, untaught | ~np.isfinite(coder.thresholds_))
+
+
 def save_model(folder: str | Path, weights: dict, thresholds, positives, meta: dict) -> None:
     """A coder's folder: ``weights.safetensors`` (the weights, thresholds with -1 for never, positives per code)
     and ``coder.json`` (``meta``); never pickle, which runs code on load."""
@@ -351,6 +445,7 @@ REJECT = ("exclude", "reject", "no", "n", "false", "0")
 REVIEW_COLUMNS = ["segment_id", "code_id", "decision", "reviewer"]
 QUEUE_COLUMNS = [
     "rank",
+    "purpose",
     "segment_id",
     "participant_id",
     "role",
@@ -510,14 +605,60 @@ def combine(
     return out[SEGMENT_CODE_COLUMNS].reset_index(drop=True)
 
 
-def review_queue(
-    segments, code_ids, labels, probs, thresholds, patterns, machine_rows, size: int, reviewed=None, notes=None
-) -> pd.DataFrame:
-    """The review queue: machine decisions a person should check, then the decisions already made.
+def teaching_batch(probs, thresholds, open_pairs, participants, taught, size: int) -> list[tuple[int, int]]:
+    """The segment x code decisions that teach the coder most, at most ``size`` (README, "Review rounds").
 
-    First, ranked, the machine decisions closest to the threshold and the pattern hits the model disagrees
-    with (most uncertain first, at most ``size``), leaving out every segment x code pair already decided in
-    ``reviewed`` (the imported queue's decisions, see ``read_review``). Then, without a rank, every one of those
+    Every open pair (``open_pairs[i, j]``: a segment without human coding, a pair not yet decided) is scored:
+    for a code that decisions have ``taught`` (it has a known positive), how close its probability is to the
+    code's threshold (1 at the threshold, the coder is least sure there); for a code not yet taught, the
+    codebook-seeded coder's most likely segments first (probability over threshold), so that the first
+    decisions find the positives a code is learned from. Pairs are then taken best first while no code has more
+    than ceil(size / codes) and no participant more than max(2, ceil(2 x size / participants)), so one round
+    covers every code and many people; ties go to the earlier segment and code.
+    """
+    n, k = probs.shape
+    t = np.where(np.isfinite(thresholds), thresholds, 0.5).astype(np.float64)
+    p = probs.astype(np.float64)
+    near = 1 - np.abs(p - t) / np.maximum(t, 1 - t)
+    likely = p / np.maximum(t, 1e-6)
+    score = np.where(taught[None, :], near, likely)
+    rows, cols = np.nonzero(open_pairs)
+    order = np.lexsort((cols, rows, -score[rows, cols]))
+    people = sorted(set(participants[rows])) if len(rows) else []
+    per_code, per_person = -(-size // k), max(2, -(-2 * size // max(len(people), 1)))
+    chosen, codes, persons, rest = [], {}, {}, []
+    for i, j in zip(rows[order], cols[order], strict=True):
+        if len(chosen) == size:
+            break
+        who = participants[i]
+        if codes.get(j, 0) >= per_code or persons.get(who, 0) >= per_person:
+            rest.append((int(i), int(j)))
+            continue
+        chosen.append((int(i), int(j)))
+        codes[j], persons[who] = codes.get(j, 0) + 1, persons.get(who, 0) + 1
+    return chosen + rest[: size - len(chosen)]
+
+
+def review_queue(
+    segments,
+    code_ids,
+    labels,
+    probs,
+    thresholds,
+    patterns,
+    machine_rows,
+    size: int,
+    reviewed=None,
+    notes=None,
+    batch=(),
+) -> pd.DataFrame:
+    """The review queue: decisions that teach the coder, machine decisions a person should check, then the
+    decisions already made (``purpose`` teach / check / decided).
+
+    First, ranked, ``batch``: the round's segment x code pairs chosen by ``teaching_batch``. Then, ranked on,
+    the machine decisions closest to the threshold and the pattern hits the model disagrees with (most
+    uncertain first, at most ``size``), leaving out every segment x code pair already decided in ``reviewed``
+    (the imported queue's decisions, see ``read_review``) or in the batch. Then, without a rank, every one of those
     decided pairs with its decision and reviewer filled in, in the order of the imported file. A user who fills
     in this queue and copies it over the corpus's review_queue.csv therefore keeps all earlier decisions.
     Columns the reviewer added (``notes``, see ``read_review``) follow the queue's own, filled in wherever a pair
@@ -538,9 +679,10 @@ def review_queue(
         p, t = float(probs[i, j]), float(thresholds[j])
         return round(1 - abs(p - t) / max(t, 1 - t), 4) if np.isfinite(t) else np.nan
 
-    def entry(i: int, j: int) -> dict:
+    def entry(i: int, j: int, purpose: str = "check") -> dict:
         p, code = float(probs[i, j]), code_ids[j]
         return {
+            "purpose": purpose,
             "segment_id": sids[i],
             "participant_id": column_of["participant_id"][i],
             "role": column_of["role"][i],
@@ -557,10 +699,12 @@ def review_queue(
             **note_of.get((sids[i], code), blank),
         }
 
+    teach = [entry(i, j, "teach") for i, j in batch]
+    taken = decided | {(sids[i], code_ids[j]) for i, j in batch}
     rows = []
     for i in np.nonzero(machine_rows)[0]:
         for j, code in enumerate(code_ids):
-            if not np.isfinite(thresholds[j]) or (sids[i], code) in decided:
+            if not np.isfinite(thresholds[j]) or (sids[i], code) in taken:
                 continue
             below = probs[i, j] < thresholds[j]
             if uncertainty(i, j) < 0.5 and not (pattern_map.get((sids[i], code)) and below):
@@ -570,15 +714,20 @@ def review_queue(
     queue = pd.DataFrame(rows, columns=columns)
     if not queue.empty:
         queue = queue.sort_values(["uncertainty", "segment_id", "code_id"], ascending=[False, True, True]).head(size)
+    queue = pd.concat([pd.DataFrame(teach, columns=columns), queue], ignore_index=True) if teach else queue
     position = {sid: i for i, sid in enumerate(segments["segment_id"])}
     column = {c: j for j, c in enumerate(code_ids)}
     done = [
-        {**entry(position[r.segment_id], column[r.code_id]), "decision": r.decision, "reviewer": r.reviewer}
+        {
+            **entry(position[r.segment_id], column[r.code_id], "decided"),
+            "decision": r.decision,
+            "reviewer": r.reviewer,
+        }
         for r in reviewed.itertuples(index=False)
     ]
     listed = decided | set(zip(queue["segment_id"], queue["code_id"], strict=True))
     done += [
-        entry(position[sid], column[code])
+        entry(position[sid], column[code], "note")
         for sid, code in note_of
         if (sid, code) not in listed and sid in position and code in column
     ]
@@ -600,6 +749,7 @@ def run(
     review_path: str = "",
     queue_size: int = 200,
     fit_waves: list[int] | None = None,
+    batch_size: int = 40,
 ) -> dict:
     """Edge: train (or load) the coder, validate it, code every segment, write tables and the model."""
     import time
@@ -632,6 +782,11 @@ def run(
     y = label_matrix(list(segments.loc[coded, "segment_id"]), primary_codes, code_ids)
     groups = segments.loc[coded, "participant_id"].to_numpy()
     texts = segments["text"].to_numpy(dtype=object)
+    # everything known teaches: the human coding, then every review decision kept across rounds
+    known = known_labels(list(segments["segment_id"]), coded, primary_codes, review, code_ids)
+    if fit_waves:
+        known[~segments["wave"].isin(fit_waves).to_numpy()] = UNKNOWN
+    decided = int(((known != UNKNOWN) & ~coded[:, None]).sum())
 
     patterns = PatternCoder(codebook).code(segments)
     # validation: out-of-fold machine codes for every human-coded segment
@@ -640,11 +795,15 @@ def run(
     decisions = np.zeros(probs.shape, dtype=np.int8)
     if pretrained:
         coder = Coder.load(pretrained)
-        if coder.code_ids != code_ids:
+        theirs = coder.codebook_.get("version", "unknown")
+        if coder.code_ids != code_ids or (coder.codebook_ and theirs != codebook.version):
+            other = sorted(set(coder.code_ids) ^ set(code_ids))
+            differ = f"; codes in one only: {', '.join(other[:5])}" if other else ""
             raise PipelineError(
-                "the trained coder was made for a codebook with other codes",
-                "Use a coder trained with this codebook, or retrain (remove coding.model)",
-                file=pretrained,
+                f"the trained coder was made for codebook version {theirs}, this corpus uses version "
+                f"{codebook.version} of {Path(codebook_path).name}{differ}",
+                "Use a coder trained with this codebook version, or retrain (remove coding.model)",
+                file=Path(pretrained) / "coder.json",
             )
         probs = coder.predict_proba(texts, emb, qemb)
         decisions = coder.predict(probs)
@@ -655,30 +814,39 @@ def run(
     elif not coded.any():  # the cold start: no human coding yet, a coder built from the codebook alone
         from pipeline.embeddings import embed  # the model loads only here: other runs read cached embeddings
 
-        texts_of_codebook, _ = codebook_texts(codebook)
-        coder, probs, decisions = seeded_codes(
-            codebook, segments, emb, patterns, embed(texts_of_codebook), settings.seed
-        )
+        texts_of_codebook, owner = codebook_texts(codebook)
+        proto = embed(texts_of_codebook)
+        coder, probs, decisions = seeded_codes(codebook, segments, emb, patterns, proto, settings.seed)
         machine = "codebook"
         how = "coded by the codebook-seeded coder (no human coding: not validated)"
-        coder.save(
-            out["model"],
-            {"codebook": {"name": codebook.name, "version": codebook.version, "sha256": codebook.sha256}},
-        )
+        provenance = {"codebook": {"name": codebook.name, "version": codebook.version, "sha256": codebook.sha256}}
+        if decided:  # review rounds: each decision teaches its code; codes not yet taught keep the seeded model
+            coder = taught_coder(coder, texts, emb, qemb, known, (texts_of_codebook, proto, owner), settings)
+            probs = coder.predict_proba(texts, emb, qemb)
+            decisions = coder.predict(probs)
+            how = f"codebook-seeded coder taught by {decided} review decisions (not validated)"
+            provenance["taught_by"] = {"review_decisions": decided}
+        coder.save(out["model"], provenance)
     else:
         if len(set(groups)) >= 2:
             p, d = cross_validated_predictions(texts[coded], emb[coded], qemb[coded], y, groups, code_ids, settings)
             probs[coded], decisions[coded] = p, d
-        coder = Coder(code_ids, settings).fit(texts[coded], emb[coded], qemb[coded], y, groups)
+        coder = Coder(code_ids, settings).fit(texts, emb, qemb, known, segments["participant_id"].to_numpy())
         rest = ~coded
         if rest.any():
             probs[rest] = coder.predict_proba(texts[rest], emb[rest], qemb[rest])
             decisions[rest] = coder.predict(probs[rest])
         how = f"trained on {int(coded.sum())} human-coded segments of {len(set(groups))} participants"
+        how += f" and {decided} review decisions" if decided else ""
         coder.save(
             out["model"],
             {
-                "trained_on": {"segments": int(coded.sum()), "participants": len(set(groups)), "coder": primary},
+                "trained_on": {
+                    "segments": int(coded.sum()),
+                    "participants": len(set(groups)),
+                    "coder": primary,
+                    "review_decisions": decided,
+                },
                 "codebook": {"name": codebook.name, "version": codebook.version, "sha256": codebook.sha256},
             },
         )
@@ -715,10 +883,13 @@ def run(
     write_csv(table, out["segment_codes"])
     thresholds = coder.thresholds_
     labels = {c.id: c.label for c in codebook.codes}
-    write_csv(
-        review_queue(segments, code_ids, labels, probs, thresholds, patterns, ~coded, queue_size, review, notes),
-        out["review_queue"],
+    open_pairs = (known == UNKNOWN) & ~coded[:, None] & np.isfinite(thresholds)[None, :]
+    participants = segments["participant_id"].to_numpy()
+    batch = teaching_batch(probs, thresholds, open_pairs, participants, (known == 1).any(axis=0), batch_size)
+    queue = review_queue(
+        segments, code_ids, labels, probs, thresholds, patterns, ~coded, queue_size, review, notes, batch
     )
+    write_csv(queue, out["review_queue"])
     prob_table = pd.DataFrame(probs, columns=code_ids)
     prob_table.insert(0, "segment_id", segments["segment_id"].to_numpy())
     write_parquet(prob_table, out["probabilities"])

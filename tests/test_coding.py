@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -458,3 +459,147 @@ def test_codebook_texts_are_each_codes_definition_criteria_and_examples():
     mine = [t for t, j in zip(texts, owner, strict=True) if j == 0]
     assert mine[0].startswith(f"{first.label}. ") and len(mine) == 1 + len(first.include) + len(first.examples)
     assert len(first.include) >= 2 and set(owner) == set(range(len(codebook.codes)))
+
+
+# ---------------------------------------------------------------- review rounds (issue 19)
+
+
+def test_known_labels_take_the_human_coding_then_each_decision_on_its_own_code():
+    human = pd.DataFrame({"segment_id": ["s1"], "code_id": ["a"]})
+    review = pd.DataFrame(
+        {"segment_id": ["s1", "s3"], "code_id": ["b", "a"], "decision": ["include", "exclude"], "reviewer": "JB"}
+    )
+    y = coding.known_labels(["s1", "s2", "s3"], np.array([True, True, False]), human, review, ["a", "b"])
+    assert y.tolist() == [[1, 1], [0, 0], [0, coding.UNKNOWN]]
+
+
+def test_a_decision_on_one_code_says_nothing_about_the_others():
+    rng = np.random.default_rng(0)
+    emb = rng.normal(size=(40, 8)).astype(np.float32)
+    emb[20:, 1] += 3.0  # rows 20-39 look like code b's positives
+    texts = [f"word{i % 5} other{i % 3}" for i in range(40)]
+    y = np.zeros((40, 2), dtype=np.int8)
+    y[:5, 1] = 1
+    y[:10, 0] = 1
+    emb[:5, 1] += 3.0
+    y[20:, 0], y[20:, 1] = 1, coding.UNKNOWN  # decided on code a only
+    settings = CoderSettings(min_positives=2)
+    partial = Coder(["a", "b"], settings).fit(texts, emb, np.zeros_like(emb), y)
+    negatives = y.copy()
+    negatives[20:, 1] = 0  # the wrong reading: undecided taken as excluded
+    wrong = Coder(["a", "b"], settings).fit(texts, emb, np.zeros_like(emb), negatives)
+    assert partial.positives_.tolist() == [30, 5]
+    p_partial = partial.predict_proba(texts, emb, np.zeros_like(emb))[20:, 1]
+    p_wrong = wrong.predict_proba(texts, emb, np.zeros_like(emb))[20:, 1]
+    assert p_partial.mean() > 0.5 > p_wrong.mean()
+
+
+def test_the_teaching_batch_is_uncertain_spread_over_codes_and_people_and_never_decided_twice():
+    rng = np.random.default_rng(0)
+    probs = rng.uniform(size=(60, 3)).astype(np.float32)
+    thresholds = np.array([0.5, 0.3, np.inf], dtype=np.float32)
+    open_pairs = np.ones(probs.shape, dtype=bool)
+    open_pairs[0, :] = False  # decided
+    people = np.array([f"P{i % 6}" for i in range(60)])
+    taught = np.array([True, False, True])
+    batch = coding.teaching_batch(probs, thresholds, open_pairs, people, taught, 12)
+    assert len(batch) == len(set(batch)) == 12 and all(i != 0 for i, _ in batch)
+    by_code = pd.Series([j for _, j in batch]).value_counts()
+    assert by_code.max() <= 4 and len(by_code) == 3
+    assert pd.Series([people[i] for i, _ in batch]).value_counts().max() <= 4
+    # a taught code: the pairs nearest its threshold; a code not taught yet: its most likely segments
+    taught_rows = [i for i, j in batch if j == 0]
+    assert max(abs(probs[i, 0] - 0.5) for i in taught_rows) < 0.1
+    untaught_rows = [i for i, j in batch if j == 1]
+    assert min(probs[i, 1] for i in untaught_rows) > np.quantile(probs[1:, 1], 0.8)
+
+
+def test_the_queue_lists_the_teaching_batch_first_then_the_checks():
+    segs, code_ids = segments_for_queue()
+    probs = np.full((len(segs), len(code_ids)), 0.45, dtype=np.float32)
+    thresholds = np.full(len(code_ids), 0.5, dtype=np.float32)
+    patterns = pd.DataFrame(columns=["segment_id", "code_id", "phrases", "hits"])
+    labels = dict.fromkeys(code_ids, "label")
+    machine = np.ones(len(segs), dtype=bool)
+    queue = coding.review_queue(segs, code_ids, labels, probs, thresholds, patterns, machine, 3, batch=[(1, 0), (0, 1)])
+    assert queue["purpose"].tolist() == ["teach", "teach", "check", "check", "check"]
+    assert queue["rank"].tolist() == [1, 2, 3, 4, 5]
+    assert (queue.loc[0, "segment_id"], queue.loc[0, "code_id"]) == (segs["segment_id"][1], code_ids[0])
+    checks = set(zip(queue["segment_id"][2:], queue["code_id"][2:], strict=True))
+    assert not checks & {(segs["segment_id"][1], code_ids[0]), (segs["segment_id"][0], code_ids[1])}
+
+
+def segments_for_queue():
+    segs = pd.DataFrame(
+        {
+            "segment_id": [f"P{i}_w1_t001_s1" for i in range(3)],
+            "participant_id": [f"P{i}" for i in range(3)],
+            "role": "practitioner",
+            "wave": 1,
+            "text": "some text",
+        }
+    )
+    return segs, ["a", "b"]
+
+
+def trained_folder(tmp_path):
+    """A coder trained by the stage on the tiny stage corpus, and fresh outputs for a second run."""
+    _segs, out = stage_inputs(tmp_path)
+    run_stage(tmp_path, out)
+    again = {name: tmp_path / "again" / path.name for name, path in out.items()}
+    return out["model"], again
+
+
+def apply_stage(folder, out, pretrained):
+    return coding.run(
+        folder / "segments.csv",
+        folder / "embeddings.safetensors",
+        "",
+        ROOT / "config" / "codebook.yaml",
+        CoderSettings(folds=2, min_positives=2),
+        "coder1",
+        out,
+        pretrained=str(pretrained),
+    )
+
+
+def test_a_coder_from_another_codebook_version_stops_naming_both_versions(tmp_path):
+    model, out = trained_folder(tmp_path)
+    apply_stage(tmp_path, out, model)  # the same codebook: applied
+    assert json.loads((out["model"] / "coder.json").read_text())["applied_from"] == str(model)
+    shutil.rmtree(tmp_path / "again")
+    meta = json.loads((model / "coder.json").read_text())
+    version = load_codebook(ROOT / "config" / "codebook.yaml").version
+    meta["codebook"]["version"] = "0.9-other"
+    (model / "coder.json").write_text(json.dumps(meta))
+    with pytest.raises(PipelineError) as info:
+        apply_stage(tmp_path, out, model)
+    message = info.value.message()
+    assert message.startswith(f"{model / 'coder.json'}: the trained coder was made for codebook version 0.9-other")
+    assert f"this corpus uses version {version}" in message and len(message.splitlines()) == 1
+    assert not (tmp_path / "again").exists()
+
+
+@pytest.mark.parametrize(
+    "damage,file,says",
+    [
+        (
+            lambda m: (m / "weights.safetensors").write_bytes((m / "weights.safetensors").read_bytes()[:100]),
+            "weights.safetensors",
+            "partial or corrupt",
+        ),
+        (lambda m: (m / "coder.json").write_text('{"code_ids": ['), "coder.json", "cannot be read"),
+        (
+            lambda m: (m / "coder.json").write_text(json.dumps({"format_version": 1, "code_ids": []})),
+            "coder.json",
+            "lacks settings, vocabulary",
+        ),
+    ],
+)
+def test_a_corrupt_or_partial_model_folder_names_the_file_and_writes_nothing(tmp_path, damage, file, says):
+    model, out = trained_folder(tmp_path)
+    damage(model)
+    with pytest.raises(PipelineError) as info:
+        apply_stage(tmp_path, out, model)
+    assert info.value.message().startswith(f"{model / file}: ") and says in info.value.message()
+    assert not (tmp_path / "again").exists()

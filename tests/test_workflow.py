@@ -268,6 +268,29 @@ def test_a_corpus_without_any_human_coding_runs_end_to_end_with_the_codebook_see
     assert '"kind": "codebook-seeded"' in (out / "models" / "coder" / "coder.json").read_text()
     assert len(pd.read_csv(out / "tables" / "review_queue.csv"))
 
+    # two review rounds: the reviewer decides the round's teaching batch, copies the queue into the corpus, reruns
+    decided = {}
+    for round_ in (1, 2):
+        queue = pd.read_csv(out / "tables" / "review_queue.csv", dtype=str, keep_default_na=False)
+        teach = queue.index[queue["purpose"] == "teach"]
+        assert 0 < len(teach) <= 40 and not set(queue.loc[teach, "segment_id"] + queue.loc[teach, "code_id"]) & {
+            sid + code for sid, code in decided
+        }, "the batch proposes only pairs not decided before"
+        for k, i in enumerate(teach):
+            queue.loc[i, ["decision", "reviewer"]] = ["include" if k % 2 == 0 else "exclude", f"R{round_}"]
+            decided[(queue.loc[i, "segment_id"], queue.loc[i, "code_id"])] = queue.loc[i, "decision"]
+        queue.to_csv(corpus / "review_queue.csv", index=False)
+        result = snakemake(project, corpus=corpus)
+        assert result.returncode == 0, result.stderr[-3000:]
+        model = json.loads((out / "models" / "coder" / "coder.json").read_text())
+        assert model["taught_by"] == {"review_decisions": len(decided)}
+    again = pd.read_csv(out / "tables" / "review_queue.csv", dtype=str, keep_default_na=False)
+    kept = again[again["purpose"] == "decided"]
+    assert dict(zip(zip(kept["segment_id"], kept["code_id"], strict=True), kept["decision"], strict=True)) == decided
+    coded = pd.read_csv(out / "tables" / "segment_codes.csv")
+    final = pairs(coded[coded["final"]])
+    assert all((pair in final) == (decision == "include") for pair, decision in decided.items())
+
 
 def test_a_filled_in_review_queue_comes_back_as_human_decisions(project, tmp_path):
     corpus = copy_corpus(TINY, tmp_path / "reviewed")

@@ -82,6 +82,7 @@ rule code_segments:
         settings=json.dumps(CODING, sort_keys=True),
         primary=CODING["primary_coder"],
         queue_size=CODING["review_queue_size"],
+        batch_size=config["review"]["batch_size"],
         human=lambda wildcards, input: input.get("human", ""),
         review=lambda wildcards, input: input.get("review", ""),
         pretrained=CODING["model"],
@@ -91,7 +92,7 @@ rule code_segments:
         "python -m pipeline code --segments {input.segments:q} --embeddings {input.embeddings:q}"
         " --human={params.human:q} --codebook {input.codebook:q} --settings {params.settings:q}"
         " --primary-coder {params.primary:q} --pretrained={params.pretrained:q} --review={params.review:q}"
-        " --queue-size {params.queue_size} --segment-codes {output.segment_codes:q}"
+        " --queue-size {params.queue_size} --batch-size {params.batch_size} --segment-codes {output.segment_codes:q}"
         " --review-queue {output.review_queue:q} --validation {output.validation:q}"
         " --reliability {output.reliability:q} --probabilities {output.probabilities:q}"
         " --model-out {params.model_dir:q} --fit-waves={params.fit_waves:q} --log {log:q}"
