@@ -605,6 +605,14 @@ def combine(
     return out[SEGMENT_CODE_COLUMNS].reset_index(drop=True)
 
 
+def closeness(probs, thresholds) -> np.ndarray:
+    """How close each probability is to its code's threshold: 1 at the threshold (the coder is least sure), 0 at
+    the far end of the scale; NaN where the code has no threshold."""
+    p, t = np.asarray(probs, dtype=np.float64), np.asarray(thresholds, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(t), 1 - np.abs(p - t) / np.maximum(t, 1 - t), np.nan)
+
+
 def teaching_batch(probs, thresholds, open_pairs, participants, taught, size: int) -> list[tuple[int, int]]:
     """The segment x code decisions that teach the coder most, at most ``size`` (README, "Review rounds").
 
@@ -616,12 +624,9 @@ def teaching_batch(probs, thresholds, open_pairs, participants, taught, size: in
     than ceil(size / codes) and no participant more than max(2, ceil(2 x size / participants)), so one round
     covers every code and many people; ties go to the earlier segment and code.
     """
-    n, k = probs.shape
-    t = np.where(np.isfinite(thresholds), thresholds, 0.5).astype(np.float64)
-    p = probs.astype(np.float64)
-    near = 1 - np.abs(p - t) / np.maximum(t, 1 - t)
-    likely = p / np.maximum(t, 1e-6)
-    score = np.where(taught[None, :], near, likely)
+    k = probs.shape[1]
+    t = np.where(np.isfinite(thresholds), thresholds, 0.5)
+    score = np.where(taught[None, :], closeness(probs, t), probs / np.maximum(t, 1e-6))
     rows, cols = np.nonzero(open_pairs)
     order = np.lexsort((cols, rows, -score[rows, cols]))
     people = sorted(set(participants[rows])) if len(rows) else []
@@ -676,8 +681,7 @@ def review_queue(
     column_of = {c: segments[c].tolist() for c in ("participant_id", "role", "wave", "text")}
 
     def uncertainty(i: int, j: int) -> float:
-        p, t = float(probs[i, j]), float(thresholds[j])
-        return round(1 - abs(p - t) / max(t, 1 - t), 4) if np.isfinite(t) else np.nan
+        return round(float(closeness(probs[i, j], thresholds[j])), 4)
 
     def entry(i: int, j: int, purpose: str = "check") -> dict:
         p, code = float(probs[i, j]), code_ids[j]

@@ -285,13 +285,12 @@ def any_names() -> frozenset[str]:
     return frozenset(out)
 
 
-@cache
-def general_zipf() -> callable:
+def general_zipf(word: str) -> float:
     """The Zipf frequency of a word in general English (log10 of uses per billion words; 3.0 is once per
     million), from wordfreq's pinned lists."""
-    from wordfreq import zipf_frequency  # loads its 6 MB English list on first use
+    from wordfreq import zipf_frequency  # loads its 6 MB English list on first use (wordfreq caches it)
 
-    return lambda word: zipf_frequency(word, "en")
+    return zipf_frequency(word, "en")
 
 
 @cache
@@ -464,7 +463,7 @@ def is_frequent_public(word: str) -> bool:
     name list of any language and not a town anywhere in the gazetteers (towns are judged by population)."""
     if is_common_word(word) or word in any_names() or word in place_names() or word in world_places()["cities"]:
         return False
-    return general_zipf()(word) >= FREQUENT_ZIPF
+    return general_zipf(word) >= FREQUENT_ZIPF
 
 
 @dataclass(frozen=True)
