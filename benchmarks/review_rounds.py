@@ -80,8 +80,8 @@ def simulate(data, strategy: str, rounds: int, seed: int = 0) -> list[np.ndarray
                 break
             open_pairs = known == UNKNOWN
             if strategy == "queue":
-                taught = (known == 1).any(axis=0)
-                batch = teaching_batch(probs, thresholds, open_pairs, groups[pool], taught, BATCH)
+                includes = (known == 1).sum(axis=0)
+                batch = teaching_batch(probs, thresholds, open_pairs, groups[pool], includes, BATCH)
             else:
                 rows, cols = np.nonzero(open_pairs)
                 pick = rng.choice(len(rows), size=min(BATCH, len(rows)), replace=False)

@@ -98,7 +98,7 @@ def main() -> int:
             groups = labelled["segment_id"].map(
                 dict(zip(segments["segment_id"], segments["participant_id"], strict=True))
             )
-            oof, _, _ = supervised(x, labelled["sentiment"].to_numpy(), groups.to_numpy(), x[:0], c, seed)
+            oof, *_ = supervised(x, labelled["sentiment"].to_numpy(), groups.to_numpy(), x[:0], c, seed)
             from pipeline.sentiment import _classifier
 
             trained = _classifier(c, seed).fit(x, labelled["sentiment"].to_numpy())

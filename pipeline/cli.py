@@ -172,7 +172,7 @@ def cmd_sentiment_summary(a) -> None:
         k: getattr(a, k)
         for k in ("by_role", "by_wave", "by_participant", "by_code", "validation", "figure_by_code", "figure_by_wave")
     }
-    out["code_sentiment"] = a.code_sentiment
+    out.update(code_sentiment=a.code_sentiment, model_meta=a.model_meta, model_weights=a.model_weights)
     sentiment.run_summary(
         a.scores,
         a.segments,
@@ -185,6 +185,8 @@ def cmd_sentiment_summary(a) -> None:
         out,
         a.embeddings,
         a.c,
+        a.pretrained,
+        a.lexicon or None,
     )
 
 
@@ -456,6 +458,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--embeddings", default="", help="segment embeddings (code-level sentiment)")
     sp.add_argument("--c", type=float, default=1.0, help="inverse regularisation of the code-level sentiment model")
     sp.add_argument("--code-sentiment", default="", help="output: sentiment of every final (segment, code) pair")
+    sp.add_argument("--pretrained", default="", help="a model folder (coding.model) whose sentiment model to apply")
+    sp.add_argument("--lexicon", default="", help="the domain lexicon the scores used (recorded with the model)")
+    sp.add_argument("--model-meta", default="", help="output: sentiment.json of the code-level sentiment model")
+    sp.add_argument("--model-weights", default="", help="output: sentiment.safetensors (its weights)")
 
     sp = add("topics", cmd_topics, "segments (+ embeddings) -> topic model, topic tables and figures")
     for name in ("segments", "segment-codes", "codebook", "settings", "topics", "segment-topics", "crosswalk"):

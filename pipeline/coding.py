@@ -153,8 +153,10 @@ class Coder:
             self.coef_[j] = model.coef_[0]
             self.intercept_[j] = model.intercept_[0]
             self.thresholds_[j] = s.threshold
-        if s.tune_thresholds and groups is not None and prior is None and (y != UNKNOWN).all():
-            self.thresholds_ = self._tuned_thresholds(texts, emb, qemb, y, groups[rows])
+        # thresholds are tuned on the fully coded segments (single review decisions teach, but do not tune)
+        full = (y != UNKNOWN).all(axis=1)
+        if s.tune_thresholds and groups is not None and prior is None and len(set(groups[rows][full])) >= 2:
+            self.thresholds_ = self._tuned_thresholds(texts[full], emb[full], qemb[full], y[full], groups[rows][full])
         return self
 
     def adopt(self, seeded: SeededCoder, codes: np.ndarray) -> Coder:
@@ -613,30 +615,34 @@ def closeness(probs, thresholds) -> np.ndarray:
         return np.where(np.isfinite(t), 1 - np.abs(p - t) / np.maximum(t, 1 - t), np.nan)
 
 
-def teaching_batch(probs, thresholds, open_pairs, participants, taught, size: int) -> list[tuple[int, int]]:
+def teaching_batch(probs, thresholds, open_pairs, participants, includes, size: int) -> list[tuple[int, int]]:
     """The segment x code decisions that teach the coder most, at most ``size`` (README, "Review rounds").
 
     Every open pair (``open_pairs[i, j]``: a segment without human coding, a pair not yet decided) is scored:
-    for a code that decisions have ``taught`` (it has a known positive), how close its probability is to the
-    code's threshold (1 at the threshold, the coder is least sure there); for a code not yet taught, the
-    codebook-seeded coder's most likely segments first (probability over threshold), so that the first
-    decisions find the positives a code is learned from. Pairs are then taken best first while no code has more
-    than ceil(size / codes) and no participant more than max(2, ceil(2 x size / participants)), so one round
-    covers every code and many people; ties go to the earlier segment and code.
+    for a code that is taught (``includes``, its known included segments, reach ``TAUGHT_MIN_POSITIVES``), how
+    close its probability is to the code's threshold (1 at the threshold, the coder is least sure there); for a
+    code not yet taught, the codebook-seeded coder's most likely segments first (probability over threshold), so
+    that the first decisions find the positives a code is learned from. Pairs are then taken best first while no
+    code has more than ceil(size / codes) (a code not yet taught: at least twice the includes it still lacks, so
+    a round can teach it) and no participant more than max(2, ceil(2 x size / participants)), so one round
+    covers many codes and people; ties go to the earlier segment and code.
     """
     k = probs.shape[1]
+    includes = np.asarray(includes)
+    taught = includes >= TAUGHT_MIN_POSITIVES
     t = np.where(np.isfinite(thresholds), thresholds, 0.5)
     score = np.where(taught[None, :], closeness(probs, t), probs / np.maximum(t, 1e-6))
     rows, cols = np.nonzero(open_pairs)
     order = np.lexsort((cols, rows, -score[rows, cols]))
     people = sorted(set(participants[rows])) if len(rows) else []
-    per_code, per_person = -(-size // k), max(2, -(-2 * size // max(len(people), 1)))
+    per_person = max(2, -(-2 * size // max(len(people), 1)))
+    per_code = np.where(taught, -(-size // k), np.maximum(-(-size // k), 2 * (TAUGHT_MIN_POSITIVES - includes)))
     chosen, codes, persons, rest = [], {}, {}, []
     for i, j in zip(rows[order], cols[order], strict=True):
         if len(chosen) == size:
             break
         who = participants[i]
-        if codes.get(j, 0) >= per_code or persons.get(who, 0) >= per_person:
+        if codes.get(j, 0) >= per_code[j] or persons.get(who, 0) >= per_person:
             rest.append((int(i), int(j)))
             continue
         chosen.append((int(i), int(j)))
@@ -889,7 +895,7 @@ def run(
     labels = {c.id: c.label for c in codebook.codes}
     open_pairs = (known == UNKNOWN) & ~coded[:, None] & np.isfinite(thresholds)[None, :]
     participants = segments["participant_id"].to_numpy()
-    batch = teaching_batch(probs, thresholds, open_pairs, participants, (known == 1).any(axis=0), batch_size)
+    batch = teaching_batch(probs, thresholds, open_pairs, participants, (known == 1).sum(axis=0), batch_size)
     queue = review_queue(
         segments, code_ids, labels, probs, thresholds, patterns, ~coded, queue_size, review, notes, batch
     )

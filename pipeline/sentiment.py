@@ -15,14 +15,17 @@ participant-grouped cross-validation. Human labels stay final where they exist.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from pipeline.embeddings import DIMENSIONS as EMBEDDING_DIM
+from pipeline.errors import PipelineError
 from pipeline.reliability import cluster_bootstrap_interval
 from pipeline.schemas import load_yaml
 
@@ -120,13 +123,16 @@ VADER_FEATURES = [
     "share_negative",
     "contrast_words",
 ]
+FEATURES_DESCRIPTION = "all-MiniLM-L6-v2 segment embedding (384) + code one-hot (codebook order) + VADER: " + ", ".join(
+    f"{name} / 3" if name == "contrast_words" else name for name in VADER_FEATURES
+)
 
 
 def pair_features(pairs: pd.DataFrame, vectors: dict, scores: pd.DataFrame, code_ids: list[str]) -> np.ndarray:
     """One row per (segment, code): [segment embedding, code one-hot, adapted and plain compound, highest and
     lowest sentence compound, shares of positive and negative sentences, contrast words / 3]."""
     s = scores.set_index("segment_id")
-    emb = np.stack([vectors[sid] for sid in pairs["segment_id"]]) if len(pairs) else np.zeros((0, 384))
+    emb = np.stack([vectors[sid] for sid in pairs["segment_id"]]) if len(pairs) else np.zeros((0, EMBEDDING_DIM))
     onehot = np.zeros((len(pairs), len(code_ids)), dtype=np.float32)
     index = {c: i for i, c in enumerate(code_ids)}
     onehot[np.arange(len(pairs)), [index[c] for c in pairs["code_id"]]] = 1.0
@@ -142,8 +148,9 @@ def _classifier(c: float, seed: int):
 
 
 def supervised(x_train, y_train, groups, x_all, c: float, seed: int, folds: int = 8):
-    """Pure core: out-of-fold predictions for the labelled pairs (participant-grouped) and the model trained
-    on all of them applied to every pair. None when the labels cannot train a model (fewer than 2 classes)."""
+    """Pure core: out-of-fold predictions for the labelled pairs (participant-grouped), the model trained on all
+    of them applied to every pair, and that model. None when the labels cannot train a model (fewer than 2
+    classes)."""
     from sklearn.model_selection import GroupKFold
 
     y_train = np.asarray(y_train)
@@ -158,7 +165,148 @@ def supervised(x_train, y_train, groups, x_all, c: float, seed: int, folds: int 
     model = _classifier(c, seed).fit(x_train, y_train)
     proba = model.predict_proba(x_all) if len(x_all) else np.zeros((0, len(model.classes_)))
     predicted = model.classes_[proba.argmax(axis=1)] if len(x_all) else np.array([], dtype=object)
-    return oof, predicted, proba.max(axis=1) if len(x_all) else np.array([])
+    return oof, predicted, proba.max(axis=1) if len(x_all) else np.array([]), model
+
+
+# ---------------------------------------------------------------- the model carried to another corpus
+
+SENTIMENT_FORMAT_VERSION = 1
+SENTIMENT_FILES = ("sentiment.json", "sentiment.safetensors")
+_FIX_COPY = "Copy the whole model folder again from the run that wrote it, or retrain (remove coding.model)"
+
+
+@dataclass
+class SentimentModel:
+    """The fitted code-level sentiment model without scikit-learn's object: its classes, coefficients and
+    intercepts (multinomial logistic regression), the code ids its one-hot part stands for, and where it came
+    from. Saved beside the coder (``sentiment.json`` and ``sentiment.safetensors``; never pickle), so
+    ``coding.model`` carries both to another corpus."""
+
+    classes: list[str]
+    coef: np.ndarray
+    intercept: np.ndarray
+    code_ids: list[str]
+    about: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_classifier(cls, model, code_ids: list[str], about: dict) -> SentimentModel:
+        return cls(
+            [str(c) for c in model.classes_],
+            np.asarray(model.coef_),
+            np.asarray(model.intercept_),
+            list(code_ids),
+            about,
+        )
+
+    @property
+    def n_features(self) -> int:
+        return self.coef.shape[1]
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """As scikit-learn's LogisticRegression.predict_proba: the logistic of the decision for two classes,
+        its softmax for more."""
+        from scipy.special import expit, softmax
+
+        decision = np.asarray(x) @ self.coef.T + self.intercept
+        if len(self.classes) == 2:
+            p = expit(decision[:, 0])
+            return np.column_stack([1 - p, p])
+        return softmax(decision, axis=1)
+
+    def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(labels, probability of each label) for feature rows made by ``pair_features``."""
+        if not len(x):
+            return np.array([], dtype=object), np.array([])
+        proba = self.predict_proba(x)
+        return np.asarray(self.classes, dtype=object)[proba.argmax(axis=1)], proba.max(axis=1)
+
+
+def save_sentiment_model(meta_path, weights_path, model: SentimentModel | None, about: dict) -> None:
+    """``sentiment.json`` (what the model is, where it came from; ``trained: false`` with the reason when the
+    corpus had no human sentiment labels to learn from) and ``sentiment.safetensors`` (its weights; empty when
+    untrained), both written atomically."""
+    from safetensors.numpy import save_file
+
+    from pipeline.files import atomic_path, write_json
+
+    Path(weights_path).parent.mkdir(parents=True, exist_ok=True)
+    meta = {"format_version": SENTIMENT_FORMAT_VERSION, "trained": model is not None, **about}
+    tensors = {}
+    if model is not None:
+        meta.update({"classes": model.classes, "code_ids": model.code_ids, "features": FEATURES_DESCRIPTION})
+        meta.update({k: v for k, v in model.about.items() if k not in meta})
+        tensors = {"coef": np.ascontiguousarray(model.coef), "intercept": np.ascontiguousarray(model.intercept)}
+    with atomic_path(weights_path) as tmp:
+        save_file(tensors, str(tmp))
+    write_json(meta, meta_path)
+
+
+def load_sentiment_model(folder: str | Path, code_ids: list[str], codebook_version: str) -> SentimentModel | None:
+    """The sentiment model of a model folder (``coding.model``); None when the folder says it was never trained
+    (its corpus had no human sentiment labels). A missing, partial or corrupt file, or a model for another
+    codebook, stops naming the file."""
+    from safetensors.numpy import load_file
+
+    folder = Path(folder)
+    meta_path, weights_path = (folder / name for name in SENTIMENT_FILES)
+    for path in (meta_path, weights_path):
+        if not path.exists():
+            raise PipelineError(
+                f"the model folder has no {path.name} (the code-level sentiment model saved beside the coder)",
+                _FIX_COPY,
+                file=path,
+            )
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if not isinstance(meta, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise PipelineError(
+            f"the sentiment model's description cannot be read ({type(exc).__name__})", _FIX_COPY, file=meta_path
+        ) from None
+    if meta.get("format_version") != SENTIMENT_FORMAT_VERSION:
+        raise PipelineError(
+            f"the sentiment model was saved in format {meta.get('format_version')}, this pipeline reads "
+            f"{SENTIMENT_FORMAT_VERSION}",
+            "Retrain it with this version of the pipeline",
+            file=meta_path,
+        )
+    if not meta.get("trained"):
+        return None
+    missing = [k for k in ("classes", "code_ids") if k not in meta]
+    if missing:
+        raise PipelineError(
+            f"the sentiment model's description lacks {', '.join(missing)}: the folder is partial or was edited",
+            _FIX_COPY,
+            file=meta_path,
+        )
+    theirs = (meta.get("codebook") or {}).get("version", "unknown")
+    if meta["code_ids"] != list(code_ids) or theirs != codebook_version:
+        raise PipelineError(
+            f"the sentiment model was made for codebook version {theirs}, this corpus uses version {codebook_version}",
+            "Use a model folder trained with this codebook version, or retrain (remove coding.model)",
+            file=meta_path,
+        )
+    try:
+        w = load_file(str(weights_path))
+        coef, intercept = w["coef"], w["intercept"]
+    except Exception as exc:  # safetensors raises its own error types for truncated or foreign files
+        raise PipelineError(
+            f"the sentiment model's weights cannot be read ({type(exc).__name__}): the file is partial or corrupt",
+            _FIX_COPY,
+            file=weights_path,
+        ) from None
+    rows = 1 if len(meta["classes"]) == 2 else len(meta["classes"])
+    expected = EMBEDDING_DIM + len(code_ids) + len(VADER_FEATURES)
+    if coef.shape != (rows, expected) or intercept.shape != (rows,):
+        raise PipelineError(
+            "the sentiment model's weights do not fit its description (sentiment.json): the two files come from "
+            "different runs",
+            "Copy both files of the model folder from the same run, or retrain (remove coding.model)",
+            file=weights_path,
+        )
+    about = {k: v for k, v in meta.items() if k not in ("classes", "code_ids", "format_version", "trained")}
+    return SentimentModel(list(meta["classes"]), coef, intercept, list(meta["code_ids"]), about)
 
 
 def code_sentiment(
@@ -170,10 +318,13 @@ def code_sentiment(
     code_ids: list[str],
     c: float,
     seed: int,
+    carried: SentimentModel | None = None,
 ):
     """Sentiment of every final (segment, code) pair: the human label where there is one, else the model's
-    (or, without human labels to learn from, the segment's VADER label). Returns (table, out-of-fold
-    predictions of the human-labelled pairs or None)."""
+    (or, without human labels to learn from, the segment's VADER label). With a ``carried`` model (trained on
+    another corpus) that model labels every pair and is scored on this corpus's human labels, which it never
+    saw; nothing is learnt here. Returns (table, predictions of the human-labelled pairs: out of fold, or the
+    carried model's; None without either, fitted model or None)."""
     pairs = final[["segment_id", "code_id"]].drop_duplicates().reset_index(drop=True)
     labelled = (
         human[human["sentiment"].isin(LABELS) & human["code_id"].isin(code_ids)]
@@ -183,7 +334,11 @@ def code_sentiment(
     labelled = labelled[labelled["segment_id"].isin(scores["segment_id"])]
     groups = labelled["segment_id"].map(participants).to_numpy()
     fit = None
-    if len(labelled):
+    if carried is not None:
+        predicted, probability = carried.predict(pair_features(pairs, vectors, scores, code_ids))
+        held_out, _ = carried.predict(pair_features(labelled, vectors, scores, code_ids))
+        fit = (held_out, predicted, probability, None)
+    elif len(labelled):
         fit = supervised(
             pair_features(labelled, vectors, scores, code_ids),
             labelled["sentiment"].to_numpy(),
@@ -197,14 +352,15 @@ def code_sentiment(
         out = out.merge(scores[["segment_id", "label"]], on="segment_id", how="left")
         out["source"], out["probability"] = "vader", np.nan
     else:
-        _, predicted, probability = fit
+        _, predicted, probability, _ = fit
         out["label"], out["source"], out["probability"] = predicted, "model", np.round(probability, 4)
     out = out.merge(labelled.rename(columns={"sentiment": "human"}), on=["segment_id", "code_id"], how="left")
     is_human = out["human"].notna()
     out.loc[is_human, "label"], out.loc[is_human, "source"] = out.loc[is_human, "human"], "human"
     out.loc[is_human, "probability"] = 1.0
     oof = None if fit is None else labelled.assign(predicted=fit[0])
-    return out.drop(columns="human"), oof
+    model = None if fit is None or fit[3] is None else fit[3]
+    return out.drop(columns="human"), oof, model
 
 
 def bootstrap_ci(values: np.ndarray, seed: int, n: int = 2000) -> tuple[float, float]:
@@ -263,10 +419,15 @@ def macro_f1_from_confusion(m: np.ndarray) -> np.ndarray:
 
 
 def validation(
-    human: pd.DataFrame, scores: pd.DataFrame, oof: pd.DataFrame | None = None, seed: int = 0
+    human: pd.DataFrame,
+    scores: pd.DataFrame,
+    oof: pd.DataFrame | None = None,
+    seed: int = 0,
+    method: str = "supervised (participant-grouped CV)",
 ) -> pd.DataFrame:
     """Plain and adapted VADER against human sentiment labels (one per coded segment and code), and the
-    supervised model's out-of-fold predictions where there are any. Macro-F1 carries a 95% interval from
+    supervised model's predictions where there are any (``method``: out of fold, or a model carried from
+    another corpus). Macro-F1 carries a 95% interval from
     resampling participants (``pipeline.reliability.cluster_bootstrap_interval``)."""
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
@@ -274,7 +435,7 @@ def validation(
     participant = dict(zip(human["segment_id"], human["participant_id"], strict=True)) if len(human) else {}
     methods = [("plain VADER", labelled, "label_plain"), ("domain-adapted", labelled, "label")]
     if oof is not None:
-        methods.append(("supervised (participant-grouped CV)", oof, "predicted"))
+        methods.append((method, oof, "predicted"))
     rows = []
     for name, labelled, column in methods:
         y, p = labelled["sentiment"], labelled[column]
@@ -330,10 +491,17 @@ def run_summary(
     out: dict,
     embeddings_path=None,
     c: float = 1.0,
+    pretrained: str = "",
+    lexicon_path=None,
 ):
     from pipeline.codebook import load_codebook
     from pipeline.files import read_table, write_csv
 
+    codebook = load_codebook(codebook_path)
+    carried = load_sentiment_model(pretrained, codebook.ids, codebook.version) if pretrained else None
+    lexicon_sha = _sha256(lexicon_path) if lexicon_path else None
+    if carried is not None and lexicon_sha and carried.about.get("lexicon_sha256") not in (None, lexicon_sha):
+        log.warning("the carried sentiment model learnt VADER scores from another domain lexicon than this corpus's")
     scores = pd.read_csv(scores_csv)
     segments = read_table(segments_csv)[["segment_id", "participant_id", "role", "wave"]]
     segments["wave"] = segments["wave"].astype(int)
@@ -344,7 +512,6 @@ def run_summary(
     codes = pd.read_csv(segment_codes_csv, keep_default_na=False)
     final = codes[codes["final"].astype(str).str.lower() == "true"].drop_duplicates(["segment_id", "code_id"])
     by_code = aggregate(final[["segment_id", "code_id"]].merge(data, on="segment_id"), ["code_id", "role"], seed)
-    codebook = load_codebook(codebook_path)
     human = (
         pd.read_parquet(human_path)
         if human_path and Path(human_path).exists()
@@ -357,8 +524,16 @@ def run_summary(
 
         ids, vectors, _ = emb_store.load(embeddings_path)
         participants = dict(zip(segments["segment_id"], segments["participant_id"], strict=True))
-        pairs, oof = code_sentiment(
-            final, primary_human, scores, dict(zip(ids, vectors, strict=True)), participants, codebook.ids, c, seed
+        pairs, oof, model = code_sentiment(
+            final,
+            primary_human,
+            scores,
+            dict(zip(ids, vectors, strict=True)),
+            participants,
+            codebook.ids,
+            c,
+            seed,
+            carried,
         )
         pairs = pairs.merge(segments, on="segment_id")[
             ["segment_id", "participant_id", "role", "wave", "code_id", "label", "source", "probability"]
@@ -370,14 +545,46 @@ def run_summary(
         log.info(
             "code-level sentiment of %d (segment, code) pairs: %s", len(pairs), pairs["source"].value_counts().to_dict()
         )
+        if out.get("model_meta"):
+            labelled = 0 if oof is None else len(oof)
+            about = {
+                "codebook": {"name": codebook.name, "version": codebook.version, "sha256": codebook.sha256},
+                "lexicon_sha256": lexicon_sha,
+            }
+            if carried is not None:
+                about = {**carried.about, "applied_from": str(pretrained)}
+                model = carried
+            elif model is not None:
+                about["trained_on"] = {
+                    "pairs": labelled,
+                    "participants": int(oof["segment_id"].map(participants).nunique()),
+                    "coder": primary,
+                }
+                about["settings"] = {"C": c, "seed": seed}
+                model = SentimentModel.from_classifier(model, codebook.ids, {})
+            else:
+                about["reason"] = "the corpus had no human sentiment labels of two or more kinds to learn from"
+            save_sentiment_model(out["model_meta"], out["model_weights"], model, about)
     order = {c: i for i, c in enumerate(codebook.ids)}
     by_code = by_code.sort_values(["code_id", "role"], key=lambda s: s.map(order) if s.name == "code_id" else s)
     by_code.insert(1, "label", by_code["code_id"].map({c.id: c.label for c in codebook.codes}))
     write_csv(by_code, out["by_code"])
-    table = validation(primary_human, scores, oof, seed)
+    method = (
+        f"carried model (trained on {carried.about.get('trained_on', {}).get('participants', '?')} participants "
+        "of another corpus)"
+        if carried is not None
+        else "supervised (participant-grouped CV)"
+    )
+    table = validation(primary_human, scores, oof, seed, method)
     write_csv(table, out["validation"])
     from pipeline.figures import sentiment_by_code, sentiment_by_wave
 
     sentiment_by_code(by_code, roles, out["figure_by_code"])
     sentiment_by_wave(aggregate(data, ["role", "wave"], seed), roles, out["figure_by_wave"])
     return table
+
+
+def _sha256(path) -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -71,6 +71,24 @@ def test_save_and_load_round_trip_without_pickle(tmp_path):
     assert np.array_equal(loaded.thresholds_, coder.thresholds_)
 
 
+def test_thresholds_are_tuned_on_the_fully_coded_segments_when_decisions_teach_as_well():
+    texts, emb, qemb, y, groups = toy()
+    settings = CoderSettings(tune_thresholds=True)
+    decided = np.full((20, 3), coding.UNKNOWN, dtype=np.int8)
+    decided[:, 0] = 1  # twenty more segments with a decision on code a only
+    with_decisions = Coder(CODES, settings).fit(
+        np.concatenate([texts, texts[:20]]),
+        np.vstack([emb, emb[:20]]),
+        np.vstack([qemb, qemb[:20]]),
+        np.vstack([y, decided]),
+        np.concatenate([groups, groups[:20]]),
+    )
+    tuned_alone = Coder(CODES, settings).fit(texts, emb, qemb, y, groups)._tuned_thresholds(texts, emb, qemb, y, groups)
+    fixed = Coder(CODES).fit(texts, emb, qemb, y, groups).thresholds_
+    assert np.array_equal(with_decisions.thresholds_, tuned_alone)  # the same tuning: on the full coding only
+    assert not np.array_equal(tuned_alone[:2], fixed[:2])  # and tuning happened
+
+
 def test_loading_something_else_fails_clearly(tmp_path):
     with pytest.raises(PipelineError, match="no trained coder here"):
         Coder.load(tmp_path)
@@ -501,8 +519,8 @@ def test_the_teaching_batch_is_uncertain_spread_over_codes_and_people_and_never_
     open_pairs = np.ones(probs.shape, dtype=bool)
     open_pairs[0, :] = False  # decided
     people = np.array([f"P{i % 6}" for i in range(60)])
-    taught = np.array([True, False, True])
-    batch = coding.teaching_batch(probs, thresholds, open_pairs, people, taught, 12)
+    includes = np.array([coding.TAUGHT_MIN_POSITIVES, 1, 5])  # code 1 is not taught yet
+    batch = coding.teaching_batch(probs, thresholds, open_pairs, people, includes, 12)
     assert len(batch) == len(set(batch)) == 12 and all(i != 0 for i, _ in batch)
     by_code = pd.Series([j for _, j in batch]).value_counts()
     assert by_code.max() <= 4 and len(by_code) == 3
@@ -512,6 +530,22 @@ def test_the_teaching_batch_is_uncertain_spread_over_codes_and_people_and_never_
     assert max(abs(probs[i, 0] - 0.5) for i in taught_rows) < 0.1
     untaught_rows = [i for i, j in batch if j == 1]
     assert min(probs[i, 1] for i in untaught_rows) > np.quantile(probs[1:, 1], 0.8)
+
+
+def test_a_round_can_teach_a_code_it_has_not_taught_yet():
+    """With more codes than a round has decisions for each, a code not yet taught still gets twice the includes
+    it lacks (a round that gives it one decision could never teach it); taught codes keep ceil(size / codes)."""
+    rng = np.random.default_rng(1)
+    probs = rng.uniform(0.0, 0.4, size=(120, 10)).astype(np.float32)
+    probs[:, 0] += 0.5  # the seeded coder finds code 0 likely everywhere
+    thresholds = np.full(10, 0.5, dtype=np.float32)
+    people = np.array([f"P{i % 12}" for i in range(120)])
+    includes = np.array([0] + [coding.TAUGHT_MIN_POSITIVES] * 9)
+    batch = coding.teaching_batch(probs, thresholds, np.ones(probs.shape, bool), people, includes, 10)
+    by_code = pd.Series([j for _, j in batch]).value_counts()
+    assert by_code[0] == 2 * coding.TAUGHT_MIN_POSITIVES and by_code.drop(0).max() == 1
+    one_left = coding.teaching_batch(probs, thresholds, np.ones(probs.shape, bool), people, includes + 2, 10)
+    assert pd.Series([j for _, j in one_left]).value_counts()[0] == 2
 
 
 def test_the_queue_lists_the_teaching_batch_first_then_the_checks():

@@ -147,12 +147,13 @@ def test_code_sentiment_keeps_human_labels_and_learns_the_rest():
             "sentiment": ["positive", "negative", "positive", "negative"],
         }
     )
-    table, oof = code_sentiment(final, human, scores, vectors, participants, ["x", "y"], c=1.0, seed=0)
+    table, oof, model = code_sentiment(final, human, scores, vectors, participants, ["x", "y"], c=1.0, seed=0)
     table = table.set_index(["segment_id", "code_id"])
     assert table.loc[("s1", "x"), "source"] == "human" and table.loc[("s1", "x"), "label"] == "negative"
     assert table.loc[("s4", "x"), "source"] == "model" and table.loc[("s4", "x"), "label"] == "positive"
     assert table.loc[("s5", "x"), "label"] == "negative" and 0.5 <= table.loc[("s5", "x"), "probability"] <= 1
     assert len(oof) == 4 and list(oof["predicted"]) == list(oof["sentiment"])  # held-out participants, learnt
+    assert list(model.classes_) == ["negative", "positive"]
 
 
 def test_code_sentiment_without_labels_to_learn_from_falls_back_to_vader():
@@ -161,8 +162,8 @@ def test_code_sentiment_without_labels_to_learn_from_falls_back_to_vader():
     sids, vectors, scores, participants = _pairs_data()
     final = pd.DataFrame({"segment_id": sids, "code_id": ["x"] * 6})
     one_class = pd.DataFrame({"segment_id": ["s0", "s2"], "code_id": ["x", "x"], "sentiment": ["positive"] * 2})
-    table, oof = code_sentiment(final, one_class, scores, vectors, participants, ["x"], c=1.0, seed=0)
-    assert oof is None and set(table["source"]) == {"human", "vader"}
+    table, oof, model = code_sentiment(final, one_class, scores, vectors, participants, ["x"], c=1.0, seed=0)
+    assert oof is None and model is None and set(table["source"]) == {"human", "vader"}
     assert list(table.loc[table["source"] == "vader", "label"]) == ["negative", "negative", "positive", "negative"]
 
 
@@ -201,3 +202,109 @@ def test_segment_scores_keep_the_spread_over_sentences_and_the_contrast_words():
     assert a["compound_max"] >= 0.5 and a["compound_min"] <= -0.5 and a["label"] == "mixed"
     assert a["share_positive"] == a["share_negative"] == 0.5 and a["contrast_words"] == 1
     assert b["compound_max"] == b["compound_min"] == b["compound"] and b["contrast_words"] == 0
+
+
+# ---------------------------------------------------------------- the model carried to another corpus
+
+
+def _fitted(tmp_path, classes=("negative", "positive")):
+    """A code-level model fitted on the six segments (two or three classes), saved beside a coder."""
+    from pipeline.sentiment import SentimentModel, code_sentiment, save_sentiment_model
+
+    sids, vectors, scores, participants = _pairs_data()
+    labels = ["positive", "negative", "positive", "negative", "positive", "neutral"][: len(sids)]
+    if len(classes) == 2:
+        labels = ["positive", "negative"] * 3
+    final = pd.DataFrame({"segment_id": sids, "code_id": ["x"] * 6})
+    human = pd.DataFrame({"segment_id": sids, "code_id": ["x"] * 6, "sentiment": labels})
+    _, _, fitted = code_sentiment(final, human, scores, vectors, participants, ["x", "y"], c=1.0, seed=0)
+    about = {"codebook": {"name": "c", "version": "1.0", "sha256": "0"}}
+    model = SentimentModel.from_classifier(fitted, ["x", "y"], {})
+    save_sentiment_model(tmp_path / "sentiment.json", tmp_path / "sentiment.safetensors", model, about)
+    return fitted, (sids, vectors, scores, participants)
+
+
+@pytest.mark.parametrize("classes", [("negative", "positive"), ("negative", "neutral", "positive")])
+def test_a_saved_sentiment_model_predicts_what_scikit_learn_predicted(tmp_path, classes):
+    from pipeline.sentiment import load_sentiment_model, pair_features
+
+    fitted, (sids, vectors, scores, _) = _fitted(tmp_path, classes)
+    loaded = load_sentiment_model(tmp_path, ["x", "y"], "1.0")
+    assert loaded.classes == list(classes)
+    pairs = pd.DataFrame({"segment_id": sids * 2, "code_id": ["x"] * 6 + ["y"] * 6})
+    x = pair_features(pairs, vectors, scores, ["x", "y"])
+    np.testing.assert_allclose(loaded.predict_proba(x), fitted.predict_proba(x), rtol=0, atol=1e-6)
+    assert list(loaded.predict(x)[0]) == list(fitted.predict(x))
+    meta = __import__("json").loads((tmp_path / "sentiment.json").read_text())
+    assert meta["trained"] is True and meta["code_ids"] == ["x", "y"] and "embedding" in meta["features"]
+
+
+def test_a_carried_sentiment_model_labels_every_pair_and_is_scored_on_labels_it_never_saw(tmp_path):
+    from pipeline.sentiment import code_sentiment, load_sentiment_model
+
+    _fitted(tmp_path)
+    carried = load_sentiment_model(tmp_path, ["x", "y"], "1.0")
+    sids, vectors, scores, participants = _pairs_data()
+    final = pd.DataFrame({"segment_id": sids, "code_id": ["y"] * 6})
+    # this corpus's human says the opposite of what the carried model learnt on two segments
+    human = pd.DataFrame({"segment_id": ["s0", "s1"], "code_id": ["y", "y"], "sentiment": ["negative", "positive"]})
+    table, held_out, model = code_sentiment(final, human, scores, vectors, participants, ["x", "y"], 1.0, 0, carried)
+    assert model is None  # nothing learnt here
+    assert list(held_out["predicted"]) == ["positive", "negative"]  # the carried model's, not out of fold
+    table = table.set_index("segment_id")
+    assert list(table.loc[["s0", "s1"], "source"]) == ["human", "human"]
+    assert set(table.loc[["s2", "s3", "s4", "s5"], "source"]) == {"model"}
+    assert list(table.loc[["s2", "s3"], "label"]) == ["positive", "negative"]
+
+
+def test_an_untrained_sentiment_model_is_saved_as_such_and_carries_nothing(tmp_path):
+    from pipeline.sentiment import load_sentiment_model, save_sentiment_model
+
+    save_sentiment_model(tmp_path / "sentiment.json", tmp_path / "sentiment.safetensors", None, {"reason": "none"})
+    assert load_sentiment_model(tmp_path, ["x"], "1.0") is None
+
+
+@pytest.mark.parametrize(
+    "damage,file,says",
+    [
+        (lambda m: (m / "sentiment.json").unlink(), "sentiment.json", "has no sentiment.json"),
+        (lambda m: (m / "sentiment.safetensors").write_bytes(b"\x10\x00"), "sentiment.safetensors", "corrupt"),
+        (lambda m: (m / "sentiment.json").write_text("{"), "sentiment.json", "cannot be read"),
+        (
+            lambda m: (m / "sentiment.json").write_text(
+                (m / "sentiment.json").read_text().replace('"version": "1.0"', '"version": "0.9"')
+            ),
+            "sentiment.json",
+            "made for codebook version 0.9, this corpus uses version 1.0",
+        ),
+        (
+            lambda m: (m / "sentiment.json").write_text(
+                (m / "sentiment.json").read_text().replace('"y"', '"y", "z"', 1)
+            ),
+            "sentiment.json",
+            "made for codebook version",
+        ),
+    ],
+)
+def test_a_broken_sentiment_model_names_the_file(tmp_path, damage, file, says):
+    from pipeline.errors import PipelineError
+    from pipeline.sentiment import load_sentiment_model
+
+    _fitted(tmp_path)
+    damage(tmp_path)
+    with pytest.raises(PipelineError) as info:
+        load_sentiment_model(tmp_path, ["x", "y"], "1.0")
+    message = info.value.message()
+    assert message.startswith(f"{tmp_path / file}: ") and says in message and len(message.splitlines()) == 1
+
+
+def test_sentiment_weights_that_do_not_fit_the_description_are_named(tmp_path):
+    from safetensors.numpy import save_file
+
+    from pipeline.errors import PipelineError
+    from pipeline.sentiment import load_sentiment_model
+
+    _fitted(tmp_path)
+    save_file({"coef": np.zeros((1, 10)), "intercept": np.zeros(1)}, str(tmp_path / "sentiment.safetensors"))
+    with pytest.raises(PipelineError, match="do not fit its description"):
+        load_sentiment_model(tmp_path, ["x", "y"], "1.0")

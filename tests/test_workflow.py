@@ -248,6 +248,10 @@ def test_a_corpus_without_codes_is_coded_by_a_coder_trained_elsewhere(project, t
     assert set(coded["source"]) <= {"model", "pattern"} and coded["final"].any()
     assert "applied_from" in (out / "models" / "coder" / "coder.json").read_text()
     assert pd.read_csv(out / "tables" / "coding_validation.csv")["method"].iloc[0] == "pretrained coder"
+    # the folder carries the code-level sentiment model too: no human labels here, yet no fallback to VADER
+    assert json.loads((trained / "sentiment.json").read_text())["trained"] is True
+    assert set(pd.read_csv(out / "tables" / "code_sentiment.csv")["source"]) == {"model"}
+    assert json.loads((out / "models" / "coder" / "sentiment.json").read_text())["applied_from"] == str(trained)
 
 
 def test_a_corpus_without_any_human_coding_runs_end_to_end_with_the_codebook_seeded_coder(project, tmp_path):

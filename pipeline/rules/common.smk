@@ -177,6 +177,16 @@ def coding_inputs(wildcards):
     return inputs
 
 
+def sentiment_inputs(wildcards):
+    """Human codes where the corpus has them; a carried sentiment model where coding.model names a folder that
+    holds one (a folder without it is reported by the stage itself, naming the missing file)."""
+    inputs = {"human": f"{OUT}/interim/human_codes.parquet"} if HAS_CODES else {}
+    carried = Path(CODING["model"]) / "sentiment.safetensors" if CODING["model"] else None
+    if carried and carried.exists():
+        inputs["pretrained"] = str(carried)
+    return inputs
+
+
 def notebook_inputs(wildcards):
     """The outputs a notebook reads (pipeline.notebooks.READS): the required ones, and the optional ones that a
     rule of this workflow makes (a stage not in the workflow leaves a "not produced" note in the notebook)."""

@@ -1,5 +1,6 @@
 """Sentiment: segments -> tables/segment_sentiment.csv (VADER per sentence, plain and domain-adapted);
--> aggregates by role, wave, participant and code x role, the validation against human labels, and figures."""
+-> aggregates by role, wave, participant and code x role, the validation against human labels, figures, and the
+code-level sentiment model in models/coder/ (sentiment.json, sentiment.safetensors)."""
 
 
 rule score_sentiment:
@@ -26,14 +27,16 @@ rule score_sentiment:
 
 
 rule summarise_sentiment:
-    """Aggregates with bootstrap intervals, validation against human labels, and the sentiment figures."""
+    """Aggregates with bootstrap intervals, validation against human labels, the sentiment figures, and the
+    code-level sentiment model saved beside the coder (or, with coding.model, the carried one applied)."""
     input:
-        unpack(lambda wildcards: {"human": f"{OUT}/interim/human_codes.parquet"} if HAS_CODES else {}),
+        unpack(sentiment_inputs),
         scores=f"{OUT}/tables/segment_sentiment.csv",
         segments=f"{OUT}/tables/segments.csv",
         segment_codes=f"{OUT}/tables/segment_codes.csv",
         embeddings=f"{OUT}/interim/embeddings.safetensors",
         codebook=CODEBOOK,
+        lexicon=config["sentiment"]["lexicon"],
     output:
         by_role=f"{OUT}/tables/sentiment_by_role.csv",
         by_wave=f"{OUT}/tables/sentiment_by_wave.csv",
@@ -41,6 +44,8 @@ rule summarise_sentiment:
         by_code=f"{OUT}/tables/sentiment_by_code_role.csv",
         validation=f"{OUT}/tables/sentiment_validation.csv",
         code_sentiment=f"{OUT}/tables/code_sentiment.csv",
+        model_meta=f"{OUT}/models/coder/sentiment.json",
+        model_weights=f"{OUT}/models/coder/sentiment.safetensors",
         figure_by_code=report(
             f"{OUT}/figures/sentiment_by_code.png",
             caption="../captions/sentiment_by_code.rst",
@@ -66,6 +71,7 @@ rule summarise_sentiment:
         c=config["sentiment"]["C"],
         primary=CODING["primary_coder"],
         human=lambda wildcards, input: input.get("human", ""),
+        pretrained=CODING["model"],
     shell:
         "python -m pipeline sentiment-summary --scores {input.scores:q} --segments {input.segments:q}"
         " --segment-codes {input.segment_codes:q} --human={params.human:q} --codebook {input.codebook:q}"
@@ -73,4 +79,6 @@ rule summarise_sentiment:
         " --embeddings {input.embeddings:q} --c {params.c} --code-sentiment {output.code_sentiment:q}"
         " --by-role {output.by_role:q} --by-wave {output.by_wave:q} --by-participant {output.by_participant:q}"
         " --by-code {output.by_code:q} --validation {output.validation:q}"
-        " --figure-by-code {output.figure_by_code:q} --figure-by-wave {output.figure_by_wave:q} --log {log:q}"
+        " --figure-by-code {output.figure_by_code:q} --figure-by-wave {output.figure_by_wave:q}"
+        " --pretrained={params.pretrained:q} --lexicon {input.lexicon:q} --model-meta {output.model_meta:q}"
+        " --model-weights {output.model_weights:q} --log {log:q}"
