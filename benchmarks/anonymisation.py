@@ -43,8 +43,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from pipeline.anonymise import FIXED_SHAPE, AllowList, Policy, detect  # noqa: E402
-from pipeline.text import count_words  # noqa: E402
+from pipeline.core.text import count_words  # noqa: E402
+from pipeline.gate.anonymise import FIXED_SHAPE, AllowList, Policy, detect  # noqa: E402
 
 GOALS = {**{c: 1.0 for c in FIXED_SHAPE}, "DATE": 1.0, "PERSON": 0.97, "PLACE": 0.95}
 LOCALE_OF_GROUP = {"date": "uk", "us": "us", "international": "international", "negative": "uk"}
@@ -84,8 +84,8 @@ def score_fixture(rows: list[dict], allow: AllowList, policy: Policy = UK) -> tu
 def corpus_findings(corpus: Path, allow: AllowList, limit: int | None = None):
     """(interview ids, texts, findings) of a corpus's turns through the gate as the workflow configures it."""
     from pipeline.corpus import load_corpus
+    from pipeline.gate.prepare import Settings
     from pipeline.ingest import ingest_corpus
-    from pipeline.prepare import Settings
 
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     c = load_corpus(corpus, config)

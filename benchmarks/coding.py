@@ -36,10 +36,10 @@ from benchmarks.curves import learning_curve  # noqa: E402
 from pipeline import human_codes  # noqa: E402
 from pipeline.codebook import load_codebook  # noqa: E402
 from pipeline.coding import Coder, CoderSettings, cross_validated_predictions, label_matrix  # noqa: E402
+from pipeline.core.statistics import agreement_table, validation_table  # noqa: E402
 from pipeline.corpus import load_corpus  # noqa: E402
 from pipeline.embeddings import embed  # noqa: E402
 from pipeline.ingest import ingest_corpus  # noqa: E402
-from pipeline.reliability import agreement_table, validation_table  # noqa: E402
 from pipeline.segment import segment_corpus  # noqa: E402
 
 
@@ -69,7 +69,7 @@ def coder_curve(texts, emb, qemb, y, groups, code_ids, settings) -> str:
     """Pooled kappa when each fold's coder learns from n of its training participants (n drawn at random)."""
     from sklearn.model_selection import GroupKFold
 
-    from pipeline.reliability import cohen_kappa
+    from pipeline.core.statistics import cohen_kappa
 
     def fit_predict(keep, test):
         coder = Coder(code_ids, settings).fit(texts[keep], emb[keep], qemb[keep], y[keep], groups[keep])

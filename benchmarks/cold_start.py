@@ -5,7 +5,8 @@
 Each corpus's codes.csv is hidden from the coders and used only to score them (pooled Cohen's kappa over every
 segment x code decision of the human-coded segments, with its 95% interval from resampling participants):
 
-1. patterns: the codebook's indicator phrases (pipeline.patterns), a segment gets every code whose phrase it holds;
+1. patterns: the codebook's indicator phrases (pipeline.coding.patterns), a segment gets every code whose phrase
+   it holds;
 2. zero-shot similarity: cosine similarity of the segment's embedding to the code's label and definition, one
    threshold for every code (0.40: the middle of the range where similarities of related texts fall);
 3. codebook-seeded coder (pipeline.coding.SeededCoder, what the workflow does for a corpus without human coding):
@@ -36,9 +37,9 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.coding import load  # noqa: E402
 from pipeline.codebook import load_codebook  # noqa: E402
 from pipeline.coding import codebook_texts, label_matrix, seeded_codes  # noqa: E402
+from pipeline.coding.patterns import PatternCoder  # noqa: E402
+from pipeline.core.statistics import validation_table  # noqa: E402
 from pipeline.embeddings import embed  # noqa: E402
-from pipeline.patterns import PatternCoder  # noqa: E402
-from pipeline.reliability import validation_table  # noqa: E402
 
 SIMILARITY_THRESHOLD = 0.40
 

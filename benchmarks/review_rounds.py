@@ -43,9 +43,9 @@ from pipeline.coding import (  # noqa: E402
     taught_coder,
     teaching_batch,
 )
+from pipeline.coding.patterns import PatternCoder  # noqa: E402
+from pipeline.core.statistics import validation_table  # noqa: E402
 from pipeline.embeddings import embed  # noqa: E402
-from pipeline.patterns import PatternCoder  # noqa: E402
-from pipeline.reliability import validation_table  # noqa: E402
 
 BATCH = 40
 FOLDS = 4

@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pipeline import topics  # noqa: E402
-from pipeline.files import read_table  # noqa: E402
+from pipeline.core.files import read_table  # noqa: E402
+from pipeline.topics import stage as topic_stage  # noqa: E402
 
 
 def default_words(docs, vectors, settings, seeds):
@@ -61,7 +62,7 @@ def main(argv=None) -> int:
             print(f"ERROR: {tables / 'segments.csv'} not found. Run the workflow on that corpus first.")
             return 2
         started = time.perf_counter()
-        seg, keep, docs, vectors, _ = topics._inputs(
+        seg, keep, docs, vectors, _ = topic_stage._inputs(
             tables / "segments.csv", out / "interim" / "embeddings.safetensors", settings
         )
         main_fit = topics.fit_bertopic(docs, vectors, settings, settings.seed)

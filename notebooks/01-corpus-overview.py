@@ -113,8 +113,8 @@ show(segments, columns=["segment_id", "question", "text", "word_count"], max_row
 # %% [markdown]
 # ## The identifier check
 #
-# **File** `tables/anonymisation_summary.csv`, written by `pipeline.anonymise.summary_table` (rule
-# `summarise_anonymisation`) from the per-interview counts of the identifier check (`pipeline.anonymise`,
+# **File** `tables/anonymisation_summary.csv`, written by `pipeline.gate.anonymise.summary_table` (rule
+# `summarise_anonymisation`) from the per-interview counts of the identifier check (`pipeline.gate.anonymise`,
 # rule `prepare_interviews`).
 #
 # **How it was made.** Before anything is analysed, every transcript passes an identifier check that looks

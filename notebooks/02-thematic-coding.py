@@ -28,7 +28,7 @@
 # - **model**: a machine coder trained on the human coding (`pipeline.coding`): for each code, a logistic
 #   regression on the meaning of the segment (a sentence embedding), of the question before it, and on its
 #   words;
-# - **pattern**: the indicator phrases listed in the codebook, found in the segment (`pipeline.patterns`);
+# - **pattern**: the indicator phrases listed in the codebook, found in the segment (`pipeline.coding.patterns`);
 #   they point a coder at candidate passages, like a text search query, and never decide a code on their own.
 #
 # The **final** codes, the ones the findings count, are the primary human coder's where an interview was
@@ -73,7 +73,7 @@ show(
 # %% [markdown]
 # ## How good is the machine coder? Validation against the human coder
 #
-# **File** `tables/coding_validation.csv`, written by `pipeline.reliability.validation_table`, called by
+# **File** `tables/coding_validation.csv`, written by `pipeline.core.statistics.validation_table`, called by
 # `pipeline.coding.run` (rule `code_segments`).
 #
 # **How it was computed.** The machine coder is tested on interviews it was not trained on: the human-coded
@@ -111,7 +111,7 @@ else:
 # %% [markdown]
 # ## Inter-coder reliability
 #
-# **File** `tables/reliability.csv`, written by `pipeline.reliability.agreement_table`, called by
+# **File** `tables/reliability.csv`, written by `pipeline.core.statistics.agreement_table`, called by
 # `pipeline.coding.run` (rule `code_segments`).
 #
 # **How it was computed.** On the segments that both sides coded, each code is a yes/no decision per segment.
@@ -203,7 +203,7 @@ show(prevalence, max_rows=60, caption="tables/code_prevalence_by_role.csv")
 # %%
 out.figure(
     "prevalence_by_role",
-    made_by="pipeline.figures.prevalence_by_role (rule draw_figures)",
+    made_by="pipeline.report.figures.prevalence_by_role (rule draw_figures)",
     data="tables/code_prevalence_by_role.csv",
 )
 
@@ -247,7 +247,7 @@ show(
 )
 out.figure(
     "wave_comparison",
-    made_by="pipeline.figures.wave_comparison (rule draw_figures)",
+    made_by="pipeline.report.figures.wave_comparison (rule draw_figures)",
     data="tables/wave_comparison.csv",
 )
 
@@ -267,7 +267,7 @@ matrix = out.table("participant_code_matrix")
 show(matrix, max_rows=40, caption="tables/participant_code_matrix.csv")
 out.figure(
     "participant_code_heatmap",
-    made_by="pipeline.figures.participant_code_heatmap (rule draw_figures)",
+    made_by="pipeline.report.figures.participant_code_heatmap (rule draw_figures)",
     data="tables/participant_code_matrix.csv",
 )
 
@@ -288,7 +288,7 @@ cooccurrence = out.table("code_cooccurrence")
 show(cooccurrence, max_rows=40, caption="tables/code_cooccurrence.csv")
 out.figure(
     "code_cooccurrence",
-    made_by="pipeline.figures.cooccurrence_heatmap (rule draw_figures)",
+    made_by="pipeline.report.figures.cooccurrence_heatmap (rule draw_figures)",
     data="tables/code_cooccurrence.csv",
 )
 
@@ -306,7 +306,7 @@ out.figure(
 
 # %%
 show(out.table("saturation"), max_rows=40, caption="tables/saturation.csv")
-out.figure("saturation", made_by="pipeline.figures.saturation_curves (rule draw_figures)", data="tables/saturation.csv")
+out.figure("saturation", made_by="pipeline.report.figures.saturation_curves (rule draw_figures)", data="tables/saturation.csv")
 
 # %% [markdown]
 # ## Example quotes for each code

@@ -66,7 +66,7 @@ show(
 )
 
 # %%
-out.figure("topic_words", made_by="pipeline.figures.topic_words", data="tables/topics.csv and the fitted model")
+out.figure("topic_words", made_by="pipeline.topics.figures.topic_words", data="tables/topics.csv and the fitted model")
 
 # %% [markdown]
 # Representative segments of the largest topics (the segments closest to each topic's centre, from the
@@ -106,7 +106,7 @@ show(segment_topics, max_rows=8, caption="tables/segment_topics.csv")
 # ## Topics by participant group and by wave
 #
 # **Files** `tables/topics_per_role.csv` and `tables/topics_per_wave.csv`, written by
-# `pipeline.topics.topics_per_group` (rule `fit_topics`); the figure by `pipeline.figures.topics_by_role`.
+# `pipeline.topics.tables.topics_per_group` (rule `fit_topics`); the figure by `pipeline.topics.figures.topics_by_role`.
 #
 # **How to read it.** For each topic and group (or wave): the number of segments and of participants, and
 # `share`, the topic's share of that group's modelled segments. Compare shares, not counts, since groups
@@ -116,7 +116,7 @@ show(segment_topics, max_rows=8, caption="tables/segment_topics.csv")
 # %%
 per_role = out.table("topics_per_role")
 show(per_role, max_rows=30, caption="tables/topics_per_role.csv")
-out.figure("topics_by_role", made_by="pipeline.figures.topics_by_role", data="tables/topics_per_role.csv")
+out.figure("topics_by_role", made_by="pipeline.topics.figures.topics_by_role", data="tables/topics_per_role.csv")
 
 # %%
 show(out.table("topics_per_wave"), max_rows=30, caption="tables/topics_per_wave.csv")
@@ -125,7 +125,7 @@ show(out.table("topics_per_wave"), max_rows=30, caption="tables/topics_per_wave.
 # ## Topics against codes
 #
 # **File** `tables/topic_code_crosswalk.csv`, written by `pipeline.topics.crosswalk` (rule `fit_topics`); the
-# heatmap by `pipeline.figures.topic_code_heatmap`.
+# heatmap by `pipeline.topics.figures.topic_code_heatmap`.
 #
 # **How to read it.** One row per topic, one column per code id: the number of the topic's segments carrying
 # the code (final coding). `dominant_code_label` is the code most of the topic's segments carry and
@@ -141,7 +141,7 @@ show(
     max_rows=40,
     caption="tables/topic_code_crosswalk.csv",
 )
-out.figure("topic_code_heatmap", made_by="pipeline.figures.topic_code_heatmap", data="tables/topic_code_crosswalk.csv")
+out.figure("topic_code_heatmap", made_by="pipeline.topics.figures.topic_code_heatmap", data="tables/topic_code_crosswalk.csv")
 
 # %% [markdown]
 # ## Topics seeded from the codebook

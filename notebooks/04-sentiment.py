@@ -120,7 +120,7 @@ show(out.table("sentiment_by_role"), caption="tables/sentiment_by_role.csv")
 show(out.table("sentiment_by_wave"), caption="tables/sentiment_by_wave.csv")
 
 # %%
-out.figure("sentiment_by_wave", made_by="pipeline.figures.sentiment_by_wave", data="tables/sentiment_by_wave.csv")
+out.figure("sentiment_by_wave", made_by="pipeline.sentiment.figures.sentiment_by_wave", data="tables/sentiment_by_wave.csv")
 
 # %% [markdown]
 # The figure shows each group's mean with its 95% interval in each wave; `n` under a point is the number of
@@ -133,7 +133,7 @@ show(out.table("sentiment_by_participant"), max_rows=40, caption="tables/sentime
 # ## Sentiment by code
 #
 # **File** `tables/sentiment_by_code_role.csv`, written by `pipeline.sentiment.aggregate` over the segments
-# with each final code (rule `summarise_sentiment`); the figure by `pipeline.figures.sentiment_by_code`.
+# with each final code (rule `summarise_sentiment`); the figure by `pipeline.sentiment.figures.sentiment_by_code`.
 #
 # **How to read it.** For each code and group, the same columns as above, over the segments carrying the code.
 # In the figure, each bar is one code's segments split by label: negative and mixed to the left of the centre
@@ -145,4 +145,4 @@ show(out.table("sentiment_by_participant"), max_rows=40, caption="tables/sentime
 show(out.table("sentiment_by_code_role"), max_rows=40, caption="tables/sentiment_by_code_role.csv")
 
 # %%
-out.figure("sentiment_by_code", made_by="pipeline.figures.sentiment_by_code", data="tables/sentiment_by_code_role.csv")
+out.figure("sentiment_by_code", made_by="pipeline.sentiment.figures.sentiment_by_code", data="tables/sentiment_by_code_role.csv")

@@ -119,7 +119,7 @@ show(
 # %%
 out.figure(
     "prevalence_by_role",
-    made_by="pipeline.figures.prevalence_by_role (rule draw_figures)",
+    made_by="pipeline.report.figures.prevalence_by_role (rule draw_figures)",
     data="tables/code_prevalence_by_role.csv",
 )
 
@@ -163,7 +163,7 @@ for claim in check[check["kind"] == "prevalence"].to_dict("records"):
 # %% [markdown]
 # ## The findings report
 #
-# **File** `findings.md`, written by `pipeline.report.findings_markdown` (rule `write_findings`) from the same
+# **File** `findings.md`, written by `pipeline.report.sections.findings_markdown` (rule `write_findings`) from the same
 # tables: the findings in prose, with their counts and one quote per code. It is shown below as it stands,
 # except that its figures are named rather than drawn (they are in this notebook, notebook 2 and notebook 4).
 

@@ -16,7 +16,7 @@ import time
 import traceback
 from pathlib import Path
 
-from pipeline.errors import PipelineError
+from pipeline.core.errors import PipelineError
 
 log = logging.getLogger("pipeline")
 
@@ -55,34 +55,28 @@ def _spacy_without_torch() -> None:
 
 def cmd_prepare(a) -> None:
     _spacy_without_torch()
-    from pipeline import prepare
+    from pipeline.gate import prepare
 
     settings = prepare.Settings.from_json(json.loads(a.settings))
     prepare.run(a.transcripts, settings, a.turns_out, a.segments_out, a.counts_out, a.audit)
 
 
 def cmd_describe(a) -> None:
-    import pandas as pd
-
     from pipeline import describe
-    from pipeline.files import read_table, write_csv
 
-    turns = pd.concat([read_table(p) for p in a.turns], ignore_index=True)
-    roles = json.loads(a.roles)
-    write_csv(describe.participants_table(turns, roles), a.participants_out)
-    attributes = pd.DataFrame(json.loads(a.attributes)) if a.attributes else None
-    write_csv(describe.interviews_table(turns, attributes), a.interviews_out)
-    log.info("described %d interviews", turns["interview_id"].nunique())
+    describe.run(
+        a.turns,
+        json.loads(a.roles),
+        json.loads(a.attributes) if a.attributes else None,
+        a.participants_out,
+        a.interviews_out,
+    )
 
 
 def cmd_collect_segments(a) -> None:
-    import pandas as pd
+    from pipeline import describe
 
-    from pipeline.files import read_table, write_csv
-
-    segments = pd.concat([read_table(p) for p in a.segments], ignore_index=True)
-    write_csv(segments, a.out)
-    log.info("%d segments from %d interviews", len(segments), segments["interview_id"].nunique())
+    describe.collect_segments(a.segments, a.out)
 
 
 def cmd_human_codes(a) -> None:
@@ -92,15 +86,15 @@ def cmd_human_codes(a) -> None:
 
 
 def cmd_anonymisation_summary(a) -> None:
-    from pipeline import anonymise
-    from pipeline.files import read_table, write_csv
+    from pipeline.core.files import read_table, write_csv
+    from pipeline.gate import anonymise
 
     counts = [read_table(p).astype({"count": int}) for p in a.counts]
     write_csv(anonymise.summary_table(counts, a.mode), a.out)
 
 
 def cmd_scan_outputs(a) -> None:
-    from pipeline import anonymise
+    from pipeline.gate import anonymise
 
     anonymise.run_scan(Path(a.outputs), a.audit, Path(a.out), anonymise.AllowList(json.loads(a.allow)))
 
@@ -289,10 +283,10 @@ def cmd_check_corpus(a) -> None:
     check mode the identifier gate. Exit 2 with one ERROR line per problem."""
     import yaml
 
-    from pipeline import check
+    from pipeline.core.errors import raise_all
     from pipeline.corpus import load_corpus, unlisted_files
-    from pipeline.errors import raise_all
     from pipeline.findings import NO_CLAIMS, check_study_inputs
+    from pipeline.gate import check
 
     config = yaml.safe_load(Path(a.config).read_text(encoding="utf-8"))
     corpus = load_corpus(a.corpus, config)

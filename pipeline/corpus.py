@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.errors import PipelineError
-from pipeline.files import spreadsheet_reader
+from pipeline.core.errors import PipelineError
+from pipeline.core.files import spreadsheet_reader
+from pipeline.core.text import line_pattern
 from pipeline.schemas import load_yaml
-from pipeline.text import line_pattern
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ def read_manifest(manifest: Path, roles: dict[str, str]) -> tuple[list[Interview
             "Create manifest.csv with the columns participant_id, role, wave, file (see config/README.md)",
             file=manifest,
         )
-    from pipeline.files import read_csv_text  # in any encoding a spreadsheet saves, like codes.csv
+    from pipeline.core.files import read_csv_text  # in any encoding a spreadsheet saves, like codes.csv
 
     reader = spreadsheet_reader(read_csv_text(manifest))
     header = reader.fieldnames

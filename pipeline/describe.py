@@ -6,6 +6,8 @@ import logging
 
 import pandas as pd
 
+from pipeline.core.files import read_table, write_csv
+
 log = logging.getLogger(__name__)
 
 
@@ -72,3 +74,18 @@ def interviews_table(turns: pd.DataFrame, attributes: pd.DataFrame | None = None
     if attributes is not None and len(attributes.columns) > 1:
         out = out.merge(attributes, on="interview_id", how="left")
     return out
+
+
+def run(turns_paths, roles: dict[str, str], attributes: list[dict] | None, participants_out, interviews_out) -> None:
+    """Edge: every interview's turns -> Table 1 (participants) and the interview list."""
+    turns = pd.concat([read_table(p) for p in turns_paths], ignore_index=True)
+    write_csv(participants_table(turns, roles), participants_out)
+    write_csv(interviews_table(turns, pd.DataFrame(attributes) if attributes else None), interviews_out)
+    log.info("described %d interviews", turns["interview_id"].nunique())
+
+
+def collect_segments(segments_paths, out) -> None:
+    """Edge: every interview's segments -> the corpus's segments table."""
+    segments = pd.concat([read_table(p) for p in segments_paths], ignore_index=True)
+    write_csv(segments, out)
+    log.info("%d segments from %d interviews", len(segments), segments["interview_id"].nunique())

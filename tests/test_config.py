@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from pipeline.codebook import load_codebook
-from pipeline.errors import PipelineError
+from pipeline.core.errors import PipelineError
 from pipeline.findings import load_findings
 from pipeline.schemas import schema, validate
 from tests.conftest import ROOT

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from pipeline.core.errors import PipelineError
 from pipeline.corpus import load_corpus, unlisted_files
-from pipeline.errors import PipelineError
 from tests.conftest import ROOT, TINY, copy_corpus
 
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from pipeline.codebook import load_codebook
+from pipeline.core.errors import PipelineError
 from pipeline.corpus import load_corpus
-from pipeline.errors import PipelineError
 from pipeline.findings import CHECK_COLUMNS, NO_CLAIMS, check_claims, claims_file, corpus_claims
 from pipeline.report import claims_section
 from tests.conftest import ROOT, TINY, copy_corpus, error_lines, run_cli, snakemake

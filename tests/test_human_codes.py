@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from pipeline import human_codes
-from pipeline.errors import PipelineError
+from pipeline.core.errors import PipelineError
 from pipeline.human_codes import map_codes, read_codes
 from tests.conftest import ROOT
 

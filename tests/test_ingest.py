@@ -8,7 +8,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from pipeline.errors import PipelineError
+from pipeline.core.errors import PipelineError
 from pipeline.ingest import Speakers, ingest_interview
 
 CONVERSATION = [

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from pipeline import notebooks
-from pipeline.anonymise import scan_outputs
-from pipeline.errors import PipelineError
+from pipeline.core.errors import PipelineError
+from pipeline.gate.anonymise import scan_outputs
 from tests.conftest import ROOT, error_lines, make_project, run_cli, snakemake
 
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -178,7 +178,7 @@ def test_workflow_executes_the_notebook_on_the_corpus_outputs(executed, name):
 def test_sentiment_notebook_shows_both_figures_and_topics_notebook_reports_what_is_missing(executed):
     sentiment = (executed / "notebooks" / "04-sentiment.html").read_text()
     assert sentiment.count('src="data:image/png;base64,') == 2
-    assert "Drawn by <code>pipeline.figures.sentiment_by_code</code>" in sentiment
+    assert "Drawn by <code>pipeline.sentiment.figures.sentiment_by_code</code>" in sentiment
     topics = (executed / "notebooks" / "03-topics.html").read_text()
     present = {p for p in notebooks.READS["03-topics"]["optional"] if (executed / p).exists()}
     for relative in notebooks.READS["03-topics"]["optional"]:

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline import prepare
+from pipeline.core.errors import PipelineError
 from pipeline.corpus import Interview, load_corpus
-from pipeline.errors import PipelineError
+from pipeline.gate import prepare
 from tests.conftest import ROOT, TINY, copy_corpus
 
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())

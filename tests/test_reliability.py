@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.reliability import (
+from pipeline.core.statistics import (
     agreement_counts,
     agreement_table,
     cluster_bootstrap_interval,

@@ -434,7 +434,7 @@ def test_the_participant_heatmap_of_a_large_corpus_keeps_a_fixed_width_without_l
     """0.3 in per interview would pass matplotlib's 65,536-pixel limit at 300 dpi beyond about 700 interviews."""
     import numpy as np
 
-    from pipeline import figures
+    from pipeline.report import figures
 
     codes = pd.DataFrame({"code_id": ["a", "b"], "label": ["Code A", "Code B"], "theme_label": ["T", "T"]})
     for n, labelled in ((12, True), (2000, False)):

@@ -2,26 +2,67 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 
-from pipeline.provenance import code_version
+from pipeline.core.hashing import code_closure, code_hash
 from tests.conftest import ROOT
 
+RULE = re.compile(r"^rule (\w+):\n(.*?)(?=^rule |\Z)", flags=re.M | re.S)
+CODE_OF = re.compile(r"^    params:\n        code=code_of\((.*?)\),$", flags=re.M)
 
-def test_every_rule_reruns_when_the_pipeline_code_changes(tmp_path):
-    """Snakemake notices changed inputs, settings and rules, not the Python a rule calls: each rule passes the
-    pipeline's code version as a param, so a changed pipeline reruns it."""
+
+def rule_code() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """rule -> (modules, resources) of its code=code_of(...) param."""
+    out = {}
     for path in sorted((ROOT / "pipeline" / "rules").glob("*.smk")):
-        text = path.read_text()
-        for name, body in re.findall(r"^rule (\w+):\n(.*?)(?=^rule |\Z)", text, flags=re.M | re.S):
-            assert re.search(r"^    params:\n        code=CODE,$", body, flags=re.M), f"{path.name}: rule {name}"
-    package = tmp_path / "pipeline"
-    shutil.copytree(ROOT / "pipeline", package, ignore=shutil.ignore_patterns("__pycache__"))
-    before = code_version(package)
-    (package / "__pycache__").mkdir(exist_ok=True)
-    (package / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"compiled")
-    assert code_version(package) == before, "compiled files do not count"
-    with (package / "sentiment.py").open("a") as f:
-        f.write("\n# a change\n")
-    assert code_version(package) != before
+        for name, body in RULE.findall(path.read_text()):
+            found = CODE_OF.search(body)
+            assert found, f"{path.name}: rule {name} has no code=code_of(...) as its first param"
+            call = ast.parse(f"f({found.group(1)})").body[0].value
+            modules = tuple(a.value for a in call.args)
+            resources = next((tuple(ast.literal_eval(k.value)) for k in call.keywords if k.arg == "resources"), ())
+            out[name] = (modules, ("cli.py", *resources))
+    return out
+
+
+def hashes(root, rules) -> dict[str, str]:
+    return {name: code_hash(root, *modules, resources=res) for name, (modules, res) in rules.items()}
+
+
+def test_each_rule_reruns_when_the_code_it_runs_changes_and_only_then(tmp_path):
+    """Snakemake notices changed inputs, settings and rules, not the Python a rule calls: each rule passes the hash
+    of its own stage's code (its modules and what they import) as a param. A change in report/ reruns the report's
+    jobs only; a change in core/ reruns every job."""
+    rules = rule_code()
+    assert len(rules) >= 19 and all(modules for modules, _ in rules.values())
+    shutil.copytree(ROOT / "pipeline", tmp_path / "pipeline", ignore=shutil.ignore_patterns("__pycache__"))
+    before = hashes(tmp_path, rules)
+    (tmp_path / "pipeline" / "__pycache__").mkdir(exist_ok=True)
+    (tmp_path / "pipeline" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"compiled")
+    assert hashes(tmp_path, rules) == before, "compiled files do not count"
+
+    def changed(relative):
+        with (tmp_path / "pipeline" / relative).open("a") as f:
+            f.write("\n# a change\n")
+        after = hashes(tmp_path, rules)
+        return {name for name in rules if after[name] != before[name]}, after
+
+    report_rules, before = changed("report/wording.py")
+    assert report_rules == {"format_tables", "draw_figures", "write_findings"}
+    topic_rules, before = changed("topics/comparison.py")
+    assert topic_rules == {"fit_topics", "fit_guided_topics", "evaluate_topics"}
+    template_rules, before = changed("templates/offline.html.j2")
+    assert template_rules == {"execute_notebook"}
+    every, before = changed("core/errors.py")
+    assert every == set(rules)
+    every, _ = changed("cli.py")  # the command line each rule is called through
+    assert every == set(rules)
+
+
+def test_a_stage_s_code_is_what_it_imports_at_the_top_or_inside_functions():
+    files = {p.relative_to(ROOT / "pipeline").as_posix() for p in code_closure(ROOT, "pipeline.coding.stage")}
+    assert {"coding/stage.py", "coding/coder.py", "coding/__init__.py", "core/errors.py", "embeddings.py"} <= files
+    assert "schemas/codebook.schema.yaml" in files  # a package's data files count with it
+    assert not {f for f in files if f.startswith(("report/", "topics/", "sentiment/", "gate/"))}

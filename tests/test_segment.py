@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pipeline.core.text import count_words
 from pipeline.segment import segment_turns, sentence_spans, split_turn
-from pipeline.text import count_words
 
 
 def sentence(n: int, word: str = "word") -> str:

@@ -43,7 +43,7 @@ def test_domain_words_and_phrases_carry_judgement():
 
 
 def test_lexicon_file_is_validated(tmp_path):
-    from pipeline.errors import PipelineError
+    from pipeline.core.errors import PipelineError
 
     bad = tmp_path / "lexicon.yaml"
     bad.write_text("version: '1'\nwords: {great: 9}\n")
@@ -287,7 +287,7 @@ def test_an_untrained_sentiment_model_is_saved_as_such_and_carries_nothing(tmp_p
     ],
 )
 def test_a_broken_sentiment_model_names_the_file(tmp_path, damage, file, says):
-    from pipeline.errors import PipelineError
+    from pipeline.core.errors import PipelineError
     from pipeline.sentiment import load_sentiment_model
 
     _fitted(tmp_path)
@@ -301,7 +301,7 @@ def test_a_broken_sentiment_model_names_the_file(tmp_path, damage, file, says):
 def test_sentiment_weights_that_do_not_fit_the_description_are_named(tmp_path):
     from safetensors.numpy import save_file
 
-    from pipeline.errors import PipelineError
+    from pipeline.core.errors import PipelineError
     from pipeline.sentiment import load_sentiment_model
 
     _fitted(tmp_path)

@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline.anonymise import AllowList, Policy, detect
+from pipeline.core.errors import PipelineError
+from pipeline.core.text import count_words
 from pipeline.corpus import load_corpus
 from pipeline.describe import interviews_table, participants_table
-from pipeline.errors import PipelineError
+from pipeline.gate.anonymise import AllowList, Policy, detect
 from pipeline.human_codes import check_codes
 from pipeline.ingest import Layout, Speakers, ingest_corpus, ingest_interview
 from pipeline.segment import segment_turns
-from pipeline.text import count_words
 from tests.conftest import FIXTURES, ROOT, error_lines, run_cli
 
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())

@@ -1,4 +1,4 @@
-from pipeline.text import clean, count_words, normalise_for_matching, strip_annotations
+from pipeline.core.text import clean, count_words, normalise_for_matching, strip_annotations
 
 
 def test_annotations_are_not_words_but_placeholders_are():

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from pipeline import topics
+from pipeline.topics import model as topic_model
 from tests.conftest import ROOT
 
 THEMES = {
@@ -252,7 +253,7 @@ def test_auto_cluster_selection_falls_back_to_leaf_only_where_eom_finds_too_few_
             np.arange(len(docs)) % k, np.ones(len(docs)), None, words, object(), selection=s.cluster_selection
         )
 
-    monkeypatch.setattr(topics, "_fit_bertopic", fake)
+    monkeypatch.setattr(topic_model, "_fit_bertopic", fake)
     big = ["some words here"] * 1000
     result = topics.fit_bertopic(big, np.zeros((1000, 2)), settings, seed=0)
     assert calls == ["eom", "leaf"] and result.selection == "leaf" and len(result.words) == 12
@@ -289,7 +290,7 @@ def test_umap_is_given_exact_neighbours_above_its_own_exact_range(settings, monk
     from umap import UMAP
 
     docs, vectors, _ = synthetic_corpus()
-    monkeypatch.setattr(topics, "EXACT_NEIGHBOURS_FROM", 50)
+    monkeypatch.setattr(topic_model, "EXACT_NEIGHBOURS_FROM", 50)
     seen = []
     original = UMAP.fit_transform
 
@@ -298,7 +299,7 @@ def test_umap_is_given_exact_neighbours_above_its_own_exact_range(settings, monk
         return original(self, X, y=y, **kwargs)
 
     monkeypatch.setattr(UMAP, "fit_transform", spy)
-    topics._LAST_REDUCTION.clear()
+    topic_model._LAST_REDUCTION.clear()
     result = topics.fit_bertopic(docs, vectors, settings, seed=1)
     assert seen == [True] and len(result.words) == 3
 
@@ -309,7 +310,7 @@ def test_auto_reuses_the_reduction_and_gives_what_a_fresh_leaf_fit_gives(setting
 
     docs, vectors, _ = synthetic_corpus(per_theme=100)
     auto = dataclasses.replace(settings, cluster_selection="auto", min_cluster_size=5)
-    monkeypatch.setattr(topics, "too_few_topics", lambda found, n: True)  # force the leaf refit
+    monkeypatch.setattr(topic_model, "too_few_topics", lambda found, n: True)  # force the leaf refit
     calls = []
     original = UMAP.fit_transform
 
@@ -318,10 +319,10 @@ def test_auto_reuses_the_reduction_and_gives_what_a_fresh_leaf_fit_gives(setting
         return original(self, X, y=y, **kwargs)
 
     monkeypatch.setattr(UMAP, "fit_transform", counting)
-    topics._LAST_REDUCTION.clear()
+    topic_model._LAST_REDUCTION.clear()
     reused = topics.fit_bertopic(docs, vectors, auto, seed=5)
     assert reused.selection == "leaf" and len(calls) == 1
-    topics._LAST_REDUCTION.clear()
+    topic_model._LAST_REDUCTION.clear()
     fresh = topics.fit_bertopic(docs, vectors, dataclasses.replace(auto, cluster_selection="leaf"), seed=5)
     assert len(calls) == 2
     assert np.array_equal(reused.topics, fresh.topics) and reused.words == fresh.words
@@ -339,7 +340,7 @@ def test_quality_table_does_not_depend_on_the_number_of_workers(settings):
 
 
 def test_a_cached_fit_loads_as_the_fit_itself(settings, tmp_path):
-    from pipeline import topic_cache
+    from pipeline.topics import cache as topic_cache
 
     docs, vectors, _ = synthetic_corpus()
     fitted = topics.fit_bertopic(docs, vectors, settings, seed=3)
@@ -362,7 +363,7 @@ def test_a_cached_fit_loads_as_the_fit_itself(settings, tmp_path):
 
 
 def test_the_cache_key_changes_with_anything_the_fit_sees(settings, tmp_path):
-    from pipeline import topic_cache
+    from pipeline.topics import cache as topic_cache
 
     docs, vectors, _ = synthetic_corpus()
     key = topic_cache.fit_key("main", docs, vectors, settings, seed=3)
@@ -387,7 +388,7 @@ def test_the_cache_key_changes_with_anything_the_fit_sees(settings, tmp_path):
 
 
 def test_a_cached_table_comes_back_byte_for_byte(tmp_path):
-    from pipeline import topic_cache
+    from pipeline.topics import cache as topic_cache
 
     table = tmp_path / "topic_quality.csv"
     table.write_text("model,npmi\nbertopic,0.105\nlda,-0.009\n")
@@ -397,7 +398,7 @@ def test_a_cached_table_comes_back_byte_for_byte(tmp_path):
 
 
 def test_a_failed_store_leaves_the_old_entry_and_nothing_half_written(tmp_path):
-    from pipeline import topic_cache
+    from pipeline.topics import cache as topic_cache
 
     table = tmp_path / "topic_quality.csv"
     table.write_text("model,npmi\nbertopic,0.105\n")

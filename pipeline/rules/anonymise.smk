@@ -16,7 +16,7 @@ rule summarise_anonymisation:
     conda:
         CONDA_ENV
     params:
-        code=CODE,
+        code=code_of("pipeline.gate.anonymise"),
         mode=CORPUS.anonymisation_mode,
     shell:
         "python -m pipeline anonymisation-summary --counts {input.counts:q} --mode {params.mode} --out {output.table:q}"
@@ -36,7 +36,7 @@ rule scan_outputs:
     conda:
         CONDA_ENV
     params:
-        code=CODE,
+        code=code_of("pipeline.gate.anonymise"),
         audits=per_batch(f"{PRIVATE}/audit/{{batch}}.csv"),
         outputs=lambda wildcards, output: str(Path(output.table).parents[1]),
         # functions: a value holding braces (a regular expression) is not read as a wildcard
@@ -57,7 +57,7 @@ rule record_provenance:
     conda:
         CONDA_ENV
     params:
-        code=CODE,
+        code=code_of("pipeline.provenance"),
         corpus=str(CORPUS.root),
         config=lambda wildcards: json.dumps(config, sort_keys=True),
         benchmarks=lambda wildcards, output: str(Path(output.provenance).parent / "benchmarks"),

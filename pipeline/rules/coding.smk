@@ -19,7 +19,7 @@ rule import_human_codes:
     conda:
         CONDA_ENV
     params:
-        code=CODE,
+        code=code_of("pipeline.human_codes"),
         audits=per_batch(f"{PRIVATE}/audit/{{batch}}.csv"),
     shell:
         "python -m pipeline human-codes --codes {input.codes:q} --segments {input.segments:q} --turns {input.turns:q}"
@@ -44,7 +44,7 @@ rule embed_segments:
     # worker processes of one thread each (capped by --cores); a text's vector does not depend on their number
     threads: 4
     params:
-        code=CODE,
+        code=code_of("pipeline.embeddings"),
         cache=f"{OUT}/cache/embeddings",
     shell:
         "python -m pipeline embed {input.segments:q} {output.embeddings:q} --cache {params.cache:q}"
@@ -78,7 +78,7 @@ rule code_segments:
     conda:
         CONDA_ENV
     params:
-        code=CODE,
+        code=code_of("pipeline.coding.stage"),
         settings=json.dumps(CODING, sort_keys=True),
         primary=CODING["primary_coder"],
         queue_size=CODING["review_queue_size"],
@@ -133,7 +133,7 @@ rule tabulate_findings:
     conda:
         CONDA_ENV
     params:
-        code=CODE,
+        code=code_of("pipeline.findings"),
         roles=json.dumps(CORPUS.roles),
         primary=CODING["primary_coder"],
         order=json.dumps(IDS),

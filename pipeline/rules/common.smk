@@ -4,6 +4,7 @@ the corpus, list the interviews.
 Problems found here stop the run before any job starts, with one ERROR line.
 """
 
+import functools
 import json
 import os
 import re
@@ -13,12 +14,12 @@ from pathlib import Path
 
 from snakemake.utils import validate as snakemake_validate
 
+from pipeline.core.errors import PipelineError
+from pipeline.core.hashing import code_hash
 from pipeline.corpus import load_corpus, unlisted_files
-from pipeline.errors import PipelineError
 from pipeline.findings import NO_CLAIMS, check_study_inputs
+from pipeline.gate.prepare import batches
 from pipeline.notebooks import NOTEBOOKS, READS
-from pipeline.prepare import batches
-from pipeline.provenance import code_version
 from pipeline.schemas import schema_path, validate
 
 # What `make run` exports, for a run started by hand (`snakemake ...`): the jobs inherit it. PYTHONHASHSEED fixes
@@ -89,8 +90,13 @@ QUALITY_THREADS = 2 if len(IDS) >= 400 else 1
 # tabulate_findings' findings input: the claims file, or nothing (findings: none; --findings then gets no value)
 FINDINGS = [] if config["findings"] == NO_CLAIMS else config["findings"]
 STARTED = time.time()
-# every rule's params carry it: a changed pipeline (not only a changed rule or setting) reruns the workflow
-CODE = code_version(Path(workflow.basedir) / "pipeline")
+
+
+@functools.cache
+def code_of(*modules, resources=()):
+    """The hash of the code a rule runs: its stage module, what that imports (pipeline.core.hashing.code_hash) and
+    the command line it is called through. A rule passes it as a param, so editing one stage reruns only its jobs."""
+    return code_hash(Path(workflow.basedir), *modules, resources=("cli.py", *resources))
 
 
 wildcard_constraints:

@@ -20,7 +20,7 @@ rule describe_corpus:
     conda:
         CONDA_ENV
     params:
-        code=CODE,
+        code=code_of("pipeline.describe"),
         roles=json.dumps(CORPUS.roles),
         attributes=attributes_json(),
     shell:

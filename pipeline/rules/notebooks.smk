@@ -17,7 +17,7 @@ rule execute_notebook:
     conda:
         CONDA_ENV
     params:
-        code=CODE,
+        code=code_of("pipeline.notebooks", resources=("templates",)),
         outputs=lambda wildcards, output: str(Path(output.ipynb).parents[1]),
     shell:
         "python -m pipeline notebook {input.source:q} --outputs {params.outputs:q} --ipynb {output.ipynb:q}"

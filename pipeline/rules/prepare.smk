@@ -19,7 +19,7 @@ rule prepare_interviews:
     conda:
         CONDA_ENV
     params:
-        code=CODE,
+        code=code_of("pipeline.gate.prepare"),
         settings=batch_settings,
         audit=f"{PRIVATE}/audit/{{batch}}.csv",
     shell:

@@ -37,7 +37,7 @@ rule format_tables:
     conda:
         CONDA_ENV
     params:
-        code=CODE,
+        code=code_of("pipeline.report.stage"),
         roles=json.dumps(CORPUS.roles),
     shell:
         "python -m pipeline paper-tables --by-role {input.by_role:q} --participants {input.participants:q}"
@@ -92,7 +92,7 @@ rule draw_figures:
     conda:
         CONDA_ENV
     params:
-        code=CODE,
+        code=code_of("pipeline.report.stage"),
         roles=json.dumps(CORPUS.roles),
         folder=lambda wildcards, output: str(Path(output.prevalence).parent),
     shell:
@@ -124,7 +124,7 @@ rule write_findings:
     conda:
         CONDA_ENV
     params:
-        code=CODE,
+        code=code_of("pipeline.report.stage"),
         roles=json.dumps(CORPUS.roles),
         name=CORPUS.name,
         claims=config["findings"],

@@ -14,6 +14,6 @@ rule collect_segments:
     conda:
         CONDA_ENV
     params:
-        code=CODE,
+        code=code_of("pipeline.describe"),
     shell:
         "python -m pipeline collect-segments --segments {input.segments:q} --out {output.table:q} --log {log:q}"

@@ -17,7 +17,7 @@ rule score_sentiment:
     conda:
         CONDA_ENV
     params:
-        code=CODE,
+        code=code_of("pipeline.sentiment.stage"),
         positive=config["sentiment"]["positive"],
         negative=config["sentiment"]["negative"],
         strong=config["sentiment"]["strong"],
@@ -65,7 +65,7 @@ rule summarise_sentiment:
     conda:
         CONDA_ENV
     params:
-        code=CODE,
+        code=code_of("pipeline.sentiment.stage"),
         roles=json.dumps(CORPUS.roles),
         seed=config["sentiment"]["seed"],
         c=config["sentiment"]["C"],

@@ -43,7 +43,7 @@ rule fit_topics:
     conda:
         CONDA_ENV
     params:
-        code=CODE,
+        code=code_of("pipeline.topics.stage"),
         settings=json.dumps(TOPICS, sort_keys=True),
         roles=json.dumps(CORPUS.roles),
         embeddings=lambda wildcards, input: input.get("embeddings", ""),
@@ -77,7 +77,7 @@ rule fit_guided_topics:
     conda:
         CONDA_ENV
     params:
-        code=CODE,
+        code=code_of("pipeline.topics.stage"),
         settings=json.dumps(TOPICS, sort_keys=True),
         embeddings=lambda wildcards, input: input.get("embeddings", ""),
         fit_waves=FIT_WAVES,
@@ -114,7 +114,7 @@ rule evaluate_topics:
     # worker processes for the 3 x seeds runs (capped by --cores); the table does not depend on their number
     threads: QUALITY_THREADS
     params:
-        code=CODE,
+        code=code_of("pipeline.topics.stage"),
         settings=json.dumps(TOPICS, sort_keys=True),
         embeddings=lambda wildcards, input: input.get("embeddings", ""),
         fit_waves=FIT_WAVES,

@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from pipeline.errors import PipelineError
+from pipeline.core.errors import PipelineError
 
 HERE = Path(__file__).parent
 

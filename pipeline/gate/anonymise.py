@@ -12,7 +12,7 @@ phone number, a case reference. ``detect`` finds identifiers in text with four k
 - first-name and surname gazetteers (faker ``en_GB``, US Census lists from ``names``), a gazetteer of
   British towns, and context rules ("my partner X", "called X", "Mrs X", "lives on X Close").
 
-What identifies no one is kept (``Policy``, with the evidence in ``pipeline.gazetteers``): countries,
+What identifies no one is kept (``Policy``, with the evidence in ``pipeline.gate.gazetteers``): countries,
 regions and large cities, world-known organisations, brands, products, nationalities, named storms.
 Bracketed placeholders and redaction marks already present (``[NAME]``, ``@@@``, ``XXX``) count as
 anonymised, and an allow-list keeps what is left. ``pseudonymise`` replaces each identifier by a
@@ -33,7 +33,8 @@ import pandas as pd
 from faker.providers.address.en_GB import Provider as AddressProvider
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from pipeline.gazetteers import (
+from pipeline.core.text import REDACTION_RE, count_words, redaction_pattern
+from pipeline.gate.gazetteers import (
     BRAND_SCORE,
     CALENDAR,
     DEMONYMS,
@@ -49,7 +50,6 @@ from pipeline.gazetteers import (
     proper_noun_score,
     surnames,
 )
-from pipeline.text import REDACTION_RE, count_words, redaction_pattern
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +256,7 @@ def model_folder() -> Path:
 
 
 def verify_model(folder: Path) -> None:
-    from pipeline.files import verify_sha256
+    from pipeline.core.files import verify_sha256
 
     verify_sha256(folder, MODEL_SHA256, "NER model (en_core_web_sm 3.8.0)")
 
@@ -867,8 +867,8 @@ def run_scan(outputs: Path, audit_paths, out: Path, allow: AllowList | None = No
     """The final scan. On a hit the job fails, naming the files (never the values, which would reach the console
     and the logs); the values, with the interviews the gate found them in, go to ``private/<corpus>/scan_hits.csv``
     beside the audits."""
-    from pipeline.errors import PipelineError
-    from pipeline.files import write_csv
+    from pipeline.core.errors import PipelineError
+    from pipeline.core.files import write_csv
 
     values = identifier_values(audit_paths, allow)
     hits = scan_outputs(outputs, values, skip={Path(out).resolve()})

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.files import atomic_path
+from pipeline.core.files import atomic_path
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.errors import PipelineError, PipelineErrors
+from pipeline.core.errors import PipelineError, PipelineErrors
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class Settings:
     layout: dict = field(default_factory=dict)  # ingest rules: header, notes, redactions
 
     def policy(self):
-        from pipeline.anonymise import Policy
+        from pipeline.gate.anonymise import Policy
 
         defaults = {"locale": "uk", "home_population": 1_000_000, "abroad_population": 100_000}
         return Policy.from_settings(**{**defaults, **self.gate}, redactions=tuple(self.layout.get("redactions", ())))
@@ -62,7 +62,7 @@ class Settings:
 
 def prepare_interview(path: Path, row: dict, settings: Settings, allow, display: str | None = None):
     """Pure core for one interview: (turns as they passed the gate, audit of identifiers, segments)."""
-    from pipeline.anonymise import screen_turns
+    from pipeline.gate.anonymise import screen_turns
     from pipeline.ingest import Layout, Speakers, ingest_interview
     from pipeline.segment import segment_turns
 
@@ -83,7 +83,7 @@ def prepare_interview(path: Path, row: dict, settings: Settings, allow, display:
 
 def check_failure(audit: pd.DataFrame, audit_path, source) -> PipelineError:
     """The gate's stop in check mode: what was found (categories and counts, never values) and where."""
-    from pipeline.anonymise import category_counts
+    from pipeline.gate.anonymise import category_counts
 
     found = {r.category: r.count for r in category_counts(audit).itertuples() if r.count}
     return PipelineError(
@@ -102,8 +102,8 @@ def run(transcripts, settings: Settings, out_turns, out_segments, out_counts, au
     values) and private audit. Every interview is tried: the problems found (one ERROR line each, naming the
     file and line) stop the job before any output is written, except the audit (private: what the gate
     found)."""
-    from pipeline.anonymise import AllowList, category_counts
-    from pipeline.files import write_csv, write_parquet
+    from pipeline.core.files import write_csv, write_parquet
+    from pipeline.gate.anonymise import AllowList, category_counts
 
     if len(transcripts) != len(settings.interviews):
         raise ValueError(f"{len(transcripts)} transcripts for {len(settings.interviews)} manifest rows")

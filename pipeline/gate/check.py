@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.errors import PipelineError
-from pipeline.files import write_csv
+from pipeline.core.errors import PipelineError
+from pipeline.core.files import write_csv
+from pipeline.core.text import normalise_for_matching
 from pipeline.human_codes import read_codes
 from pipeline.ingest import corpus_layout, corpus_speakers, ingest_interview
-from pipeline.text import normalise_for_matching
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +101,8 @@ def check_quotes(corpus, turns: dict[str, pd.DataFrame]) -> tuple[int, list[Pipe
 
 def check_identifiers(corpus, turns: dict[str, pd.DataFrame], audit_path: Path) -> list[PipelineError]:
     """In check mode, the gate over every turn: one problem per transcript with possible identifiers."""
-    from pipeline.anonymise import AllowList, screen_turns  # loads the NER model: only when screening
-    from pipeline.prepare import Settings, check_failure
+    from pipeline.gate.anonymise import AllowList, screen_turns  # loads the NER model: only when screening
+    from pipeline.gate.prepare import Settings, check_failure
 
     if corpus.anonymisation_mode != "check" or not turns:
         return []

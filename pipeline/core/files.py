@@ -91,8 +91,8 @@ def read_csv_text(path: Path) -> str:
     Decoded like transcripts (``ingest.decode``): UTF-8 with or without BOM, UTF-16, or a legacy code page such
     as Windows-1252, which Excel's plain "CSV (Comma delimited)" writes. An empty file is empty text.
     """
-    from pipeline.errors import PipelineError
-    from pipeline.ingest import decode
+    from pipeline.core.encodings import decode
+    from pipeline.core.errors import PipelineError
 
     path = Path(path)
     data = path.read_bytes()
@@ -136,7 +136,7 @@ def verify_sha256(folder: Path, expected: dict[str, str], what: str) -> None:
     """Refuse model files that differ from the pinned release (``expected``: file name -> sha256)."""
     import hashlib
 
-    from pipeline.errors import PipelineError
+    from pipeline.core.errors import PipelineError
 
     for name, digest_expected in expected.items():
         path = Path(folder) / name

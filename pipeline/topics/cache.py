@@ -29,8 +29,8 @@ KEY_FILE = "key"
 def fit_key(kind: str, docs: list[str], vectors: np.ndarray | None, settings, **extra) -> str:
     """sha256 of what a fit sees: documents, vectors, settings and ``extra`` (seed, seed words, dominant codes),
     the versions of the libraries that compute it and the pipeline's code."""
-    from pipeline.provenance import code_version, package_versions
-    from pipeline.topics import _digest
+    from pipeline.core.hashing import code_version, package_versions
+    from pipeline.topics.model import _digest
 
     digest = hashlib.sha256()
     meta = {
@@ -59,7 +59,7 @@ def _matches(folder, kind: str, key: str) -> bool:
 
 def _store(folder, kind: str, key: str, write) -> None:
     """Write the entry in a temporary folder that then replaces the old one (a crash leaves no half entry)."""
-    from pipeline.files import atomic_folder
+    from pipeline.core.files import atomic_folder
 
     with atomic_folder(_entry(folder, kind)) as tmp:
         write(tmp)
@@ -98,7 +98,7 @@ def load_fit(folder, kind: str, key: str, with_model: bool = True):
     """The stored fit if its key matches (else None); ``with_model=False`` skips loading the BERTopic model."""
     from safetensors.numpy import load_file
 
-    from pipeline.topics import TopicResult
+    from pipeline.topics.model import TopicResult
 
     if not folder or not _matches(folder, kind, key):
         return None

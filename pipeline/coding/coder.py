@@ -1,0 +1,329 @@
+"""Automated thematic coding: a supervised coder trained on human-coded segments, combined with patterns.
+
+Features per segment: its sentence embedding, the embedding of the interviewer's question before it
+(weighted), and TF-IDF of its words (1-2 grams). One class-weighted logistic regression per code
+(one-vs-rest), with a decision threshold per code: fixed, or tuned by cross-validation grouped by
+participant on the training data. Fitted state is saved as safetensors (weights) + JSON (vocabulary,
+thresholds, settings, library versions): never pickle, which runs code on load.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from pipeline.core.errors import PipelineError
+
+if TYPE_CHECKING:  # for annotations only: seeded.py builds on this module
+    from pipeline.coding.seeded import SeededCoder
+
+
+FORMAT_VERSION = 1
+
+
+@dataclass
+class CoderSettings:
+    C: float = 1.0
+    question_weight: float = 0.5
+    threshold: float = 0.5
+    tune_thresholds: bool = False
+    min_positives: int = 3
+    folds: int = 8
+    seed: int = 0
+
+    @classmethod
+    def from_config(cls, block: dict) -> CoderSettings:
+        keys = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in block.items() if k in keys})
+
+
+def logistic(z: np.ndarray) -> np.ndarray:
+    """Probabilities from a linear model's scores (float32; scores clipped to +-50)."""
+    return (1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))).astype(np.float32)
+
+
+# a segment x code whose label is not known: a review decision on one code says nothing about the segment's others
+UNKNOWN = -1
+
+
+def known_labels(segment_ids: list[str], coded: np.ndarray, human: pd.DataFrame, review: pd.DataFrame, code_ids):
+    """Y[i, j] = 1 / 0 where known, ``UNKNOWN`` elsewhere: every code of a segment the primary coder coded
+    (``coded``, with ``human`` their codes), then each review decision on its own segment x code (a decision
+    overrides the coding it corrects)."""
+    y = np.full((len(segment_ids), len(code_ids)), UNKNOWN, dtype=np.int8)
+    y[coded] = label_matrix([s for s, c in zip(segment_ids, coded, strict=True) if c], human, code_ids)
+    row = {sid: i for i, sid in enumerate(segment_ids)}
+    column = {c: j for j, c in enumerate(code_ids)}
+    for r in review.itertuples(index=False):
+        if r.segment_id in row and r.code_id in column:
+            y[row[r.segment_id], column[r.code_id]] = 1 if r.decision == "include" else 0
+    return y
+
+
+def label_matrix(segment_ids: list[str], human: pd.DataFrame, code_ids: list[str]) -> np.ndarray:
+    """Y[i, j] = 1 where the human coder gave segment i the code j."""
+    index = {sid: i for i, sid in enumerate(segment_ids)}
+    col = {c: j for j, c in enumerate(code_ids)}
+    y = np.zeros((len(segment_ids), len(code_ids)), dtype=np.int8)
+    for sid, code in zip(human["segment_id"], human["code_id"], strict=True):
+        if sid in index and code in col:
+            y[index[sid], col[code]] = 1
+    return y
+
+
+def _vectorizer(vocabulary=None):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(
+        ngram_range=(1, 2), min_df=2, sublinear_tf=True, stop_words="english", vocabulary=vocabulary, dtype=np.float32
+    )
+
+
+@dataclass
+class Coder:
+    """A multi-label coder. ``fit`` learns from (texts, embeddings, question embeddings, labels)."""
+
+    code_ids: list[str]
+    settings: CoderSettings = field(default_factory=CoderSettings)
+    # fitted state (trailing underscore)
+    vocabulary_: dict | None = None
+    idf_: np.ndarray | None = None
+    coef_: np.ndarray | None = None  # (codes, features)
+    intercept_: np.ndarray | None = None  # (codes,)
+    thresholds_: np.ndarray | None = None  # (codes,); inf where a code had too few examples to learn
+    positives_: np.ndarray | None = None
+    codebook_: dict = field(default_factory=dict)  # name, version and sha256 of the codebook it was trained with
+
+    def _features(self, texts, emb, qemb, fit=False):
+        from scipy.sparse import csr_matrix, hstack
+
+        if fit:
+            vec = _vectorizer()
+            tfidf = vec.fit_transform(texts)
+            self.vocabulary_ = {k: int(v) for k, v in vec.vocabulary_.items()}
+            self.idf_ = vec.idf_.astype(np.float32)
+        else:
+            vec = _vectorizer(self.vocabulary_)
+            vec.idf_ = self.idf_
+            tfidf = vec.transform(texts)
+        dense = np.hstack([emb, self.settings.question_weight * qemb]).astype(np.float32)
+        return hstack([csr_matrix(dense), tfidf]).tocsr()
+
+    def fit(self, texts, emb, qemb, y, groups=None, prior=None) -> Coder:
+        """Learn each code from the segments whose label for it is known (``y`` 1 / 0; ``UNKNOWN`` elsewhere, so
+        full coding, partial coding and single review decisions all teach).
+
+        ``prior`` (texts, embeddings, owner code of each text): the codebook's own texts, added to every code's
+        training as positives of their code and negatives of the others (the cold start taught by review
+        decisions). With a prior a code is learned from its first known positive and negative; without one it
+        needs ``min_positives``.
+        """
+        from sklearn.linear_model import LogisticRegression
+
+        s = self.settings
+        texts, y = np.asarray(list(texts), dtype=object), np.asarray(y)
+        rows = (y != UNKNOWN).any(axis=1)  # segments that teach anything (all of them for full coding)
+        texts, emb, qemb, y = texts[rows], emb[rows], qemb[rows], y[rows]
+        n_prior = 0
+        if prior is not None:
+            prior_texts, prior_emb, owner = prior
+            n_prior = len(prior_texts)
+            texts = np.concatenate([texts, np.asarray(prior_texts, dtype=object)])
+            emb, qemb = np.vstack([emb, prior_emb]), np.vstack([qemb, np.zeros_like(prior_emb)])
+        x = self._features(list(texts), emb, qemb, fit=True)
+        n_codes = len(self.code_ids)
+        self.coef_ = np.zeros((n_codes, x.shape[1]), dtype=np.float32)
+        self.intercept_ = np.full(n_codes, -20.0, dtype=np.float32)
+        self.positives_ = (y == 1).sum(axis=0).astype(np.int32)
+        negatives = (y == 0).sum(axis=0)
+        self.thresholds_ = np.full(n_codes, np.inf, dtype=np.float32)
+        enough = 1 if prior is not None else s.min_positives
+        for j in range(n_codes):
+            if self.positives_[j] < enough or not negatives[j]:
+                continue  # too few examples to learn this code: the model never assigns it
+            known = np.concatenate([y[:, j] != UNKNOWN, np.ones(n_prior, dtype=bool)])
+            labels = np.concatenate([y[:, j], (owner == j).astype(np.int8) if n_prior else []])
+            model = LogisticRegression(C=s.C, class_weight="balanced", max_iter=3000, random_state=s.seed)
+            model.fit(x[known], labels[known].astype(np.int8))
+            self.coef_[j] = model.coef_[0]
+            self.intercept_[j] = model.intercept_[0]
+            self.thresholds_[j] = s.threshold
+        # thresholds are tuned on the fully coded segments (single review decisions teach, but do not tune)
+        full = (y != UNKNOWN).all(axis=1)
+        if s.tune_thresholds and groups is not None and prior is None and len(set(groups[rows][full])) >= 2:
+            self.thresholds_ = self._tuned_thresholds(texts[full], emb[full], qemb[full], y[full], groups[rows][full])
+        return self
+
+    def adopt(self, seeded: SeededCoder, codes: np.ndarray) -> Coder:
+        """Take the codebook-seeded coder's model for ``codes`` (those no decision has taught yet): its weights on
+        the segment embedding, zero on the question and the words, and its threshold."""
+        dim = seeded.coef_.shape[1]
+        for j in np.nonzero(codes)[0]:
+            self.coef_[j] = 0.0
+            self.coef_[j, :dim] = seeded.coef_[j]
+            self.intercept_[j], self.thresholds_[j] = seeded.intercept_[j], seeded.thresholds_[j]
+        return self
+
+    def _tuned_thresholds(self, texts, emb, qemb, y, groups) -> np.ndarray:
+        """Per code, the threshold that maximises F1 on participant-grouped out-of-fold probabilities."""
+        from sklearn.metrics import f1_score
+
+        probs, _ = cross_validated_predictions(texts, emb, qemb, y, groups, self.code_ids, self._untuned())
+        out = self.thresholds_.copy()
+        for j in range(len(self.code_ids)):
+            if np.isfinite(out[j]) and y[:, j].sum():
+                grid = np.round(np.arange(0.2, 0.85, 0.05), 2)
+                out[j] = max(grid, key=lambda t: (f1_score(y[:, j], probs[:, j] >= t, zero_division=0), -abs(t - 0.5)))
+        return out
+
+    def _untuned(self) -> CoderSettings:
+        return CoderSettings(**{**self.settings.__dict__, "tune_thresholds": False})
+
+    def predict_proba(self, texts, emb, qemb) -> np.ndarray:
+        x = self._features(list(texts), emb, qemb)
+        return logistic(np.asarray(x @ self.coef_.T) + self.intercept_)
+
+    def predict(self, probs: np.ndarray) -> np.ndarray:
+        return (probs >= self.thresholds_).astype(np.int8)
+
+    # ------------------------------------------------------------ persistence (no pickle)
+
+    def save(self, folder: str | Path, provenance: dict | None = None) -> None:
+        save_model(
+            folder,
+            {"coef": self.coef_, "intercept": self.intercept_, "idf": self.idf_},
+            self.thresholds_,
+            self.positives_,
+            {
+                "format_version": FORMAT_VERSION,
+                "code_ids": self.code_ids,
+                "settings": self.settings.__dict__,
+                "vocabulary": self.vocabulary_,
+                "features": "all-MiniLM-L6-v2 segment embedding + question_weight x question embedding + TF-IDF",
+                "library_versions": library_versions(),
+                **(provenance or {}),
+            },
+        )
+
+    @classmethod
+    def load(cls, folder: str | Path) -> Coder:
+        from safetensors.numpy import load_file
+
+        folder = Path(folder)
+        meta_path, weights_path = folder / "coder.json", folder / "weights.safetensors"
+        if not meta_path.exists() or not weights_path.exists():
+            raise PipelineError(
+                "no trained coder here (coder.json and weights.safetensors are needed)",
+                "Name a folder written by the workflow, e.g. outputs/demo/models/coder",
+                file=folder,
+            )
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            if not isinstance(meta, dict):
+                raise ValueError("not a JSON object")
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise PipelineError(
+                f"the coder's description cannot be read ({type(exc).__name__}: {_short(str(exc), 60)})",
+                "Copy the whole model folder again from the run that wrote it, or retrain (remove coding.model)",
+                file=meta_path,
+            ) from None
+        if meta.get("kind") == SEEDED_KIND:
+            raise PipelineError(
+                "this coder was built from the codebook alone, for a corpus with no human coding yet: it is not "
+                "carried to another corpus",
+                "Name a coder trained on human codes (a corpus with codes.csv or review decisions), or remove "
+                "coding.model to build one from the codebook here",
+                file=meta_path,
+            )
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise PipelineError(
+                f"the coder was saved in format {meta.get('format_version')}, this pipeline reads {FORMAT_VERSION}",
+                "Retrain it with this version of the pipeline",
+                file=meta_path,
+            )
+        missing = [k for k in ("code_ids", "settings", "vocabulary") if k not in meta]
+        if missing:
+            raise PipelineError(
+                f"the coder's description lacks {', '.join(missing)}: the folder is partial or was edited",
+                "Copy the whole model folder again from the run that wrote it, or retrain (remove coding.model)",
+                file=meta_path,
+            )
+        try:
+            w = load_file(str(weights_path))
+            shapes_ok = w["coef"].shape == (len(meta["code_ids"]), w["coef"].shape[1]) and len(w["idf"]) == len(
+                meta["vocabulary"]
+            )
+        except Exception as exc:  # safetensors raises its own error types for truncated or foreign files
+            raise PipelineError(
+                f"the coder's weights cannot be read ({type(exc).__name__}): the file is partial or corrupt",
+                "Copy the whole model folder again from the run that wrote it, or retrain (remove coding.model)",
+                file=weights_path,
+            ) from None
+        if not shapes_ok:
+            raise PipelineError(
+                "the coder's weights do not fit its description (coder.json): the two files come from different runs",
+                "Copy both files of the model folder from the same run, or retrain (remove coding.model)",
+                file=weights_path,
+            )
+        coder = cls(meta["code_ids"], CoderSettings(**meta["settings"]))
+        coder.codebook_ = meta.get("codebook", {})
+        coder.vocabulary_ = meta["vocabulary"]
+        coder.coef_, coder.intercept_, coder.idf_ = w["coef"], w["intercept"], w["idf"]
+        coder.thresholds_ = np.where(w["thresholds"] < 0, np.inf, w["thresholds"]).astype(np.float32)
+        coder.positives_ = w["positives"]
+        return coder
+
+
+SEEDED_KIND = "codebook-seeded"
+
+
+def save_model(folder: str | Path, weights: dict, thresholds, positives, meta: dict) -> None:
+    """A coder's folder: ``weights.safetensors`` (the weights, thresholds with -1 for never, positives per code)
+    and ``coder.json`` (``meta``); never pickle, which runs code on load."""
+    from safetensors.numpy import save_file
+
+    from pipeline.core.files import atomic_path, write_json
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tensors = {
+        **weights,
+        "thresholds": np.where(np.isfinite(thresholds), thresholds, -1).astype(np.float32),
+        "positives": positives,
+    }
+    with atomic_path(folder / "weights.safetensors") as tmp:
+        save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, str(tmp))
+    write_json(meta, folder / "coder.json")
+
+
+def library_versions() -> dict:
+    from importlib.metadata import version
+
+    return {p: version(p) for p in ("scikit-learn", "numpy", "sentence-transformers", "safetensors", "spacy")}
+
+
+def cross_validated_predictions(texts, emb, qemb, y, groups, code_ids, settings) -> tuple[np.ndarray, np.ndarray]:
+    """(probabilities, decisions) out of fold; thresholds (fixed or tuned within each training fold)."""
+    from sklearn.model_selection import GroupKFold
+
+    texts = np.asarray(list(texts), dtype=object)
+    folds = min(settings.folds, len(set(groups)))
+    probs = np.zeros(y.shape, dtype=np.float32)
+    decisions = np.zeros(y.shape, dtype=np.int8)
+    if folds < 2:
+        return probs, decisions
+    for train, test in GroupKFold(n_splits=folds).split(texts, y, groups):
+        coder = Coder(code_ids, settings).fit(texts[train], emb[train], qemb[train], y[train], groups[train])
+        probs[test] = coder.predict_proba(texts[test], emb[test], qemb[test])
+        decisions[test] = coder.predict(probs[test])
+    return probs, decisions
+
+
+def _short(value: str, n: int = 40) -> str:
+    """A cell value quoted in an error: cut short, so a misplaced column cannot put transcript text on the console."""
+    return value if len(value) <= n else value[:n] + "..."

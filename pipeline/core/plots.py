@@ -1,0 +1,76 @@
+"""Figures in one style: matplotlib, a colour-blind-safe palette (Okabe-Ito), words not ids, PNG (300 dpi) + SVG;
+the helpers every stage's figures share."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "grey": "#999999",
+}
+
+
+ROLE_COLOURS = [OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["green"], OKABE_ITO["purple"]]
+
+
+def _runs(values: list) -> list[tuple[int, int, object]]:
+    """(start, end, value) of each run of equal neighbours: [a, a, b] -> [(0, 2, a), (2, 3, b)]."""
+    out, start = [], 0
+    for i in range(1, len(values) + 1):
+        if i == len(values) or values[i] != values[start]:
+            out.append((start, i, values[start]))
+            start = i
+    return out
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update(
+        {
+            "font.size": 9,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "svg.hashsalt": "qualeval",
+            "svg.fonttype": "none",
+            "figure.dpi": 100,
+        }
+    )
+    return plt
+
+
+def save(fig, png_path) -> None:
+    """PNG at 300 dpi and SVG beside it, written atomically, with no timestamps (same bytes every run)."""
+    from pipeline.core.files import atomic_path
+
+    png_path = Path(png_path)
+    with atomic_path(png_path) as tmp:
+        fig.savefig(tmp, format="png", dpi=300, bbox_inches="tight", metadata={"Software": None})
+    with atomic_path(png_path.with_suffix(".svg")) as tmp:
+        fig.savefig(tmp, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def _empty(plt, message: str, png_path) -> None:
+    fig, ax = plt.subplots(figsize=(6, 1.6))
+    ax.axis("off")
+    ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True)
+    save(fig, png_path)
+
+
+def _wrap(text: str, width: int = 28) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(str(text), width)) or str(text)

@@ -1,0 +1,46 @@
+"""Topic modelling (README.md here): settings, what the models read (``vocabulary``), BERTopic (``model``), the
+topic tables (``tables``), the comparison with NMF and LDA (``comparison``), the fit cache (``cache``), figures
+and the stages (``stage``). The names below are the package's public API."""
+
+from pipeline.topics.comparison import diversity, mean_pairwise_ari, npmi_coherence, quality
+from pipeline.topics.model import (
+    OUTLIER,
+    TopicResult,
+    apply_frozen,
+    exact_cosine_neighbours,
+    fit_bertopic,
+    save_model,
+    too_few_topics,
+)
+from pipeline.topics.settings import TopicSettings
+from pipeline.topics.stage import run, run_quality
+from pipeline.topics.tables import class_words, crosswalk, dominant_codes, segment_topics, topic_table
+from pipeline.topics.vocabulary import clean, light_embedder, modelled, seed_words, stop_words, vectorizer
+
+__all__ = [
+    "OUTLIER",
+    "TopicResult",
+    "TopicSettings",
+    "apply_frozen",
+    "class_words",
+    "clean",
+    "crosswalk",
+    "diversity",
+    "dominant_codes",
+    "exact_cosine_neighbours",
+    "fit_bertopic",
+    "light_embedder",
+    "mean_pairwise_ari",
+    "modelled",
+    "npmi_coherence",
+    "quality",
+    "run",
+    "run_quality",
+    "save_model",
+    "seed_words",
+    "segment_topics",
+    "stop_words",
+    "too_few_topics",
+    "topic_table",
+    "vectorizer",
+]

@@ -1,0 +1,182 @@
+"""Topic quality: BERTopic against NMF and LDA baselines (NPMI coherence, diversity, stability over seeds)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from pipeline.topics.model import OUTLIER, TopicResult, fit_bertopic
+from pipeline.topics.settings import TopicSettings
+from pipeline.topics.vocabulary import vectorizer
+
+log = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------- quality
+
+
+def npmi_coherence(topic_words: list[list[str]], docs: list[str], settings: TopicSettings) -> list[float]:
+    """NPMI of each topic's top words, from their co-occurrence in the same documents (segments).
+
+    A pair never seen together scores -1; a word list of fewer than two words scores NaN.
+    """
+    vocab = sorted({w for words in topic_words for w in words})
+    if not vocab:
+        return [float("nan")] * len(topic_words)
+    x = (vectorizer(settings, vocabulary=vocab).fit_transform(docs) > 0).astype(np.int64)
+    n = x.shape[0]
+    df = np.asarray(x.sum(axis=0)).ravel()
+    co = (x.T @ x).toarray()
+    index = {w: i for i, w in enumerate(vocab)}
+    scores = []
+    for words in topic_words:
+        pairs = list(combinations([index[w] for w in words], 2))
+        if not pairs:
+            scores.append(float("nan"))
+            continue
+        values = []
+        for i, j in pairs:
+            p_ij = co[i, j] / n
+            if p_ij == 0:
+                values.append(-1.0)
+            elif p_ij == 1:
+                values.append(1.0)
+            else:
+                pmi = np.log(p_ij / ((df[i] / n) * (df[j] / n)))
+                values.append(float(pmi / -np.log(p_ij)))
+        scores.append(float(np.mean(values)))
+    return scores
+
+
+def diversity(topic_words: list[list[str]]) -> float:
+    """Share of unique words among all topics' top words (1: no word shared between topics)."""
+    every = [w for words in topic_words for w in words]
+    return len(set(every)) / len(every) if every else float("nan")
+
+
+def mean_pairwise_ari(assignments: list[np.ndarray]) -> float:
+    from sklearn.metrics import adjusted_rand_score
+
+    pairs = list(combinations(range(len(assignments)), 2))
+    if not pairs:
+        return float("nan")
+    return float(np.mean([adjusted_rand_score(assignments[i], assignments[j]) for i, j in pairs]))
+
+
+def fit_baseline(kind: str, docs: list[str], k: int, seed: int, settings: TopicSettings, counts, vocab):
+    """scikit-learn LDA (on counts) or NMF (on TF-IDF) with k topics: top words and per-document topics, computed
+    on one thread (the same whatever threads the process has)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        return _fit_baseline(kind, docs, k, seed, settings, counts, vocab)
+
+
+def _fit_baseline(kind: str, docs: list[str], k: int, seed: int, settings: TopicSettings, counts, vocab):
+    from sklearn.decomposition import NMF, LatentDirichletAllocation
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    if kind == "lda":
+        model = LatentDirichletAllocation(
+            n_components=k, random_state=seed, learning_method="online", max_iter=10, batch_size=256
+        )
+        doc_topic = model.fit_transform(counts)
+    else:
+        tfidf = TfidfTransformer(sublinear_tf=True).fit_transform(counts)
+        model = NMF(n_components=k, random_state=seed, init="nndsvda", max_iter=400)
+        doc_topic = model.fit_transform(tfidf)
+    words = [[vocab[i] for i in np.argsort(-row, kind="stable")[: settings.top_n_words]] for row in model.components_]
+    return words, doc_topic.argmax(axis=1)
+
+
+def _quality_run(kind: str, seed: int, docs, embeddings, settings: TopicSettings, k: int, counts, vocab):
+    """One run of the quality table (a task of ``quality``): its topics' top words, each document's topic, and
+    the seconds it took."""
+    started = time.perf_counter()
+    if kind == "bertopic":
+        result = fit_bertopic(docs, embeddings, settings, seed)
+        words, assigned = list(result.words.values()), result.topics
+    else:
+        words, assigned = fit_baseline(kind, docs, k, seed, settings, counts, vocab)
+    return words, assigned, time.perf_counter() - started
+
+
+def quality(
+    docs: list[str],
+    embeddings: np.ndarray,
+    settings: TopicSettings,
+    main: TopicResult,
+    dominant: list[str],
+    workers: int = 1,
+) -> pd.DataFrame:
+    """BERTopic vs LDA vs NMF with matched topic counts on the same segments, over ``quality_seeds`` seeds.
+
+    The runs are independent (each has its own seed, each computes on one thread) and run in ``workers``
+    processes: the table does not depend on ``workers``.
+    """
+    from sklearn.metrics import normalized_mutual_info_score
+
+    # every seed with the cluster selection the main fit used (auto decides once, on the main fit)
+    resolved = replace(settings, cluster_selection=main.selection) if main.selection else settings
+    k = len(main.words)
+    seeds = [settings.seed + i for i in range(settings.quality_seeds)]
+    columns = [
+        "model",
+        "n_topics",
+        "n_topics_range",
+        "seeds",
+        "npmi",
+        "npmi_sd",
+        "diversity",
+        "stability_ari",
+        "nmi_dominant_code",
+        "outlier_share",
+    ]
+    if k < 2:
+        return pd.DataFrame(
+            [{"model": m, "n_topics": k, "seeds": len(seeds)} for m in ("bertopic", "lda", "nmf")], columns=columns
+        )
+    cv = vectorizer(settings, min_df=2 if len(docs) >= 200 else 1)
+    counts = cv.fit_transform(docs)
+    vocab = cv.get_feature_names_out()
+    # the longest runs first, so that the workers finish together
+    tasks = [("lda", s) for s in seeds] + [("bertopic", s) for s in seeds if s != settings.seed]
+    tasks += [("nmf", s) for s in seeds]
+    args = (docs, embeddings, resolved, k, counts, vocab)
+    if workers > 1 and len(tasks) > 1:
+        from joblib import Parallel, delayed
+
+        done = Parallel(n_jobs=min(workers, len(tasks)), backend="loky")(
+            delayed(_quality_run)(*task, *args) for task in tasks
+        )
+    else:
+        done = [_quality_run(*task, *args) for task in tasks]
+    for name in ("lda", "bertopic", "nmf"):
+        took = [t for (kind, _), (_, _, t) in zip(tasks, done, strict=True) if kind == name]
+        log.info("quality: %d %s run(s), %.1fs each on average", len(took), name, np.mean(took) if took else 0)
+    by_task = {task: (words, assigned) for task, (words, assigned, _) in zip(tasks, done, strict=True)}
+    by_task[("bertopic", settings.seed)] = (list(main.words.values()), main.topics)
+    runs = {name: [by_task[(name, s)] for s in seeds] for name in ("bertopic", "lda", "nmf")}
+    rows = []
+    for name, fits in runs.items():
+        npmi_per_run = [np.nanmean(npmi_coherence(words, docs, settings)) if words else np.nan for words, _ in fits]
+        rows.append(
+            {
+                "model": name,
+                "n_topics": len(fits[0][0]),  # the run with the configured seed
+                "n_topics_range": f"{min(len(w) for w, _ in fits)}-{max(len(w) for w, _ in fits)}",
+                "seeds": len(fits),
+                "npmi": round(float(np.nanmean(npmi_per_run)), 6),
+                "npmi_sd": round(float(np.nanstd(npmi_per_run)), 6),
+                "diversity": round(float(np.mean([diversity(words) for words, _ in fits if words])), 6),
+                "stability_ari": round(mean_pairwise_ari([a for _, a in fits]), 6),
+                "nmi_dominant_code": round(float(normalized_mutual_info_score(dominant, fits[0][1])), 6),
+                "outlier_share": round(float(np.mean([np.mean(a == OUTLIER) for _, a in fits])), 6),
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)

@@ -1,0 +1,218 @@
+"""The topic stages: fit (or reuse) the topic model and write its tables and figures; compare its quality."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.topics.comparison import quality
+from pipeline.topics.model import apply_frozen, fit_bertopic, save_model
+from pipeline.topics.settings import TopicSettings
+from pipeline.topics.tables import class_words, crosswalk, dominant_codes, segment_topics, topic_table, topics_per_group
+from pipeline.topics.vocabulary import clean, light_embedder, modelled, seed_words
+
+log = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------- edges
+
+
+def _inputs(segments_csv, embeddings_path, settings: TopicSettings, fit_waves=None):
+    from pipeline.core.files import read_table
+
+    seg = read_table(segments_csv)
+    keep = modelled(seg, settings)
+    docs = [clean(t) for t in seg.loc[keep, "text"]]
+    embedder = None
+    if settings.profile == "light":
+        in_fit = fit_mask(seg, keep, fit_waves)
+        fit_docs = [d for d, f in zip(docs, in_fit, strict=True) if f]
+        if fit_docs:
+            embedder, _ = light_embedder(fit_docs, settings)
+            vectors = np.asarray(embedder.transform(docs), dtype=np.float32)
+        else:
+            vectors = np.zeros((len(docs), 2), np.float32)
+    else:
+        from pipeline import embeddings as emb
+
+        ids, vectors_all, _ = emb.load(embeddings_path)
+        if ids != list(seg["segment_id"]):
+            from pipeline.core.errors import PipelineError
+
+            raise PipelineError(
+                "the embeddings do not match segments.csv",
+                "Rerun the workflow so embed_segments runs again",
+                file=embeddings_path,
+            )
+        vectors = vectors_all[keep.to_numpy()]
+    return seg, keep, docs, vectors, embedder
+
+
+def fit_mask(seg: pd.DataFrame, keep: pd.Series, fit_waves) -> np.ndarray:
+    """Among the modelled segments, those the model is fitted on (all, or the waves models.freeze lists)."""
+    waves = seg.loc[keep, "wave"].astype(int)
+    return waves.isin(fit_waves).to_numpy() if fit_waves else np.ones(len(waves), dtype=bool)
+
+
+def run(
+    segments_csv,
+    embeddings_path,
+    segment_codes_csv,
+    codebook_path,
+    settings: TopicSettings,
+    out: dict,
+    guided: bool = False,
+    fit_waves=None,
+    cache_folder=None,
+) -> dict:
+    """Edge: fit the topic model (guided by the codebook if asked) and write its tables, model and figures.
+
+    With ``cache_folder``, a fit of the same segments, vectors and settings is loaded instead of fitted
+    again (``pipeline.topics.cache``), and a new fit is stored there."""
+    from pipeline.codebook import load_codebook
+    from pipeline.core.files import read_table, write_csv
+    from pipeline.topics import cache as topic_cache
+    from pipeline.topics import figures
+
+    started = time.perf_counter()
+    codebook = load_codebook(codebook_path)
+    seg, keep, docs, vectors, embedder = _inputs(segments_csv, embeddings_path, settings, fit_waves)
+    in_fit = fit_mask(seg, keep, fit_waves)
+    seed_list = None
+    if guided:
+        _, seed_list = seed_words(codebook, settings)
+    fit_docs = [d for d, f in zip(docs, in_fit, strict=True) if f]
+    kind = "guided" if guided else "main"
+    key = topic_cache.fit_key(kind, fit_docs, vectors[in_fit], settings, seed=settings.seed, seed_words=seed_list)
+    result = topic_cache.load_fit(cache_folder, kind, key)
+    if result is not None:
+        log.info("the %s fit of these %d segments is in the cache: loaded, not fitted again", kind, len(fit_docs))
+    else:
+        if guided and embedder is None and settings.profile == "bertopic":  # embeds the seed words
+            from pipeline.embeddings import embedding_model
+
+            embedder = embedding_model()
+        result = fit_bertopic(
+            fit_docs,
+            vectors[in_fit],
+            settings,
+            settings.seed,
+            embedding_model=embedder if guided else None,
+            seed_topic_list=seed_list,
+        )
+        if cache_folder:
+            topic_cache.store_fit(cache_folder, kind, key, result)
+    if fit_waves:
+        result = apply_frozen(result, vectors[in_fit], vectors, in_fit)
+        log.info(
+            "models.freeze: fitted on waves %s (%d segments), applied to %d others",
+            fit_waves,
+            int(in_fit.sum()),
+            int((~in_fit).sum()),
+        )
+    if result.message:
+        log.warning(result.message)
+    st = segment_topics(seg, keep, result)
+    topics = topic_table(seg, st, result, vectors if len(docs) else None, keep)
+    codes = read_table(segment_codes_csv)
+    labels = {c.id: c.label for c in codebook.codes}
+    cross, nmi = crosswalk(st, codes, topics, codebook.ids, labels)
+    write_csv(st, out["segment_topics"])
+    write_csv(topics, out["topics"])
+    write_csv(cross, out["crosswalk"])
+    if "per_role" in out:
+        modelled_seg = seg[keep.to_numpy()]
+        role_words = class_words(result.model, docs, result.topics, list(modelled_seg["role"]), "role")
+        wave_words = class_words(result.model, docs, result.topics, list(modelled_seg["wave"].astype(str)), "wave")
+        write_csv(topics_per_group(seg, st, topics, "role", role_words), out["per_role"])
+        write_csv(topics_per_group(seg, st, topics, "wave", wave_words), out["per_wave"])
+    if "model" in out:
+        save_model(
+            result,
+            out["model"],
+            settings,
+            {
+                "nmi_dominant_code": nmi,
+                "guided": guided,
+                "fitted_on_waves": fit_waves or "all",
+                "cluster_selection_used": result.selection or None,
+            },
+        )
+    if "figure_words" in out:
+        roles = out["roles"]
+        weights = {t: result.model.get_topic(t) for t in result.words} if result.model is not None else {}
+        figures.topic_words(topics, weights, out["figure_words"])
+        figures.topics_by_role(read_table(out["per_role"]), roles, out["figure_roles"])
+        figures.topic_code_heatmap(cross, codebook, out["figure_codes"])
+    n_topics = len(result.words)
+    log.info(
+        "%d of %d segments modelled: %d topics (HDBSCAN %s), %d outliers reassigned, NMI with dominant code %.3f, "
+        "in %.1fs",
+        len(docs),
+        len(seg),
+        n_topics,
+        result.selection or "-",
+        int(result.reassigned.sum()),
+        nmi,
+        time.perf_counter() - started,
+    )
+    return {"topics": n_topics, "segments": len(docs), "nmi": nmi}
+
+
+def run_quality(
+    segments_csv,
+    embeddings_path,
+    segment_codes_csv,
+    settings: TopicSettings,
+    out,
+    workers: int = 1,
+    fit_waves=None,
+    cache_folder=None,
+) -> pd.DataFrame:
+    """Edge: the side-by-side quality table (BERTopic, LDA, NMF) on the segments the topic model is fitted on
+    (every modelled segment, or those of the waves models.freeze lists), in ``workers`` processes.
+
+    With ``cache_folder`` (fit_topics' cache): the main fit is fit_topics' own when its key matches, and a table
+    computed before from the same segments, vectors, codes and settings is written again instead of computed
+    (``pipeline.topics.cache``)."""
+    from pipeline.core.files import read_table, write_csv, write_text
+    from pipeline.topics import cache as topic_cache
+
+    started = time.perf_counter()
+    seg, keep, docs, vectors, _ = _inputs(segments_csv, embeddings_path, settings, fit_waves)
+    in_fit = fit_mask(seg, keep, fit_waves)
+    docs = [d for d, f in zip(docs, in_fit, strict=True) if f]
+    vectors = vectors[in_fit]
+    ids = seg.loc[keep, "segment_id"][in_fit]
+    dominant = list(ids.map(dominant_codes(read_table(segment_codes_csv))).fillna("(uncoded)"))
+    table_key = topic_cache.fit_key("quality", docs, vectors, settings, seed=settings.seed, dominant=dominant)
+    text = topic_cache.load_file(cache_folder, "quality", table_key, Path(out).name)
+    if text is not None:
+        write_text(text, out)
+        log.info("the quality table of these %d segments and codes is in the cache: written, not computed", len(docs))
+        return read_table(out)
+    key = topic_cache.fit_key("main", docs, vectors, settings, seed=settings.seed, seed_words=None)
+    main = topic_cache.load_fit(cache_folder, "main", key, with_model=False)
+    if main is not None:
+        log.info("quality: main fit (seed %d) is fit_topics' own, from the cache", settings.seed)
+    else:
+        main = fit_bertopic(docs, vectors, settings, settings.seed)
+        log.info("quality: main fit (seed %d, as fit_topics) in %.1fs", settings.seed, time.perf_counter() - started)
+    table = quality(docs, vectors, settings, main, dominant, workers=workers)
+    if main.message:
+        log.warning(main.message)
+    write_csv(table, out)
+    if cache_folder:
+        topic_cache.store_file(cache_folder, "quality", table_key, out)
+    log.info(
+        "topic quality over %d seeds on %d segments (%d worker(s)) in %.1fs",
+        settings.quality_seeds,
+        len(docs),
+        workers,
+        time.perf_counter() - started,
+    )
+    return table

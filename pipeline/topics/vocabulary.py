@@ -1,0 +1,108 @@
+"""What the topic models read: cleaned segment text, stop words, the vectorizer, seed words from the codebook."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from pipeline.topics.settings import TopicSettings
+
+PLACEHOLDER = re.compile(r"\[([A-Za-z][A-Za-z ]*?)(?:_\d+)?\]")
+
+
+TOKEN_PATTERN = r"(?u)\b[a-zA-Z][a-zA-Z]+\b"
+
+
+# ---------------------------------------------------------------- text
+
+
+CONTRACTIONS = (
+    (re.compile(r"(?i)\bcan['’]t\b"), "can not"),
+    (re.compile(r"(?i)\bwon['’]t\b"), "will not"),
+    (re.compile(r"(?i)n['’]t\b"), " not"),
+    (re.compile(r"(?i)['’](s|m|ve|re|ll|d)\b"), ""),
+)
+
+
+def clean(text: str) -> str:
+    """Text for topic words: placeholders such as [PARTNER] or [PERSON_1] become plain words and contractions
+    lose their clitic ("he's" -> "he", "didn't" -> "did not"), so no "hes" or "didnt" reaches the topic words."""
+    text = PLACEHOLDER.sub(lambda m: " " + m.group(1).lower() + " ", text)
+    for pattern, replacement in CONTRACTIONS:
+        text = pattern.sub(replacement, text)
+    # what BERTopic's own clean-up would do ("follow-up" -> "follow up"), so every count sees the same words
+    return re.sub(r"[^A-Za-z0-9]+", " ", text).strip()
+
+
+def stop_words(settings: TopicSettings) -> list[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return sorted(set(ENGLISH_STOP_WORDS) | {w.lower() for w in settings.fillers} | {"person", "place"})
+
+
+def vectorizer(settings: TopicSettings, min_df: int = 1, vocabulary=None):
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    return CountVectorizer(
+        stop_words=stop_words(settings),
+        ngram_range=(1, 2),
+        min_df=min_df,
+        token_pattern=TOKEN_PATTERN,
+        vocabulary=vocabulary,
+    )
+
+
+def segment_vocabulary(docs: list[str], settings: TopicSettings) -> list[str] | None:
+    """Words and word pairs used in at least two segments: candidates for topic words (no one-off words).
+
+    Fixed at segment level, not at topic level, so it behaves the same with 2 topics or 200.
+    """
+    if len(docs) < 2:
+        return None
+    try:
+        vocab = list(vectorizer(settings, min_df=2).fit(docs).get_feature_names_out())
+    except ValueError:  # nothing used twice
+        return None
+    return vocab if len(vocab) >= 10 else None
+
+
+def modelled(segments: pd.DataFrame, settings: TopicSettings) -> pd.Series:
+    """Which segments take part: participant segments of at least ``min_words`` words."""
+    words = segments["text"].str.split().str.len().fillna(0)
+    return words >= settings.min_words
+
+
+def light_embedder(docs: list[str], settings: TopicSettings):
+    """The lighter profile: TF-IDF + TruncatedSVD (+ L2 norm), fitted on the documents, seeded."""
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import Normalizer
+
+    tfidf = TfidfVectorizer(stop_words=stop_words(settings), token_pattern=TOKEN_PATTERN, sublinear_tf=True, min_df=1)
+    n_features = tfidf.fit(docs).transform(docs).shape[1]
+    components = max(2, min(100, n_features - 1, len(docs) - 1))
+    pipe = make_pipeline(tfidf, TruncatedSVD(n_components=components, random_state=settings.seed), Normalizer())
+    vectors = pipe.fit_transform(docs)
+    return pipe, np.asarray(vectors, dtype=np.float32)
+
+
+# ---------------------------------------------------------------- BERTopic
+
+
+def seed_words(codebook, settings: TopicSettings) -> tuple[list[str], list[list[str]]]:
+    """One seed word list per code for guided modelling: words of its label and indicator patterns."""
+    stops = set(stop_words(settings))
+    ids, lists = [], []
+    for code in codebook.codes:
+        words = []
+        for phrase in (code.label, *code.patterns):
+            for w in re.findall(r"[a-z][a-z'-]+", phrase.lower()):
+                if w not in stops and w not in words:
+                    words.append(w)
+        if words:
+            ids.append(code.id)
+            lists.append(words[:12])
+    return ids, lists
