@@ -44,7 +44,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from pipeline.core.text import count_words  # noqa: E402
-from pipeline.gate.anonymise import FIXED_SHAPE, AllowList, Policy, detect  # noqa: E402
+from pipeline.gate.detect import detect  # noqa: E402
+from pipeline.gate.policy import AllowList, Policy  # noqa: E402
+from pipeline.gate.shapes import FIXED_SHAPE  # noqa: E402
 
 GOALS = {**{c: 1.0 for c in FIXED_SHAPE}, "DATE": 1.0, "PERSON": 0.97, "PLACE": 0.95}
 LOCALE_OF_GROUP = {"date": "uk", "us": "us", "international": "international", "negative": "uk"}

@@ -94,9 +94,9 @@ def cmd_anonymisation_summary(a) -> None:
 
 
 def cmd_scan_outputs(a) -> None:
-    from pipeline.gate import anonymise
+    from pipeline.gate import policy, scan
 
-    anonymise.run_scan(Path(a.outputs), a.audit, Path(a.out), anonymise.AllowList(json.loads(a.allow)))
+    scan.run_scan(Path(a.outputs), a.audit, Path(a.out), policy.AllowList(json.loads(a.allow)))
 
 
 def cmd_embed(a) -> None:

@@ -9,8 +9,11 @@ import pytest
 import yaml
 
 from pipeline.core.errors import PipelineError
-from pipeline.gate import anonymise, gazetteers
-from pipeline.gate.anonymise import AllowList, Pseudonymiser, detect, scan_outputs, screen_turns
+from pipeline.gate import gazetteers, ner, scan
+from pipeline.gate.anonymise import Pseudonymiser, screen_turns
+from pipeline.gate.detect import detect
+from pipeline.gate.policy import AllowList, Policy
+from pipeline.gate.scan import scan_outputs
 from tests.conftest import ROOT
 
 ALLOW = AllowList(yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["anonymisation"]["allow"])
@@ -21,16 +24,16 @@ def found(text: str) -> list[tuple[str, str]]:
 
 
 def test_model_files_match_the_official_release():
-    anonymise.verify_model(anonymise.model_folder())
-    assert anonymise.ner_model().pipe_names == ["tok2vec", "ner"]
+    ner.verify_model(ner.model_folder())
+    assert ner.ner_model().pipe_names == ["tok2vec", "ner"]
 
 
 def test_a_changed_model_file_is_refused(tmp_path):
     folder = tmp_path / "model"
-    shutil.copytree(anonymise.model_folder(), folder)
+    shutil.copytree(ner.model_folder(), folder)
     (folder / "ner" / "model").write_bytes(b"tampered")
     with pytest.raises(PipelineError, match="does not match"):
-        anonymise.verify_model(folder)
+        ner.verify_model(folder)
 
 
 @pytest.mark.parametrize(
@@ -227,18 +230,18 @@ def test_private_names_and_small_places_are_still_found_beside_public_ones():
 
 
 def test_keep_public_false_replaces_public_names_too():
-    policy = anonymise.Policy(keep_public=False)
+    policy = Policy(keep_public=False)
     text = "I grew up in Nepal and moved to China."
     assert detect([text], ALLOW)[0] == []
     assert {f.value for f in detect([text], ALLOW, policy=policy)[0]} >= {"Nepal", "China"}
 
 
 def test_large_cities_identify_no_one_small_towns_do():
-    places = anonymise.PublicPlaces("uk", 1_000_000, 100_000)
+    places = gazetteers.PublicPlaces("uk", 1_000_000, 100_000)
     assert places.covers("London") and places.covers("Atlanta") and places.covers("Kathmandu")
     assert not places.covers("Barnsley") and not places.covers("Sheffield")
     assert not places.covers("Boston")  # a town in Lincolnshire too: the smaller one decides
-    assert not anonymise.PublicPlaces("uk", 1_000_000, 1_000_000).covers("Atlanta")
+    assert not gazetteers.PublicPlaces("uk", 1_000_000, 1_000_000).covers("Atlanta")
 
 
 @pytest.mark.parametrize(
@@ -257,7 +260,7 @@ def test_large_cities_identify_no_one_small_towns_do():
     ],
 )
 def test_each_locale_finds_its_shapes(locale, text, expected):
-    policy = anonymise.Policy.from_settings(locale, 1_000_000, 100_000)
+    policy = Policy.from_settings(locale, 1_000_000, 100_000)
     assert expected in [(f.value, f.category) for f in detect([text], ALLOW, policy=policy)[0]]
 
 
@@ -336,7 +339,7 @@ def test_a_failed_scan_names_files_on_the_console_and_values_only_in_private(tmp
     (outputs / "tables").mkdir(parents=True)
     (outputs / "tables" / "segments.csv").write_text("id,text\nC_w1_t001_s1,Zorbina came round. Zorbina again.\n")
     with pytest.raises(PipelineError) as info:
-        anonymise.run_scan(outputs, [audits / "w1-001.csv"], outputs / "tables" / "identifier_scan.csv")
+        scan.run_scan(outputs, [audits / "w1-001.csv"], outputs / "tables" / "identifier_scan.csv")
     message = info.value.message()
     assert "segments.csv (2)" in message and "Zorbina" not in message
     assert "private/demo/scan_hits.csv" in message and "allow:" in message
@@ -396,9 +399,7 @@ def test_the_final_scan_never_searches_for_allowed_words(tmp_path):
     outputs = tmp_path / "outputs"
     (outputs / "tables").mkdir(parents=True)
     (outputs / "tables" / "quotes.csv").write_text("quote\nwe used Anthropic's tools\n")
-    table = anonymise.run_scan(
-        outputs, [audits / "w1-001.csv"], outputs / "tables" / "scan.csv", AllowList(["Anthropic"])
-    )
+    table = scan.run_scan(outputs, [audits / "w1-001.csv"], outputs / "tables" / "scan.csv", AllowList(["Anthropic"]))
     assert int(table["identifiers_searched"].iloc[0]) == 1
     with pytest.raises(PipelineError):
-        anonymise.run_scan(outputs, [audits / "w1-001.csv"], outputs / "tables" / "scan.csv")
+        scan.run_scan(outputs, [audits / "w1-001.csv"], outputs / "tables" / "scan.csv")

@@ -12,7 +12,8 @@ from pipeline import describe, human_codes
 from pipeline.codebook import load_codebook
 from pipeline.corpus import load_corpus
 from pipeline.findings import human_code_matrix
-from pipeline.gate.anonymise import AllowList, detect
+from pipeline.gate.detect import detect
+from pipeline.gate.policy import AllowList
 from pipeline.ingest import ingest_corpus
 from pipeline.segment import segment_corpus
 from tests.conftest import DEMO, ROOT

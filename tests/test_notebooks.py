@@ -15,7 +15,7 @@ import pytest
 
 from pipeline import notebooks
 from pipeline.core.errors import PipelineError
-from pipeline.gate.anonymise import scan_outputs
+from pipeline.gate.scan import scan_outputs
 from tests.conftest import ROOT, error_lines, make_project, run_cli, snakemake
 
 NOTEBOOK_DIR = ROOT / "notebooks"

@@ -14,7 +14,8 @@ from pipeline.core.errors import PipelineError
 from pipeline.core.text import count_words
 from pipeline.corpus import load_corpus
 from pipeline.describe import interviews_table, participants_table
-from pipeline.gate.anonymise import AllowList, Policy, detect
+from pipeline.gate.detect import detect
+from pipeline.gate.policy import AllowList, Policy
 from pipeline.human_codes import check_codes
 from pipeline.ingest import Layout, Speakers, ingest_corpus, ingest_interview
 from pipeline.segment import segment_turns

@@ -101,7 +101,8 @@ def check_quotes(corpus, turns: dict[str, pd.DataFrame]) -> tuple[int, list[Pipe
 
 def check_identifiers(corpus, turns: dict[str, pd.DataFrame], audit_path: Path) -> list[PipelineError]:
     """In check mode, the gate over every turn: one problem per transcript with possible identifiers."""
-    from pipeline.gate.anonymise import AllowList, screen_turns  # loads the NER model: only when screening
+    from pipeline.gate.anonymise import screen_turns  # loads the NER model: only when screening
+    from pipeline.gate.policy import AllowList
     from pipeline.gate.prepare import Settings, check_failure
 
     if corpus.anonymisation_mode != "check" or not turns:

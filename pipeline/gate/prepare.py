@@ -50,7 +50,7 @@ class Settings:
     layout: dict = field(default_factory=dict)  # ingest rules: header, notes, redactions
 
     def policy(self):
-        from pipeline.gate.anonymise import Policy
+        from pipeline.gate.policy import Policy
 
         defaults = {"locale": "uk", "home_population": 1_000_000, "abroad_population": 100_000}
         return Policy.from_settings(**{**defaults, **self.gate}, redactions=tuple(self.layout.get("redactions", ())))
@@ -103,7 +103,8 @@ def run(transcripts, settings: Settings, out_turns, out_segments, out_counts, au
     file and line) stop the job before any output is written, except the audit (private: what the gate
     found)."""
     from pipeline.core.files import write_csv, write_parquet
-    from pipeline.gate.anonymise import AllowList, category_counts
+    from pipeline.gate.anonymise import category_counts
+    from pipeline.gate.policy import AllowList
 
     if len(transcripts) != len(settings.interviews):
         raise ValueError(f"{len(transcripts)} transcripts for {len(settings.interviews)} manifest rows")
