@@ -17,15 +17,17 @@ report: "pipeline/captions/workflow.rst"
 
 
 include: "pipeline/rules/common.smk"
-include: "pipeline/rules/prepare.smk"
-include: "pipeline/rules/ingest.smk"
-include: "pipeline/rules/anonymise.smk"
-include: "pipeline/rules/segment.smk"
+include: "pipeline/rules/gate.smk"
+include: "pipeline/rules/describe.smk"
+include: "pipeline/rules/human_codes.smk"
+include: "pipeline/rules/embeddings.smk"
 include: "pipeline/rules/coding.smk"
 include: "pipeline/rules/topics.smk"
 include: "pipeline/rules/sentiment.smk"
+include: "pipeline/rules/findings.smk"
 include: "pipeline/rules/report.smk"
 include: "pipeline/rules/notebooks.smk"
+include: "pipeline/rules/provenance.smk"
 
 
 rule all:

@@ -28,7 +28,7 @@
 # always gives the same tables and every number can be traced back to the code that produced it.
 #
 # The corpus folder is a parameter: the code cell tagged `parameters` (`OUTPUTS = ...`) names the default,
-# the demonstration corpus. When the workflow executes this notebook (`python -m pipeline notebook`) it adds a
+# the demonstration corpus. When the workflow executes this notebook (`python -m pipeline execute-notebook`) it adds a
 # cell after that one with the folder of the corpus being analysed.
 
 # %%

@@ -74,7 +74,7 @@ show(
 # ## How good is the machine coder? Validation against the human coder
 #
 # **File** `tables/coding_validation.csv`, written by `pipeline.core.statistics.validation_table`, called by
-# `pipeline.coding.run` (rule `code_segments`).
+# `pipeline.coding.code_segments` (rule `code_segments`).
 #
 # **How it was computed.** The machine coder is tested on interviews it was not trained on: the human-coded
 # participants are split into groups, the coder is trained on all groups but one and codes the one left out,
@@ -112,7 +112,7 @@ else:
 # ## Inter-coder reliability
 #
 # **File** `tables/reliability.csv`, written by `pipeline.core.statistics.agreement_table`, called by
-# `pipeline.coding.run` (rule `code_segments`).
+# `pipeline.coding.code_segments` (rule `code_segments`).
 #
 # **How it was computed.** On the segments that both sides coded, each code is a yes/no decision per segment.
 # `coder1 vs coder2` compares the two human coders on the interviews both coded; `coder1 vs machine` compares

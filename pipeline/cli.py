@@ -53,18 +53,18 @@ def _spacy_without_torch() -> None:
 # ---------------------------------------------------------------- subcommands
 
 
-def cmd_prepare(a) -> None:
+def cmd_prepare_interviews(a) -> None:
     _spacy_without_torch()
     from pipeline.gate import prepare
 
     settings = prepare.Settings.from_json(json.loads(a.settings))
-    prepare.run(a.transcripts, settings, a.turns_out, a.segments_out, a.counts_out, a.audit)
+    prepare.prepare_interviews(a.transcripts, settings, a.turns_out, a.segments_out, a.counts_out, a.audit)
 
 
-def cmd_describe(a) -> None:
+def cmd_describe_corpus(a) -> None:
     from pipeline import describe
 
-    describe.run(
+    describe.describe_corpus(
         a.turns,
         json.loads(a.roles),
         json.loads(a.attributes) if a.attributes else None,
@@ -79,33 +79,31 @@ def cmd_collect_segments(a) -> None:
     describe.collect_segments(a.segments, a.out)
 
 
-def cmd_human_codes(a) -> None:
+def cmd_import_human_codes(a) -> None:
     from pipeline import human_codes
 
-    human_codes.run(a.codes, a.segments, a.turns, a.codebook, a.out, a.audit)
+    human_codes.import_human_codes(a.codes, a.segments, a.turns, a.codebook, a.out, a.audit)
 
 
-def cmd_anonymisation_summary(a) -> None:
-    from pipeline.core.files import read_table, write_csv
+def cmd_summarise_anonymisation(a) -> None:
     from pipeline.gate import anonymise
 
-    counts = [read_table(p).astype({"count": int}) for p in a.counts]
-    write_csv(anonymise.summary_table(counts, a.mode), a.out)
+    anonymise.summarise_anonymisation(a.counts, a.mode, a.out)
 
 
 def cmd_scan_outputs(a) -> None:
     from pipeline.gate import policy, scan
 
-    scan.run_scan(Path(a.outputs), a.audit, Path(a.out), policy.AllowList(json.loads(a.allow)))
+    scan.scan_outputs(Path(a.outputs), a.audit, Path(a.out), policy.AllowList(json.loads(a.allow)))
 
 
-def cmd_embed(a) -> None:
+def cmd_embed_segments(a) -> None:
     from pipeline import embeddings
 
-    embeddings.run(a.segments, a.cache, a.out, workers=a.workers)
+    embeddings.embed_segments(a.segments, a.cache, a.out, workers=a.workers)
 
 
-def cmd_code(a) -> None:
+def cmd_code_segments(a) -> None:
     from pipeline import coding
 
     settings = coding.CoderSettings.from_config(json.loads(a.settings))
@@ -117,7 +115,7 @@ def cmd_code(a) -> None:
         "probabilities": a.probabilities,
         "model": a.model_out,
     }
-    coding.run(
+    coding.code_segments(
         a.segments,
         a.embeddings,
         a.human,
@@ -133,13 +131,13 @@ def cmd_code(a) -> None:
     )
 
 
-def cmd_findings(a) -> None:
+def cmd_tabulate_findings(a) -> None:
     from pipeline import findings
 
     out = {
         k: getattr(a, k) for k in ("by_role", "by_wave", "matrix", "cooccurrence", "saturation", "exemplars", "check")
     }
-    findings.run(
+    findings.tabulate_findings(
         a.segment_codes,
         a.segments,
         a.probabilities,
@@ -152,14 +150,14 @@ def cmd_findings(a) -> None:
     )
 
 
-def cmd_sentiment(a) -> None:
+def cmd_score_sentiment(a) -> None:
     from pipeline import sentiment
 
     thresholds = sentiment.Thresholds(a.positive, a.negative, a.strong)
-    sentiment.run_score(a.segments, a.lexicon, thresholds, a.out)
+    sentiment.score_sentiment(a.segments, a.lexicon, thresholds, a.out)
 
 
-def cmd_sentiment_summary(a) -> None:
+def cmd_summarise_sentiment(a) -> None:
     from pipeline import sentiment
 
     out = {
@@ -167,7 +165,7 @@ def cmd_sentiment_summary(a) -> None:
         for k in ("by_role", "by_wave", "by_participant", "by_code", "validation", "figure_by_code", "figure_by_wave")
     }
     out.update(code_sentiment=a.code_sentiment, model_meta=a.model_meta, model_weights=a.model_weights)
-    sentiment.run_summary(
+    sentiment.summarise_sentiment(
         a.scores,
         a.segments,
         a.segment_codes,
@@ -184,7 +182,7 @@ def cmd_sentiment_summary(a) -> None:
     )
 
 
-def cmd_topics(a) -> None:
+def cmd_fit_topics(a) -> None:
     from pipeline import topics
 
     settings = topics.TopicSettings.from_config(json.loads(a.settings))
@@ -202,7 +200,7 @@ def cmd_topics(a) -> None:
     out = {k: getattr(a, k) for k in names if getattr(a, k)}
     out["roles"] = json.loads(a.roles)
     fit_waves = json.loads(a.fit_waves) if a.fit_waves else None
-    topics.run(
+    topics.fit_topics(
         a.segments,
         a.embeddings,
         a.segment_codes,
@@ -215,12 +213,12 @@ def cmd_topics(a) -> None:
     )
 
 
-def cmd_topic_quality(a) -> None:
+def cmd_evaluate_topics(a) -> None:
     from pipeline import topics
 
     settings = topics.TopicSettings.from_config(json.loads(a.settings))
     fit_waves = json.loads(a.fit_waves) if a.fit_waves else None
-    topics.run_quality(
+    topics.evaluate_topics(
         a.segments,
         a.embeddings,
         a.segment_codes,
@@ -232,25 +230,25 @@ def cmd_topic_quality(a) -> None:
     )
 
 
-def cmd_notebook(a) -> None:
+def cmd_execute_notebook(a) -> None:
     from pipeline import notebooks
 
-    notebooks.execute(a.source, a.outputs, a.ipynb, a.html, a.timeout)
+    notebooks.execute_notebook(a.source, a.outputs, a.ipynb, a.html, a.timeout)
 
 
-def cmd_paper_tables(a) -> None:
+def cmd_format_tables(a) -> None:
     from pipeline import report
 
     out = {"prevalence": a.by_role, "participants": a.participants, "reliability": a.reliability_out, "waves": a.waves}
-    report.run_tables(
+    report.format_tables(
         a.by_role, a.participants, a.reliability, a.validation, a.by_wave, a.matrix, json.loads(a.roles), out
     )
 
 
-def cmd_figures(a) -> None:
+def cmd_draw_figures(a) -> None:
     from pipeline import report
 
-    report.run_figures(a.by_role, a.matrix, a.cooccurrence, a.saturation, a.waves, json.loads(a.roles), a.out)
+    report.draw_figures(a.by_role, a.matrix, a.cooccurrence, a.saturation, a.waves, json.loads(a.roles), a.out)
 
 
 def cmd_write_findings(a) -> None:
@@ -259,7 +257,7 @@ def cmd_write_findings(a) -> None:
     keys = ("by_role", "participants", "exemplars", "waves", "segment_codes", "reliability", "validation")
     paths = {k: getattr(a, k) for k in keys}
     paths.update({"sentiment": a.sentiment, "sentiment_validation": a.sentiment_validation, "check": a.check})
-    report.run_findings(paths, json.loads(a.roles), a.name, a.claims_source, a.out)
+    report.write_findings(paths, json.loads(a.roles), a.name, a.claims_source, a.out)
 
 
 def cmd_corpus_name(a) -> None:
@@ -271,10 +269,10 @@ def cmd_corpus_name(a) -> None:
     print(load_corpus(a.corpus or config["corpus"], config).name)
 
 
-def cmd_provenance(a) -> None:
+def cmd_record_provenance(a) -> None:
     from pipeline import provenance
 
-    provenance.run(a.corpus, a.config_json, a.benchmarks, a.out)
+    provenance.record_provenance(a.corpus, a.config_json, a.benchmarks, a.out)
 
 
 def cmd_check_corpus(a) -> None:
@@ -353,7 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
         return sp
 
-    sp = add("prepare", cmd_prepare, "transcripts of a batch -> turns, the identifier gate, segments")
+    sp = add("prepare-interviews", cmd_prepare_interviews, "a batch of transcripts -> turns, gate, segments")
     sp.add_argument("--transcripts", nargs="+", required=True, help="transcript files, in the order of --settings")
     sp.add_argument(
         "--settings",
@@ -366,7 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--counts-out", required=True, help="identifiers found by category and interview (no values)")
     sp.add_argument("--audit", required=True, help="private audit of what was found (values, placeholders)")
 
-    sp = add("anonymisation-summary", cmd_anonymisation_summary, "per-interview counts -> summary table")
+    sp = add("summarise-anonymisation", cmd_summarise_anonymisation, "per-interview counts -> summary table")
     sp.add_argument("--counts", nargs="+", required=True)
     sp.add_argument("--mode", required=True)
     sp.add_argument("--out", required=True)
@@ -377,7 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--allow", default="[]", help="JSON list: the corpus's allowed names, never searched for")
     sp.add_argument("--out", required=True)
 
-    sp = add("describe", cmd_describe, "turns of every interview -> Table 1 and the interview list")
+    sp = add("describe-corpus", cmd_describe_corpus, "turns of every interview -> Table 1 and the interview list")
     sp.add_argument("--turns", nargs="+", required=True)
     sp.add_argument("--roles", required=True, help="JSON object role id -> display name")
     sp.add_argument("--attributes", default="", help="JSON records of manifest attributes by interview_id")
@@ -388,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--segments", nargs="+", required=True)
     sp.add_argument("--out", required=True)
 
-    sp = add("human-codes", cmd_human_codes, "codes.csv -> human codes per segment")
+    sp = add("import-human-codes", cmd_import_human_codes, "codes.csv -> human codes per segment")
     sp.add_argument("--codes", required=True)
     sp.add_argument("--segments", nargs="+", required=True)
     sp.add_argument("--turns", nargs="+", required=True)
@@ -396,13 +394,17 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", required=True)
     sp.add_argument("--audit", nargs="*", default=[], help="the gate's private audits (pseudonymise mode)")
 
-    sp = add("embed", cmd_embed, "segments.csv -> sentence embeddings of segments and questions (cached)")
+    sp = add("embed-segments", cmd_embed_segments, "segments.csv -> embeddings of segments and questions")
     sp.add_argument("segments")
     sp.add_argument("out")
     sp.add_argument("--cache", required=True, help="the corpus's embedding cache folder")
     sp.add_argument("--workers", type=int, default=1, help="processes embedding at once (vectors do not depend on it)")
 
-    sp = add("code", cmd_code, "train or apply the coder; code every segment; validation and reliability tables")
+    sp = add(
+        "code-segments",
+        cmd_code_segments,
+        "train or apply the coder; code every segment; validation",
+    )
     sp.add_argument("--segments", required=True)
     sp.add_argument("--embeddings", required=True)
     sp.add_argument("--human", default="", help="human codes (interim/human_codes.parquet), if the corpus has any")
@@ -418,7 +420,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--fit-waves", default="", help="JSON list: learn only from these waves (models.freeze)")
 
     sp = add(
-        "findings", cmd_findings, "final codes -> prevalence, matrix, co-occurrence, saturation, exemplars, claims"
+        "tabulate-findings",
+        cmd_tabulate_findings,
+        "final codes -> prevalence, matrices, saturation, exemplars, claims",
     )
     for name in ("segment-codes", "segments", "probabilities", "codebook", "roles", "order"):
         sp.add_argument(f"--{name}", required=True)
@@ -433,7 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("by-role", "by-wave", "matrix", "cooccurrence", "saturation", "exemplars", "check"):
         sp.add_argument(f"--{name}", required=True)
 
-    sp = add("sentiment", cmd_sentiment, "segments -> VADER sentiment (plain and domain-adapted) per segment")
+    sp = add("score-sentiment", cmd_score_sentiment, "segments -> VADER sentiment (plain and adapted)")
     sp.add_argument("segments")
     sp.add_argument("out")
     sp.add_argument("--lexicon", required=True)
@@ -441,7 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--negative", type=float, default=-0.05)
     sp.add_argument("--strong", type=float, default=0.5)
 
-    sp = add("sentiment-summary", cmd_sentiment_summary, "segment sentiment -> aggregates, validation, figures")
+    sp = add("summarise-sentiment", cmd_summarise_sentiment, "segment sentiment -> aggregates, validation, figures")
     for name in ("scores", "segments", "segment-codes", "codebook", "roles"):
         sp.add_argument(f"--{name}", required=True)
     sp.add_argument("--human", default="")
@@ -457,7 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--model-meta", default="", help="output: sentiment.json of the code-level sentiment model")
     sp.add_argument("--model-weights", default="", help="output: sentiment.safetensors (its weights)")
 
-    sp = add("topics", cmd_topics, "segments (+ embeddings) -> topic model, topic tables and figures")
+    sp = add("fit-topics", cmd_fit_topics, "segments (+ embeddings) -> topic model, topic tables and figures")
     for name in ("segments", "segment-codes", "codebook", "settings", "topics", "segment-topics", "crosswalk"):
         sp.add_argument(f"--{name}", required=True)
     sp.add_argument("--embeddings", default="", help="the embeddings file (profile bertopic)")
@@ -468,7 +472,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("per-role", "per-wave", "model", "figure-words", "figure-roles", "figure-codes"):
         sp.add_argument(f"--{name}", default="")
 
-    sp = add("topic-quality", cmd_topic_quality, "BERTopic vs LDA vs NMF: coherence, diversity, stability")
+    sp = add("evaluate-topics", cmd_evaluate_topics, "BERTopic vs LDA vs NMF: coherence, diversity, stability")
     for name in ("segments", "segment-codes", "settings", "out"):
         sp.add_argument(f"--{name}", required=True)
     sp.add_argument("--embeddings", default="")
@@ -476,20 +480,24 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--fit-waves", default="", help="JSON list: evaluate on these waves only (models.freeze)")
     sp.add_argument("--cache", default="", help="fit_topics' cache folder: its main fit and earlier tables")
 
-    sp = add("notebook", cmd_notebook, "execute a reviewer notebook (.py) on a corpus's outputs -> .ipynb and .html")
+    sp = add(
+        "execute-notebook",
+        cmd_execute_notebook,
+        "a reviewer notebook (.py) on the outputs -> .ipynb, .html",
+    )
     sp.add_argument("source", help="the notebook, a jupytext percent .py in notebooks/")
     sp.add_argument("--outputs", required=True, help="the corpus's output folder, outputs/<corpus>")
     sp.add_argument("--ipynb", required=True)
     sp.add_argument("--html", required=True)
     sp.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
 
-    sp = add("paper-tables", cmd_paper_tables, "headline tables -> Markdown and LaTeX; reliability and wave tables")
+    sp = add("format-tables", cmd_format_tables, "headline tables -> Markdown and LaTeX; reliability and wave tables")
     for name in ("by-role", "participants", "reliability", "validation", "by-wave", "matrix", "roles"):
         sp.add_argument(f"--{name}", required=True)
     sp.add_argument("--reliability-out", required=True, help="tables/reliability_summary.csv")
     sp.add_argument("--waves", required=True, help="tables/wave_comparison.csv")
 
-    sp = add("figures", cmd_figures, "findings tables -> the findings figures (PNG and SVG)")
+    sp = add("draw-figures", cmd_draw_figures, "findings tables -> the findings figures (PNG and SVG)")
     for name in ("by-role", "matrix", "cooccurrence", "saturation", "waves", "roles"):
         sp.add_argument(f"--{name}", required=True)
     sp.add_argument("--out", required=True, help="the figures folder")
@@ -505,7 +513,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("corpus", nargs="?", default="", help="the corpus folder (default: corpus: in --config)")
     sp.add_argument("--config", default="config/config.yaml")
 
-    sp = add("provenance", cmd_provenance, "record what went into a run: inputs, configuration, versions, timings")
+    sp = add(
+        "record-provenance",
+        cmd_record_provenance,
+        "what went into a run: inputs, settings, versions, timings",
+    )
     sp.add_argument("--corpus", required=True)
     sp.add_argument("--config-json", required=True)
     sp.add_argument("--benchmarks", required=True)

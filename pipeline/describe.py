@@ -76,7 +76,9 @@ def interviews_table(turns: pd.DataFrame, attributes: pd.DataFrame | None = None
     return out
 
 
-def run(turns_paths, roles: dict[str, str], attributes: list[dict] | None, participants_out, interviews_out) -> None:
+def describe_corpus(
+    turns_paths, roles: dict[str, str], attributes: list[dict] | None, participants_out, interviews_out
+) -> None:
     """Edge: every interview's turns -> Table 1 (participants) and the interview list."""
     turns = pd.concat([read_table(p) for p in turns_paths], ignore_index=True)
     write_csv(participants_table(turns, roles), participants_out)

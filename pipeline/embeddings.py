@@ -151,7 +151,7 @@ class EmbeddingCache:
             tmp.write_text(json.dumps(keys))
 
 
-def run(segments_csv, cache_dir, out, workers: int = 1) -> dict:
+def embed_segments(segments_csv, cache_dir, out, workers: int = 1) -> dict:
     """Edge: embeddings of every segment and of its question, through the corpus's cache (only new text is
     embedded, in ``workers`` processes)."""
     import time

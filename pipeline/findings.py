@@ -388,7 +388,7 @@ def check_claims(claims: list[dict], codes: pd.DataFrame, segments: pd.DataFrame
     return pd.DataFrame(rows, columns=CHECK_COLUMNS)
 
 
-def run(
+def tabulate_findings(
     segment_codes,
     segments_csv,
     probabilities,

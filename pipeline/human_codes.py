@@ -240,7 +240,7 @@ def load_replacements(audit_paths, segments: pd.DataFrame) -> dict:
     return out
 
 
-def run(codes_path, segments_paths, turns_paths, codebook_path, out, audit_paths=None) -> pd.DataFrame:
+def import_human_codes(codes_path, segments_paths, turns_paths, codebook_path, out, audit_paths=None) -> pd.DataFrame:
     from pipeline.codebook import load_codebook
     from pipeline.core.files import read_table, write_parquet
 

@@ -6,7 +6,7 @@ outputs to reviewers; they compute nothing the pipeline needs. They read ``outpu
 inputs of the notebook's job, so a notebook runs after the stages that write them; reading a file that is
 not listed there is an error, so the list cannot fall behind the notebook.
 
-:func:`execute` is the edge the ``execute_notebook`` rule calls (``python -m pipeline notebook``): it reads
+:func:`execute` is the edge the ``execute_notebook`` rule calls (``python -m pipeline execute-notebook``): it reads
 the ``.py`` with jupytext, sets the outputs folder in a cell after the one tagged ``parameters``, runs every
 cell in a kernel of this Python (nbclient), and writes the executed ``.ipynb`` and a self-contained ``.html``.
 """
@@ -284,7 +284,7 @@ def inject_parameters(nb, values: dict) -> int:
         raise PipelineError(
             "the notebook has no cell tagged parameters", 'Tag the cell that sets OUTPUTS: # %% tags=["parameters"]'
         )
-    source = "# Parameters set by the workflow (python -m pipeline notebook)\n" + "\n".join(
+    source = "# Parameters set by the workflow (python -m pipeline execute-notebook)\n" + "\n".join(
         f"{k} = {v!r}" for k, v in values.items()
     )
     cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
@@ -350,7 +350,7 @@ def _kernel_stderr(folder: Path):
                 log.info("the kernel's own messages:\n%s", text)
 
 
-def execute(source: str | Path, outputs: str | Path, ipynb_out: str | Path, html_out: str | Path, timeout=600):
+def execute_notebook(source: str | Path, outputs: str | Path, ipynb_out: str | Path, html_out: str | Path, timeout=600):
     """Run the notebook ``source`` (.py, percent format) on ``outputs``; write the executed .ipynb and .html."""
     import time
 

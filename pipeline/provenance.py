@@ -68,7 +68,7 @@ def build(corpus, config: dict, codebook, inputs: list[Path], benchmarks: Path, 
     }
 
 
-def run(corpus_path, config_json: str, benchmarks, out) -> dict:
+def record_provenance(corpus_path, config_json: str, benchmarks, out) -> dict:
     from pipeline.codebook import load_codebook
     from pipeline.core.files import write_json
     from pipeline.corpus import load_corpus

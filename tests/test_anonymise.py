@@ -13,7 +13,7 @@ from pipeline.gate import gazetteers, ner, scan
 from pipeline.gate.anonymise import Pseudonymiser, screen_turns
 from pipeline.gate.detect import detect
 from pipeline.gate.policy import AllowList, Policy
-from pipeline.gate.scan import scan_outputs
+from pipeline.gate.scan import find_values
 from tests.conftest import ROOT
 
 ALLOW = AllowList(yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["anonymisation"]["allow"])
@@ -339,7 +339,7 @@ def test_a_failed_scan_names_files_on_the_console_and_values_only_in_private(tmp
     (outputs / "tables").mkdir(parents=True)
     (outputs / "tables" / "segments.csv").write_text("id,text\nC_w1_t001_s1,Zorbina came round. Zorbina again.\n")
     with pytest.raises(PipelineError) as info:
-        scan.run_scan(outputs, [audits / "w1-001.csv"], outputs / "tables" / "identifier_scan.csv")
+        scan.scan_outputs(outputs, [audits / "w1-001.csv"], outputs / "tables" / "identifier_scan.csv")
     message = info.value.message()
     assert "segments.csv (2)" in message and "Zorbina" not in message
     assert "private/demo/scan_hits.csv" in message and "allow:" in message
@@ -356,9 +356,9 @@ def test_scan_outputs_finds_leaked_values(tmp_path):
     (tmp_path / "tables" / "a.csv").write_text("segment,text\n1,[PERSON_1] was there\n")
     pd.DataFrame({"text": ["and then Sarah said"]}).to_parquet(tmp_path / "b.parquet")
     (tmp_path / "c.md").write_text("Sarahs are not Sarah-like? Sarahville")
-    hits = scan_outputs(tmp_path, {"Sarah"})
+    hits = find_values(tmp_path, {"Sarah"})
     assert [h[0].rsplit("/", 1)[1] for h in hits] == ["b.parquet", "c.md"]
-    assert scan_outputs(tmp_path, set()) == []
+    assert find_values(tmp_path, set()) == []
 
 
 def test_placeholders_are_never_replaced_and_quotes_still_match_after_pseudonymisation():
@@ -399,7 +399,9 @@ def test_the_final_scan_never_searches_for_allowed_words(tmp_path):
     outputs = tmp_path / "outputs"
     (outputs / "tables").mkdir(parents=True)
     (outputs / "tables" / "quotes.csv").write_text("quote\nwe used Anthropic's tools\n")
-    table = scan.run_scan(outputs, [audits / "w1-001.csv"], outputs / "tables" / "scan.csv", AllowList(["Anthropic"]))
+    table = scan.scan_outputs(
+        outputs, [audits / "w1-001.csv"], outputs / "tables" / "scan.csv", AllowList(["Anthropic"])
+    )
     assert int(table["identifiers_searched"].iloc[0]) == 1
     with pytest.raises(PipelineError):
-        scan.run_scan(outputs, [audits / "w1-001.csv"], outputs / "tables" / "scan.csv")
+        scan.scan_outputs(outputs, [audits / "w1-001.csv"], outputs / "tables" / "scan.csv")

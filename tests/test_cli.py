@@ -22,7 +22,7 @@ SETTINGS = {
 def prepare(transcript, folder, *extra):
     outputs = {name: folder / f"{name}.{ext}" for name, ext in (("turns", "parquet"), ("segments", "parquet"))}
     result = run_cli(
-        "prepare",
+        "prepare-interviews",
         "--transcripts",
         transcript,
         "--settings",

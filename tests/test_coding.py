@@ -348,7 +348,7 @@ def stage_inputs(folder):
 
 def run_stage(folder, out, review=""):
     settings = CoderSettings(folds=2, min_positives=2, threshold=0.5)
-    return coding.run(
+    return coding.code_segments(
         folder / "segments.csv",
         folder / "embeddings.safetensors",
         folder / "human_codes.parquet",
@@ -585,7 +585,7 @@ def trained_folder(tmp_path):
 
 
 def apply_stage(folder, out, pretrained):
-    return coding.run(
+    return coding.code_segments(
         folder / "segments.csv",
         folder / "embeddings.safetensors",
         "",

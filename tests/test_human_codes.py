@@ -133,6 +133,8 @@ def test_the_stage_names_a_corpus_codebook_in_its_error(tmp_path):
     codes.write_text("participant_id,wave,code,quote\nA,1,time_pressure,Time is\n")
     out = tmp_path / "out" / "human_codes.parquet"
     with pytest.raises(PipelineError) as info:
-        human_codes.run(codes, [tmp_path / "segments.parquet"], [tmp_path / "turns.parquet"], codebook, out)
+        human_codes.import_human_codes(
+            codes, [tmp_path / "segments.parquet"], [tmp_path / "turns.parquet"], codebook, out
+        )
     assert info.value.line == 2 and f"the codebook ({codebook})" in info.value.fix
     assert not out.exists()

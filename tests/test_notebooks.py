@@ -15,7 +15,7 @@ import pytest
 
 from pipeline import notebooks
 from pipeline.core.errors import PipelineError
-from pipeline.gate.scan import scan_outputs
+from pipeline.gate.scan import find_values
 from tests.conftest import ROOT, error_lines, make_project, run_cli, snakemake
 
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -105,9 +105,9 @@ def test_embedded_images_are_not_searched_for_identifiers(tmp_path):
     page.write_text('<img src="data:image/png;base64,AAAA+Jo/BBBB"><p>text</p>')
     nb = tmp_path / "nb.ipynb"
     nb.write_text(json.dumps({"outputs": [{"data": {"image/png": "AAAA+Jo/BBBB\n"}}]}, indent=1))
-    assert scan_outputs(tmp_path, {"Jo"}) == []
+    assert find_values(tmp_path, {"Jo"}) == []
     page.write_text('<img src="data:image/png;base64,AAAA"><p>I met Jo there</p>')
-    assert scan_outputs(tmp_path, {"Jo"}) == [(str(page), 1)]
+    assert find_values(tmp_path, {"Jo"}) == [(str(page), 1)]
 
 
 # ---------------------------------------------------------------- the executor
@@ -120,7 +120,7 @@ def write_notebook(path: Path, body: str) -> Path:
 
 def test_executor_injects_the_parameter_and_uses_this_python(tmp_path):
     source = write_notebook(tmp_path / "probe.py", "# %%\nprint(OUTPUTS)\nprint(sys.executable)\n")
-    notebooks.execute(source, "outputs/probe", tmp_path / "probe.ipynb", tmp_path / "probe.html")
+    notebooks.execute_notebook(source, "outputs/probe", tmp_path / "probe.ipynb", tmp_path / "probe.html")
     nb = nbformat.read(tmp_path / "probe.ipynb", as_version=4)
     assert nb.cells[2].metadata["tags"] == ["injected-parameters"]
     assert nb.cells[-1].outputs[0]["text"] == f"outputs/probe\n{sys.executable}\n"
@@ -132,7 +132,7 @@ def test_executor_injects_the_parameter_and_uses_this_python(tmp_path):
 def test_a_failing_cell_fails_with_one_error_line_naming_notebook_and_cell(tmp_path):
     source = write_notebook(tmp_path / "broken.py", "# %%\nx = 1\n\n# %%\n1 / 0\n")
     result = run_cli(
-        "notebook", source, "--outputs", "o", "--ipynb", tmp_path / "b.ipynb", "--html", tmp_path / "b.html",
+        "execute-notebook", source, "--outputs", "o", "--ipynb", tmp_path / "b.ipynb", "--html", tmp_path / "b.html",
         "--log", tmp_path / "b.log",
     )  # fmt: skip
     assert result.returncode == 2
@@ -196,7 +196,7 @@ def test_the_kernel_process_stderr_goes_to_the_log_not_the_console(tmp_path):
     after a failed cell, once in a while) would otherwise reach the console as a second ERROR line."""
     source = write_notebook(tmp_path / "noisy.py", '# %%\nimport os\nos.write(2, b"ERROR:tornado.general:noise\\n")\n')
     result = run_cli(
-        "notebook", source, "--outputs", "o", "--ipynb", tmp_path / "n.ipynb", "--html", tmp_path / "n.html",
+        "execute-notebook", source, "--outputs", "o", "--ipynb", tmp_path / "n.ipynb", "--html", tmp_path / "n.html",
         "--log", tmp_path / "n.log",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr

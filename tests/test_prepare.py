@@ -64,7 +64,7 @@ def settings_for(corpus, ids: list[str], mode: str = "check") -> prepare.Setting
 def run_batch(corpus, ids, folder: Path, mode="check"):
     rows = {it.interview_id: it for it in corpus.interviews}
     out = {k: folder / f"{k}.{ext}" for k, ext in (("turns", "parquet"), ("segments", "parquet"), ("counts", "csv"))}
-    prepare.run(
+    prepare.prepare_interviews(
         [corpus.root / rows[i].file for i in ids],
         settings_for(corpus, ids, mode),
         out["turns"],
@@ -126,7 +126,7 @@ def test_outputs_are_shareable_and_the_audit_is_its_owners_only(tiny, tmp_path):
     out, private = tmp_path / "outputs", tmp_path / "private" / "audit"
     before = os.umask(0o022)
     try:
-        prepare.run(
+        prepare.prepare_interviews(
             [tiny.root / rows[i].file for i in ids],
             settings_for(tiny, ids, "pseudonymise"),
             out / "turns.parquet",

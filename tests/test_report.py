@@ -328,7 +328,7 @@ def test_tables_are_written_in_markdown_and_latex(tmp_path):
         "reliability": out / "reliability_summary.csv",
         "waves": out / "wave_comparison.csv",
     }
-    report.run_tables(
+    report.format_tables(
         paths["by_role"],
         paths["participants"],
         paths["reliability"],
@@ -354,7 +354,7 @@ def test_every_figure_is_drawn_as_png_and_svg_the_same_twice(tmp_path):
     drawn = []
     for run in ("first", "second"):
         args = (paths["by_role"], paths["matrix"], paths["cooccurrence"], paths["saturation"], waves, ROLES)
-        report.run_figures(*args, tmp_path / run)
+        report.draw_figures(*args, tmp_path / run)
         drawn.append({p.name: p.read_bytes() for p in sorted((tmp_path / run).iterdir())})
     assert sorted(drawn[0]) == sorted(f"{name}.{ext}" for name in report.FIGURES.values() for ext in ("png", "svg"))
     for name, data in drawn[0].items():
@@ -365,7 +365,7 @@ def test_every_figure_is_drawn_as_png_and_svg_the_same_twice(tmp_path):
 
 
 def findings_inputs(tmp_path, paths) -> dict:
-    """The tables run_findings reads (written by write_tables), with the wave comparison."""
+    """The tables write_findings reads (written by format_tables), with the wave comparison."""
     waves = tmp_path / "in" / "wave_comparison.csv"
     report.wave_comparison(by_wave_table(), matrix_table(), ROLES).to_csv(waves, index=False)
     keys = ("by_role", "participants", "exemplars", "segment_codes", "reliability", "validation", "sentiment")
@@ -375,7 +375,7 @@ def findings_inputs(tmp_path, paths) -> dict:
 
 def test_findings_md_has_the_sections_of_a_paper_from_the_tables(tmp_path):
     inputs = findings_inputs(tmp_path, write_tables(tmp_path / "in"))
-    text = report.run_findings(inputs, ROLES, "tiny", "config/findings.yaml", tmp_path / "findings.md")
+    text = report.write_findings(inputs, ROLES, "tiny", "config/findings.yaml", tmp_path / "findings.md")
     assert (tmp_path / "findings.md").read_text() == text
     headings = [line for line in text.splitlines() if line.startswith("## ")]
     assert headings == [
@@ -415,7 +415,7 @@ def test_findings_md_has_the_sections_of_a_paper_from_the_tables(tmp_path):
 
 def test_a_missing_table_is_one_error_line(tmp_path):
     paths = write_tables(tmp_path / "in")
-    args = ["figures", "--by-role", tmp_path / "nowhere.csv", "--matrix", paths["matrix"]]
+    args = ["draw-figures", "--by-role", tmp_path / "nowhere.csv", "--matrix", paths["matrix"]]
     args += ["--cooccurrence", paths["cooccurrence"], "--saturation", paths["saturation"], "--waves", paths["by_wave"]]
     result = run_cli(*args, "--roles", '{"practitioner": "Case managers"}', "--out", tmp_path / "figures")
     assert result.returncode == 2
@@ -459,7 +459,7 @@ def test_findings_md_says_a_codebook_seeded_coding_is_not_validated_and_counts_o
     validation[["segments", "human_yes", "machine_yes"]] = 0
     validation.to_csv(paths["validation"], index=False)
     inputs = findings_inputs(tmp_path, paths)
-    text = report.run_findings(inputs, ROLES, "tiny", "config/findings.yaml", tmp_path / "findings.md")
+    text = report.write_findings(inputs, ROLES, "tiny", "config/findings.yaml", tmp_path / "findings.md")
     assert "**The coding of this corpus has not been validated against a human coder**" in text.split("## ")[0]
     assert "This coding has not been validated against a human coder." in text
     assert "The automated coder against the primary human coder" not in text, "no kappa is claimed"

@@ -12,7 +12,7 @@ from pipeline.coding.coder import (
 )
 from pipeline.coding.review import ACCEPT, REJECT, read_review, review_queue, teaching_batch
 from pipeline.coding.seeded import TAUGHT_MIN_POSITIVES, SeededCoder, codebook_texts, seeded_codes, taught_coder
-from pipeline.coding.stage import combine, run
+from pipeline.coding.stage import code_segments, combine
 
 __all__ = [
     "ACCEPT",
@@ -23,13 +23,13 @@ __all__ = [
     "CoderSettings",
     "SeededCoder",
     "codebook_texts",
+    "code_segments",
     "combine",
     "cross_validated_predictions",
     "known_labels",
     "label_matrix",
     "read_review",
     "review_queue",
-    "run",
     "seeded_codes",
     "taught_coder",
     "teaching_batch",

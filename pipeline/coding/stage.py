@@ -85,7 +85,7 @@ def combine(
     return out[SEGMENT_CODE_COLUMNS].reset_index(drop=True)
 
 
-def run(
+def code_segments(
     segments_csv,
     embeddings_path,
     human_path,

@@ -11,6 +11,7 @@ from dataclasses import replace
 
 import pandas as pd
 
+from pipeline.core.files import read_table, write_csv
 from pipeline.core.text import REDACTION_RE, count_words
 from pipeline.gate.detect import detect
 from pipeline.gate.policy import AllowList, Policy
@@ -152,4 +153,11 @@ def summary_table(counts: list[pd.DataFrame], mode: str) -> pd.DataFrame:
     )
     table["action"] = "replaced" if mode == "pseudonymise" else "none found"
     table.loc[table["found"] == 0, "action"] = "none found"
+    return table
+
+
+def summarise_anonymisation(counts_paths, mode: str, out) -> pd.DataFrame:
+    """Edge: every batch's counts per interview and category -> tables/anonymisation_summary.csv."""
+    table = summary_table([read_table(p).astype({"count": int}) for p in counts_paths], mode)
+    write_csv(table, out)
     return table

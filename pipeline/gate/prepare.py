@@ -97,7 +97,9 @@ def check_failure(audit: pd.DataFrame, audit_path, source) -> PipelineError:
     )
 
 
-def run(transcripts, settings: Settings, out_turns, out_segments, out_counts, audit_path) -> pd.DataFrame:
+def prepare_interviews(
+    transcripts, settings: Settings, out_turns, out_segments, out_counts, audit_path
+) -> pd.DataFrame:
     """Edge: prepare every interview of a batch and write the batch's turns, segments, identifier counts (no
     values) and private audit. Every interview is tried: the problems found (one ERROR line each, naming the
     file and line) stop the job before any output is written, except the audit (private: what the gate

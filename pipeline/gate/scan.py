@@ -42,7 +42,7 @@ def _searchable_text(path: Path) -> str | None:
     return EMBEDDED_IMAGE.sub("", text) if path.suffix in (".ipynb", ".html") else text
 
 
-def scan_outputs(folder: Path, values: set[str], skip: set[Path] = frozenset()) -> list[tuple[str, int]]:
+def find_values(folder: Path, values: set[str], skip: set[Path] = frozenset()) -> list[tuple[str, int]]:
     """Every file under ``folder`` searched for every identifier value; returns (file, hits) where hits > 0."""
     if not values:
         return []
@@ -77,7 +77,7 @@ def scan_report(hits: list[tuple[str, int]], audit_paths, values: set[str]) -> p
     return pd.DataFrame(rows, columns=["output", "value", "count", "found_in"])
 
 
-def run_scan(outputs: Path, audit_paths, out: Path, allow: AllowList | None = None) -> pd.DataFrame:
+def scan_outputs(outputs: Path, audit_paths, out: Path, allow: AllowList | None = None) -> pd.DataFrame:
     """The final scan. On a hit the job fails, naming the files (never the values, which would reach the console
     and the logs); the values, with the interviews the gate found them in, go to ``private/<corpus>/scan_hits.csv``
     beside the audits."""
@@ -85,7 +85,7 @@ def run_scan(outputs: Path, audit_paths, out: Path, allow: AllowList | None = No
     from pipeline.core.files import write_csv
 
     values = identifier_values(audit_paths, allow)
-    hits = scan_outputs(outputs, values, skip={Path(out).resolve()})
+    hits = find_values(outputs, values, skip={Path(out).resolve()})
     if hits:
         detail = Path(audit_paths[0]).parent.parent / "scan_hits.csv"
         write_csv(scan_report(hits, audit_paths, values), detail, private=True)

@@ -41,7 +41,7 @@ def _read(path, text: bool = False) -> pd.DataFrame:
     return pd.read_csv(path, keep_default_na=False) if text else pd.read_csv(path)
 
 
-def run_tables(by_role_csv, participants_csv, reliability_csv, validation_csv, by_wave_csv, matrix_csv, roles, out):
+def format_tables(by_role_csv, participants_csv, reliability_csv, validation_csv, by_wave_csv, matrix_csv, roles, out):
     """The headline tables in Markdown and LaTeX beside their CSV; tables/reliability_summary.csv and
     tables/wave_comparison.csv."""
     from pipeline.core.files import write_csv, write_text
@@ -68,7 +68,7 @@ def run_tables(by_role_csv, participants_csv, reliability_csv, validation_csv, b
     log.info("wrote %d tables in Markdown and LaTeX; %d wave comparisons", len(tables), len(comparison))
 
 
-def run_figures(by_role_csv, matrix_csv, cooccurrence_csv, saturation_csv, waves_csv, roles, out_dir):
+def draw_figures(by_role_csv, matrix_csv, cooccurrence_csv, saturation_csv, waves_csv, roles, out_dir):
     """The five findings figures, PNG (300 dpi) and SVG, in ``out_dir``."""
     from pipeline.core.plots import save
     from pipeline.report import figures
@@ -87,7 +87,7 @@ def run_figures(by_role_csv, matrix_csv, cooccurrence_csv, saturation_csv, waves
     log.info("drew %d figures", len(drawn))
 
 
-def run_findings(paths: dict, roles: dict, name: str, claims_source: str, out) -> str:
+def write_findings(paths: dict, roles: dict, name: str, claims_source: str, out) -> str:
     """findings.md from the tables named in ``paths``."""
     from pipeline.core.files import write_text
 

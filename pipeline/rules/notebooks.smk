@@ -20,5 +20,5 @@ rule execute_notebook:
         code=code_of("pipeline.notebooks", resources=("templates",)),
         outputs=lambda wildcards, output: str(Path(output.ipynb).parents[1]),
     shell:
-        "python -m pipeline notebook {input.source:q} --outputs {params.outputs:q} --ipynb {output.ipynb:q}"
+        "python -m pipeline execute-notebook {input.source:q} --outputs {params.outputs:q} --ipynb {output.ipynb:q}"
         " --html {output.html:q} --log {log:q}"

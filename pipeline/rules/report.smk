@@ -40,7 +40,7 @@ rule format_tables:
         code=code_of("pipeline.report.stage"),
         roles=json.dumps(CORPUS.roles),
     shell:
-        "python -m pipeline paper-tables --by-role {input.by_role:q} --participants {input.participants:q}"
+        "python -m pipeline format-tables --by-role {input.by_role:q} --participants {input.participants:q}"
         " --reliability {input.reliability:q} --validation {input.validation:q} --by-wave {input.by_wave:q}"
         " --matrix {input.matrix:q} --roles {params.roles:q} --reliability-out {output.reliability:q}"
         " --waves {output.waves:q} --log {log:q}"
@@ -96,7 +96,7 @@ rule draw_figures:
         roles=json.dumps(CORPUS.roles),
         folder=lambda wildcards, output: str(Path(output.prevalence).parent),
     shell:
-        "python -m pipeline figures --by-role {input.by_role:q} --matrix {input.matrix:q}"
+        "python -m pipeline draw-figures --by-role {input.by_role:q} --matrix {input.matrix:q}"
         " --cooccurrence {input.cooccurrence:q} --saturation {input.saturation:q} --waves {input.waves:q}"
         " --roles {params.roles:q} --out {params.folder:q} --log {log:q}"
 

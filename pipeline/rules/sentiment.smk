@@ -22,7 +22,7 @@ rule score_sentiment:
         negative=config["sentiment"]["negative"],
         strong=config["sentiment"]["strong"],
     shell:
-        "python -m pipeline sentiment {input.segments:q} {output.scores:q} --lexicon {input.lexicon:q}"
+        "python -m pipeline score-sentiment {input.segments:q} {output.scores:q} --lexicon {input.lexicon:q}"
         " --positive {params.positive} --negative={params.negative} --strong {params.strong} --log {log:q}"
 
 
@@ -73,7 +73,7 @@ rule summarise_sentiment:
         human=lambda wildcards, input: input.get("human", ""),
         pretrained=CODING["model"],
     shell:
-        "python -m pipeline sentiment-summary --scores {input.scores:q} --segments {input.segments:q}"
+        "python -m pipeline summarise-sentiment --scores {input.scores:q} --segments {input.segments:q}"
         " --segment-codes {input.segment_codes:q} --human={params.human:q} --codebook {input.codebook:q}"
         " --roles {params.roles:q} --seed {params.seed} --primary-coder {params.primary:q}"
         " --embeddings {input.embeddings:q} --c {params.c} --code-sentiment {output.code_sentiment:q}"

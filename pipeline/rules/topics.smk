@@ -50,7 +50,7 @@ rule fit_topics:
         fit_waves=FIT_WAVES,
         cache=TOPIC_CACHE,
     shell:
-        "python -m pipeline topics --segments {input.segments:q} --embeddings={params.embeddings:q}"
+        "python -m pipeline fit-topics --segments {input.segments:q} --embeddings={params.embeddings:q}"
         " --segment-codes {input.segment_codes:q} --codebook {input.codebook:q} --settings {params.settings:q}"
         " --roles {params.roles:q} --topics {output.topics:q} --segment-topics {output.segment_topics:q}"
         " --crosswalk {output.crosswalk:q} --per-role {output.per_role:q} --per-wave {output.per_wave:q}"
@@ -83,7 +83,7 @@ rule fit_guided_topics:
         fit_waves=FIT_WAVES,
         cache=TOPIC_CACHE,
     shell:
-        "python -m pipeline topics --guided --segments {input.segments:q} --embeddings={params.embeddings:q}"
+        "python -m pipeline fit-topics --guided --segments {input.segments:q} --embeddings={params.embeddings:q}"
         " --segment-codes {input.segment_codes:q} --codebook {input.codebook:q} --settings {params.settings:q}"
         " --topics {output.topics:q} --segment-topics {output.segment_topics:q}"
         " --crosswalk {output.crosswalk:q} --fit-waves={params.fit_waves:q} --cache {params.cache:q} --log {log:q}"
@@ -120,6 +120,6 @@ rule evaluate_topics:
         fit_waves=FIT_WAVES,
         cache=TOPIC_CACHE,
     shell:
-        "python -m pipeline topic-quality --segments {input.segments:q} --embeddings={params.embeddings:q}"
+        "python -m pipeline evaluate-topics --segments {input.segments:q} --embeddings={params.embeddings:q}"
         " --segment-codes {input.segment_codes:q} --settings {params.settings:q} --out {output.quality:q}"
         " --workers {threads} --fit-waves={params.fit_waves:q} --cache {params.cache:q} --log {log:q}"

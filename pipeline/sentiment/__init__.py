@@ -10,7 +10,7 @@ from pipeline.sentiment.model import (
     save_sentiment_model,
     supervised,
 )
-from pipeline.sentiment.stage import run_score, run_summary
+from pipeline.sentiment.stage import score_sentiment, summarise_sentiment
 from pipeline.sentiment.summary import aggregate, bootstrap_ci, macro_f1_from_confusion, validation
 from pipeline.sentiment.vader import LABELS, Scorer, Thresholds, label, load_lexicon, score_segments
 
@@ -27,8 +27,8 @@ __all__ = [
     "load_sentiment_model",
     "macro_f1_from_confusion",
     "pair_features",
-    "run_score",
-    "run_summary",
+    "score_sentiment",
+    "summarise_sentiment",
     "save_sentiment_model",
     "score_segments",
     "supervised",

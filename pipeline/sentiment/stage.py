@@ -15,7 +15,7 @@ from pipeline.sentiment.vader import LABELS, Thresholds, load_lexicon, score_seg
 log = logging.getLogger(__name__)
 
 
-def run_score(segments_csv, lexicon_path, thresholds: Thresholds, out) -> pd.DataFrame:
+def score_sentiment(segments_csv, lexicon_path, thresholds: Thresholds, out) -> pd.DataFrame:
     from pipeline.core.files import read_table, write_csv
 
     scores = score_segments(read_table(segments_csv), load_lexicon(lexicon_path), thresholds)
@@ -24,7 +24,7 @@ def run_score(segments_csv, lexicon_path, thresholds: Thresholds, out) -> pd.Dat
     return scores
 
 
-def run_summary(
+def summarise_sentiment(
     scores_csv,
     segments_csv,
     segment_codes_csv,

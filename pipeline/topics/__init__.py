@@ -13,7 +13,7 @@ from pipeline.topics.model import (
     too_few_topics,
 )
 from pipeline.topics.settings import TopicSettings
-from pipeline.topics.stage import run, run_quality
+from pipeline.topics.stage import evaluate_topics, fit_topics
 from pipeline.topics.tables import class_words, crosswalk, dominant_codes, segment_topics, topic_table
 from pipeline.topics.vocabulary import clean, light_embedder, modelled, seed_words, stop_words, vectorizer
 
@@ -34,8 +34,8 @@ __all__ = [
     "modelled",
     "npmi_coherence",
     "quality",
-    "run",
-    "run_quality",
+    "fit_topics",
+    "evaluate_topics",
     "save_model",
     "seed_words",
     "segment_topics",

@@ -58,7 +58,7 @@ def fit_mask(seg: pd.DataFrame, keep: pd.Series, fit_waves) -> np.ndarray:
     return waves.isin(fit_waves).to_numpy() if fit_waves else np.ones(len(waves), dtype=bool)
 
 
-def run(
+def fit_topics(
     segments_csv,
     embeddings_path,
     segment_codes_csv,
@@ -163,7 +163,7 @@ def run(
     return {"topics": n_topics, "segments": len(docs), "nmi": nmi}
 
 
-def run_quality(
+def evaluate_topics(
     segments_csv,
     embeddings_path,
     segment_codes_csv,

@@ -1,0 +1,27 @@
+"""Segment embeddings (the pinned all-MiniLM-L6-v2; vectors cached across runs) -> interim/embeddings.safetensors,
+shared by coding, topics and sentiment."""
+
+
+rule embed_segments:
+    """Sentence embeddings of every segment and its question; the cache embeds only new text."""
+    input:
+        segments=f"{OUT}/tables/segments.csv",
+    output:
+        embeddings=f"{OUT}/interim/embeddings.safetensors",
+    log:
+        f"{OUT}/logs/embed_segments.log",
+    benchmark:
+        f"{OUT}/benchmarks/embed_segments.tsv"
+    # on the longest path through the workflow (embeddings -> coder -> topic model -> topic quality): started
+    # before other ready jobs, which fill the cores these leave idle
+    priority: 1
+    conda:
+        CONDA_ENV
+    # worker processes of one thread each (capped by --cores); a text's vector does not depend on their number
+    threads: 4
+    params:
+        code=code_of("pipeline.embeddings"),
+        cache=f"{OUT}/cache/embeddings",
+    shell:
+        "python -m pipeline embed-segments {input.segments:q} {output.embeddings:q} --cache {params.cache:q}"
+        " --workers {threads} --log {log:q}"
