@@ -26,6 +26,7 @@ include: "pipeline/rules/topics.smk"
 include: "pipeline/rules/sentiment.smk"
 include: "pipeline/rules/report.smk"
 include: "pipeline/rules/notebooks.smk"
+include: "pipeline/rules/exchange.smk"
 
 
 rule all:
@@ -33,3 +34,5 @@ rule all:
     input:
         all_outputs(),
         f"{OUT}/provenance.json",
+        f"{OUT}/exchange/{CORPUS.name}.qdpx",
+        f"{OUT}/exchange/codebook.qdc",
