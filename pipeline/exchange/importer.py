@@ -472,9 +472,9 @@ def span_offsets(interview: Interview, project: Project, report: list[str]) -> d
             "Export the project again from its tool; if the text was edited after coding, code it again",
             file=where,
         )
-    if convention != positions.STANDARD:
-        report.append(f"source '{interview.source.name}': positions read as {convention.describe()}")
     bounds = positions.boundaries(interview.text, convention, interview.had_bom)
+    if bounds != positions.boundaries(interview.text, positions.STANDARD, interview.had_bom):
+        report.append(f"source '{interview.source.name}': positions read as {convention.describe()}")
     out = {}
     for s in selections:
         a = positions.to_index(bounds, s.start)

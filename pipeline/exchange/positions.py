@@ -4,8 +4,9 @@ The standard counts Unicode code points from 0 in the plain-text file, end exclu
 NVivo for Windows counts UTF-16 code units (an emoji counts 2), ATLAS.ti counts a CRLF as one character, and
 some count a BOM before the text. A convention is (unit, CRLF counted as 1 or 2, BOM counted); ``detect``
 tries each on a source's spans and keeps the one under which every span lands on character boundaries inside
-the text and most spans start and end at word boundaries, preferring the file's ``origin`` (its tool) and
-then the standard on a tie. Texts without emoji, CRLF or BOM give the same offsets under every convention.
+the text and spans start and end best at word boundaries (``edge_score``), preferring the file's ``origin``
+(its tool) and then the standard on a tie. Texts without emoji, CRLF or BOM give the same offsets under every
+convention.
 """
 
 from __future__ import annotations
@@ -57,10 +58,15 @@ def to_index(bounds: list[int], position: int, end: bool = False) -> int | None:
     return i
 
 
-def _word_edge(text: str, i: int) -> bool:
+def edge_score(text: str, i: int, start: bool) -> int:
+    """How well a span's start or end sits at ``i``: 1 at a word boundary, 2 where the span also starts after
+    white space or ends before it (a coder selects whole words, and mostly whole sentences)."""
     before = text[i - 1] if i > 0 else " "
     after = text[i] if i < len(text) else " "
-    return not (before.isalnum() and after.isalnum())
+    if before.isalnum() and after.isalnum():
+        return 0
+    inside, outside = (after, before) if start else (before, after)
+    return 1 + (not inside.isspace() and outside.isspace())
 
 
 def candidates(origin: str = "") -> list[Convention]:
@@ -87,7 +93,7 @@ def detect(text: str, spans: list[tuple[int, int]], origin: str = "", had_bom: b
             if a is None or b is None or b < a:
                 score = -1
                 break
-            score += _word_edge(text, a) + _word_edge(text, b)
+            score += edge_score(text, a, True) + edge_score(text, b, False)
         if score > best_score:
             best, best_score = convention, score
     return best
