@@ -435,7 +435,7 @@ def no_role(files):
         (lambda: pdf_source(nvivo_mac()), [], "1 source(s) cannot be read as text: 'Consent scan' (PDF)"),
         (lambda: no_case(nvivo_mac()), [], "source 'P1 interview': the source belongs to no case"),
         (lambda: no_role(nvivo_mac()), [], "source 'P1 interview': participant P1 has no role"),
-        (lambda: nvivo_mac(), ["--participant-from", "source"], "source 'P1 interview'"),
+        (lambda: nvivo_mac(), ["--participant-from", "source"], "source 'P1 interview':2: unknown speaker label 'P1'"),
     ],
 )
 def test_a_project_that_cannot_be_imported_stops_with_one_line_and_writes_nothing(tmp_path, make, args, expected):
@@ -458,6 +458,16 @@ def test_fixes_named_in_the_errors_work(tmp_path):
     qdpx.write_bytes(zip_bytes(no_role(nvivo_mac())))
     assert "--default-role ROLE" in run_cli("import-qdpx", qdpx, tmp_path / "b").stderr
     assert run_cli("import-qdpx", qdpx, tmp_path / "b", "--default-role", "practitioner").returncode == 0
+    # each source its own participant: the labels its text uses are named on the command line
+    qdpx.write_bytes(zip_bytes(nvivo_mac()))
+    result = run_cli("import-qdpx", qdpx, tmp_path / "c", "--participant-from", "source")
+    assert "--participant LABEL" in result.stderr
+    labels = ["--participant", "P1", "--participant", "P2"]
+    assert run_cli("import-qdpx", qdpx, tmp_path / "c", "--participant-from", "source", *labels).returncode == 0
+    manifest = codes_rows(tmp_path / "c" / "manifest.csv")
+    assert [r["participant_id"] for r in manifest] == ["P1-interview", "P2-interview", "P1-follow-up"]
+    assert yaml.safe_load((tmp_path / "c" / "corpus.yaml").read_text())["speakers"]["participant"] == ["P1", "P2"]
+    load_corpus(tmp_path / "c", CONFIG)
 
 
 def test_an_existing_folder_is_replaced_only_when_asked(tmp_path):

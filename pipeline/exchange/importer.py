@@ -169,9 +169,10 @@ def participant_of(project: Project, source: Source, options: Options) -> tuple[
     """(participant id, variables: the case's over the source's) of a source."""
     variables = source_variables(project, source)
     where = f"{project.file}: source '{source.name}'"
-    if options.participant_from == "source":
-        return safe_id(PurePosixPath(source.name).stem or source.name), variables
     cases = [c for c in project.cases if c.name and source.guid in c.sources]
+    if options.participant_from == "source":  # named after the source; a case it is in still gives variables
+        own = cases[0].variables if len(cases) == 1 else {}
+        return safe_id(PurePosixPath(source.name).stem or source.name), {**variables, **own}
     if not cases:
         raise PipelineError(
             "the source belongs to no case, so it maps to no participant",
@@ -248,7 +249,25 @@ def parse_turns(interview: Interview, options: Options, where: str) -> None:
         "strict",
         [*options.other, OTHER_LABEL],
     )
-    raw, _fmt, _enc = parse_transcript(Path(interview.file), interview.data, speakers, where)
+    try:
+        raw, _fmt, _enc = parse_transcript(Path(interview.file), interview.data, speakers, where)
+    except PipelineError as exc:
+        if "speaker label" not in exc.problem:
+            raise
+        # the corpus.yaml that would declare them is not written yet: say how to declare them to the import
+        raise PipelineError(
+            exc.problem,
+            "Name each label on the command line: --interviewer LABEL or --participant LABEL (repeat the option "
+            "for several; they are written to the corpus.yaml)",
+            file=exc.file,
+            line=exc.line,
+        ) from None
+    if not any(turn.speaker == "participant" for turn in raw):
+        raise PipelineError(
+            "the source has no participant turns (every label resolved to the interviewer)",
+            "Name the participant's label with --participant LABEL",
+            file=where,
+        )
     interview.turns = raw
     if interview.file.endswith(".docx"):
         interview.normalised = list(range(len(interview.text) + 1))
@@ -512,7 +531,7 @@ def import_project(project: Project, options: Options) -> tuple[dict[str, bytes]
     themes, codes = build_codebook_tree(project.codes, report)
     automated = (record or {}).get("automated_coder", "")
     reviewers = set((record or {}).get("reviewers", []))
-    rows, quotes, annotations, unknown = [], {}, 0, 0
+    rows, quotes, annotations, unknown, outside = [], {}, 0, 0, 0
     machine_present, reviewed = set(), []  # (source, start, end, code); (source, start, end, code, reviewer)
     for it in interviews:
         offsets = span_offsets(it, project, report)
@@ -535,7 +554,9 @@ def import_project(project: Project, options: Options) -> tuple[dict[str, bytes]
                 if record and coder in reviewers:
                     reviewed.append((*key, coder))
                     continue
-                for _turn, quote in turn_parts(it, start, end):
+                parts = turn_parts(it, start, end)
+                outside += not parts
+                for _turn, quote in parts:
                     rows.append(
                         [
                             it.participant_id,
@@ -549,6 +570,8 @@ def import_project(project: Project, options: Options) -> tuple[dict[str, bytes]
                     quotes.setdefault(code.id, []).append(quote)
     if annotations:
         report.append(f"skipped {annotations} annotation(s) (selections with a comment but no code)")
+    if outside:
+        report.append(f"left out {outside} coding(s) only of interviewer speech or speaker labels (never coded)")
     if unknown:
         report.append(f"skipped {unknown} coding(s) naming a code that is not in the codebook")
     files: dict[str, bytes] = {it.file: it.data for it in interviews}

@@ -42,6 +42,6 @@ rule export_qdpx:
     shell:
         "python -m pipeline export-qdpx --name {params.name:q} --roles {params.roles:q}"
         " --interviews {params.interviews:q} --codebook {input.codebook:q} --turns {input.turns:q}"
-        " --segments {input.segments:q} --segment-codes {input.segment_codes:q} --codes {params.codes:q}"
-        " --review {params.review:q} --audit {params.audits:q} --out-qdpx {output.qdpx:q}"
+        " --segments {input.segments:q} --segment-codes {input.segment_codes:q} --codes={params.codes:q}"
+        " --review={params.review:q} --audit {params.audits:q} --out-qdpx {output.qdpx:q}"
         " --out-qdc {output.qdc:q} --log {log:q}"
