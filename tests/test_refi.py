@@ -18,8 +18,9 @@ from lxml import etree
 from pipeline.codebook import load_codebook
 from pipeline.coding import REVIEW_COLUMNS, read_review
 from pipeline.corpus import load_corpus
+from pipeline.errors import PipelineError
 from pipeline.exchange import exporter, importer, positions
-from pipeline.exchange.qdpx import SCHEMAS, read_project, zip_bytes
+from pipeline.exchange.qdpx import SCHEMAS, read_codebook, read_project, zip_bytes
 from pipeline.human_codes import map_codes, read_codes
 from pipeline.ingest import ingest_corpus
 from pipeline.segment import segment_turns
@@ -242,7 +243,14 @@ def test_export_is_valid_and_byte_identical_across_runs(demo_run, tmp_path):
     assert len(machine) == int((demo_run["segment_codes"]["source"] == "model").sum())
     assert all(s.description.startswith("confidence: 0.7500\n") for s in machine)
     case = next(c for c in project.cases if c.name == "CM1")
-    assert case.variables == {"role": "practitioner", "grade": "Probation officer", "years_in_probation": "16"}
+    assert case.variables == {
+        "role": "practitioner",
+        "wave": "1",
+        "grade": "Probation officer",
+        "years_in_probation": "16",
+    }
+    twice = next(c for c in project.cases if c.name == "CM2")  # interviewed in waves 1 and 2: wave on each source
+    assert "wave" not in twice.variables and len(twice.sources) == 2
     # positions are code points, end exclusive: every machine coding is exactly its segment's text
     segments = demo_run["segments"].set_index("segment_id")
     record = json.loads(project.notes[importer.RECORD_NOTE])
@@ -487,3 +495,23 @@ def test_a_file_that_is_not_a_zip_is_named(tmp_path):
     result = run_cli("import-qdpx", qdpx, tmp_path / "c")
     assert result.returncode == 2
     assert error_lines(result.stderr)[0].startswith(f"ERROR: {qdpx}: this is not a REFI-QDA project (not a zip file)")
+
+
+def test_the_final_identifier_scan_reads_inside_the_exported_project(tmp_path):
+    from pipeline.anonymise import scan_outputs
+
+    folder = tmp_path / "outputs" / "x" / "exchange"
+    folder.mkdir(parents=True)
+    (folder / "x.qdpx").write_bytes(zip_bytes({"sources/a.txt": b"P1: I saw Kayleigh there.\n"}))
+    assert b"Kayleigh" not in (folder / "x.qdpx").read_bytes(), "compressed: a plain search would miss it"
+    assert scan_outputs(tmp_path / "outputs", {"Kayleigh"}) == [(str(folder / "x.qdpx"), 1)]
+
+
+def test_the_exported_codebook_reads_back_in_both_codebook_namespaces(demo_run, tmp_path):
+    qdpx, qdc = export(demo_run, tmp_path)
+    project = read_project(qdpx.read_bytes(), qdpx)
+    for data in (qdc.read_bytes(), qdc.read_bytes().replace(b"urn:QDA-XML:codebook:1.0", b"urn:QDA-XML:codebook:0:4")):
+        codes = read_codebook(data, qdc)
+        assert codes == project.codes and len(codes) == 5 and sum(len(t.children) for t in codes) == 18
+    with pytest.raises(PipelineError, match="not a REFI-QDA codebook"):
+        read_codebook(b'<CodeBook xmlns="urn:other"/>', qdc)

@@ -10,8 +10,8 @@ decisions and returns the project's files; ``run`` reads the run's tables and wr
 - codings: each codes.csv row on its exact passage (found in its turn as human_codes finds it); every other
   human code (a review decision) on its segment; every machine code on its segment, its confidence and whether
   it is final in the selection's description (a Coding has no description in the schema);
-- a case per participant (role, and the manifest attributes that are the same in all its interviews), and on
-  each source its wave and all its manifest attributes;
+- a case per participant (role, and the wave and manifest attributes that are the same in all its interviews),
+  and on each source its wave and all its manifest attributes;
 - a note (``importer.RECORD_NOTE``) recording the segments and machine codes exported and the review decisions
   so far, from which ``import-qdpx`` turns what a reviewer removed or added into review decisions.
 
@@ -170,6 +170,8 @@ def build_project(
         its = by_participant[pid]
         case = sub(el, "Case", guid=guid("case", pid), name=pid)
         value(case, "role", its[0]["role"])
+        if len({it["wave"] for it in its}) == 1:  # a participant seen in several waves: each source has its wave
+            value(case, "wave", its[0]["wave"])
         for a in attribute_names:
             values = {it["attributes"].get(a, "") for it in its}
             if len(values) == 1 and next(iter(values)):

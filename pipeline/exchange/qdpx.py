@@ -173,6 +173,9 @@ def read_project(data: bytes, file) -> Project:
     users = {norm_guid(u.get("guid")): (u.get("name") or u.get("id") or "").strip() for u in root.iter("{*}User")}
     book = child(root, "CodeBook")
     codes = _codes(child(book, "Codes")) if book is not None and child(book, "Codes") is not None else []
+    qdcs = sorted(n for n in entries if n.endswith(".qdc"))
+    if not codes and qdcs:  # a project whose codebook travels beside it as a .qdc
+        codes = read_codebook(archive.read(entries[qdcs[0]]), f"{file}:{entries[qdcs[0]]}")
     variables = {norm_guid(v.get("guid")): (v.get("name") or "").strip() for v in root.iter("{*}Variable")}
 
     def values(el) -> dict[str, str]:
@@ -238,6 +241,20 @@ def read_project(data: bytes, file) -> Project:
             notes[(n.get("name") or "").strip()] = content.text or ""
     origin = root.get("origin") or ""
     return Project(str(file), qde, origin, users, codes, cases, sources, sets, notes, entries, archive)
+
+
+def read_codebook(data: bytes, file) -> list[CodeNode]:
+    """A codebook (.qdc) in the namespace of QDA-XML 1.0 or the older urn:QDA-XML:codebook:0:4 -> its codes."""
+    root = parse_xml(data, file)
+    namespace = str(etree.QName(root).namespace or "")
+    if local(root) != "CodeBook" or not namespace.startswith("urn:QDA-XML:codebook"):
+        raise PipelineError(
+            f"this is not a REFI-QDA codebook (its root element is {etree.QName(root).text})",
+            "Export the codebook from the CAQDAS tool as a REFI-QDA codebook (.qdc)",
+            file=file,
+        )
+    codes = child(root, "Codes")
+    return _codes(codes) if codes is not None else []
 
 
 def source_entry(project: Project, path: str) -> str | None:
