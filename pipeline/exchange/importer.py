@@ -28,6 +28,7 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
+from pipeline.corpus import REQUIRED_COLUMNS
 from pipeline.errors import PipelineError
 from pipeline.exchange import positions
 from pipeline.exchange.qdpx import CodeNode, Project, Source, read_project, source_entry
@@ -224,8 +225,9 @@ def build_interviews(project: Project, options: Options, report: list[str]) -> l
                 file=where,
             )
         seen[(pid, wave)] = source.name
-        skip = {options.role_variable.lower(), options.wave_variable.lower()}
-        attributes = {k: v for k, v in variables.items() if k.lower() not in skip}
+        # the role and wave are columns of their own; a variable named like another column of the manifest is dropped
+        skip = {options.role_variable.lower(), options.wave_variable.lower(), *REQUIRED_COLUMNS}
+        attributes = {k.strip(): v for k, v in variables.items() if k.strip().lower() not in skip and k.strip()}
         stem = safe_id(PurePosixPath(source.name).stem or pid)
         name = f"transcripts/{stem}.{kind}"
         k = 2
