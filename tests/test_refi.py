@@ -350,9 +350,17 @@ def test_codings_removed_or_added_in_the_tool_come_back_as_review_decisions(demo
     table.to_csv(tmp_path / "segment_codes.csv", index=False)
     qdpx, _ = export(demo_run, tmp_path, review=str(earlier), segment_codes=tmp_path / "segment_codes.csv")
     ns = {"q": "urn:QDA-XML:project:1.0"}
-    removed, added = machine.iloc[2], machine.iloc[3]
+    removed, added, by_new_user = machine.iloc[2], machine.iloc[3], machine.iloc[4]
     record = json.loads(read_project(qdpx.read_bytes(), qdpx).notes[importer.RECORD_NOTE])
     span = next(r for r in record["machine"] if r[4] == added.segment_id)
+    other_span = next(r for r in record["machine"] if r[4] == by_new_user.segment_id)
+
+    def selection(guid: str, span: list, user: str, code_guid: str):
+        return etree.fromstring(
+            f'<PlainTextSelection xmlns="{ns["q"]}" guid="{guid}5" startPosition="{span[1]}" endPosition="{span[2]}" '
+            f'creatingUser="{user}"><Coding guid="{guid}6" creatingUser="{user}"><CodeRef targetGUID="{code_guid}"/>'
+            "</Coding></PlainTextSelection>"
+        )
 
     def review(root):
         sels = root.xpath("//q:PlainTextSelection[q:Description[contains(., 'source: model')]]", namespaces=ns)
@@ -369,13 +377,20 @@ def test_codings_removed_or_added_in_the_tool_come_back_as_review_decisions(demo
             s.getparent().remove(s)
         # the reviewer adds a code on the automated coder's coding of another segment (QualCoder lets one pick the user)
         model_user = root.xpath("//q:User[@name='automated coder (model)']/@guid", namespaces=ns)[0]
-        new = etree.fromstring(
-            f'<PlainTextSelection xmlns="{ns["q"]}" guid="11111111-2222-3333-4444-555555555555" '
-            f'startPosition="{span[1]}" endPosition="{span[2]}" creatingUser="{model_user}"><Coding '
-            f'guid="11111111-2222-3333-4444-555555555556" creatingUser="{model_user}"><CodeRef '
-            f'targetGUID="{code_guids[label["workload_time"]]}"/></Coding></PlainTextSelection>'
+        new = selection("11111111-2222-3333-4444-55555555555", span, model_user, code_guids[label["workload_time"]])
+        root.xpath(f"//q:TextSource[@name='{span[0]}']", namespaces=ns)[0].find("q:PlainTextSelection", ns).addprevious(
+            new
         )
-        source = root.xpath(f"//q:TextSource[@name='{span[0]}']", namespaces=ns)[0]
+        # someone reviewing under a user of their own (NVivo names the user) adds a code: a review decision too
+        users = root.find("q:Users", ns)
+        etree.SubElement(users, f"{{{ns['q']}}}User", guid="99999999-2222-3333-4444-555555555555", name="Nadia")
+        new = selection(
+            "11111111-2222-3333-4444-77777777777",
+            other_span,
+            "99999999-2222-3333-4444-555555555555",
+            code_guids[label["hope_identity"]],
+        )
+        source = root.xpath(f"//q:TextSource[@name='{other_span[0]}']", namespaces=ns)[0]
         source.find("q:PlainTextSelection", ns).addprevious(new)
 
     folder = tmp_path / "imported"
@@ -388,8 +403,10 @@ def test_codings_removed_or_added_in_the_tool_come_back_as_review_decisions(demo
         (included.segment_id, "workload_time", "include", "Rita"),
         (removed.segment_id, removed.code_id, "exclude", "reviewer"),
         (added.segment_id, "workload_time", "include", "reviewer"),
+        (by_new_user.segment_id, "hope_identity", "include", "Nadia"),
     }
-    assert "Rita" not in {r["coder"] for r in codes_rows(folder / "codes.csv")}, "a reviewer's codes are decisions"
+    coders = {r["coder"] for r in codes_rows(folder / "codes.csv")}
+    assert coders == {"coder1", "coder2"}, "a reviewer's codes are decisions, not human coding"
 
 
 # ---------------------------------------------------------------- errors: one line, exit 2, nothing written

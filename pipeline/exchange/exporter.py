@@ -12,8 +12,8 @@ decisions and returns the project's files; ``run`` reads the run's tables and wr
   it is final in the selection's description (a Coding has no description in the schema);
 - a case per participant (role, and the wave and manifest attributes that are the same in all its interviews),
   and on each source its wave and all its manifest attributes;
-- a note (``importer.RECORD_NOTE``) recording the segments and machine codes exported and the review decisions
-  so far, from which ``import-qdpx`` turns what a reviewer removed or added into review decisions.
+- a note (``importer.RECORD_NOTE``) recording the segments, machine codes and human coders exported and the
+  review decisions so far, from which ``import-qdpx`` turns what a reviewer removed or added into review decisions.
 
 GUIDs are uuid5 of ids and nothing carries a date, so two runs give byte-identical files.
 """
@@ -139,10 +139,10 @@ def build_project(
     machine = segment_codes[segment_codes["source"].isin(MACHINE_SOURCES)]
     humans = segment_codes[segment_codes["source"] == "human"]
     coders = sorted({r["coder"] or "coder1" for r in human_rows})
-    reviewers = sorted(set(review["reviewer"]) - set(coders)) if len(review) else []
-    others = sorted(set(humans["coder"]) - set(coders) - set(reviewers))
+    # a human code whose coder is not a codes.csv coder came from a review decision (coding.combine)
+    reviewers = sorted((set(review["reviewer"]) | set(humans["coder"])) - set(coders))
     automated = sorted(set(machine["coder"]))
-    user_names = {**{c: c for c in [*coders, *reviewers, *others]}, **{m: f"automated coder ({m})" for m in automated}}
+    user_names = {**{c: c for c in [*coders, *reviewers]}, **{m: f"automated coder ({m})" for m in automated}}
     users = {key: guid("user", key) for key in user_names}
 
     root = project_element(name, ORIGIN)
@@ -180,7 +180,8 @@ def build_project(
             sub(case, "SourceRef", targetGUID=guid("source", it["interview_id"]))
 
     files: dict[str, bytes] = {}
-    record = {"automated_coder": "", "reviewers": reviewers, "segments": [], "machine": [], "decisions": []}
+    record = {"automated_coder": "", "coders": coders, "reviewers": reviewers, "segments": [], "machine": []}
+    record["decisions"] = []
     record["automated_coder"] = user_names[automated[0]] if automated else ""
     record["roles"] = dict(roles or {})
     record["codebook"] = {k: codebook[k] for k in ("version", "name", "description", "unit") if k in codebook}

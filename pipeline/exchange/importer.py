@@ -532,7 +532,7 @@ def import_project(project: Project, options: Options) -> tuple[dict[str, bytes]
         parse_turns(it, options, f"{project.file}: source '{it.source.name}'")
     themes, codes = build_codebook_tree(project.codes, report)
     automated = (record or {}).get("automated_coder", "")
-    reviewers = set((record or {}).get("reviewers", []))
+    coders = set((record or {}).get("coders", []))
     rows, quotes, annotations, unknown, outside = [], {}, 0, 0, 0
     machine_present, reviewed = set(), []  # (source, start, end, code); (source, start, end, code, reviewer)
     for it in interviews:
@@ -553,7 +553,7 @@ def import_project(project: Project, options: Options) -> tuple[dict[str, bytes]
                 if record and coder == automated:
                     machine_present.add(key)
                     continue
-                if record and coder in reviewers:
+                if record and coder not in coders:  # a reviewer's, or a new user's (someone reviewing in the tool)
                     reviewed.append((*key, coder))
                     continue
                 parts = turn_parts(it, start, end)
@@ -613,8 +613,9 @@ def import_project(project: Project, options: Options) -> tuple[dict[str, bytes]
 
 def review_decisions(record: dict, machine_present: set, reviewed: list, automated: str) -> list[list[str]]:
     """What a reviewer did in the CAQDAS tool, as review decisions: an exported machine coding removed ->
-    exclude; a coding added on the automated coder's user, or by a reviewer -> include on the segments it
-    covers; an earlier include decision (a reviewer's coding) removed -> exclude; earlier excludes stand."""
+    exclude; a coding added on the automated coder's user, or by anyone not a recorded human coder (``reviewed``)
+    -> include on the segments it covers; an earlier include decision (a reviewer's coding) removed -> exclude;
+    earlier excludes stand."""
     segments: dict[str, list[tuple[int, int, str]]] = {}
     for source, start, end, sid in record.get("segments", []):
         segments.setdefault(source, []).append((start, end, sid))
