@@ -457,6 +457,16 @@ def no_role(files):
             [],
             "is not a REFI-QDA project (its root element is {urn:other}Workbook, not a QDA-XML Project)",
         ),
+        (
+            lambda: {"project.qde": b'<?xml version="1.0"?><Project xmlns="urn:QDA-XML:project:1.0" name="x">'},
+            [],
+            "project.qde:1: the XML is not well formed",
+        ),
+        (
+            lambda: {k: v for k, v in nvivo_mac().items() if not k.endswith(".txt")},
+            [],
+            "source 'P1 interview': the source names the file 'internal://",
+        ),
         (lambda: pdf_source(nvivo_mac()), [], "1 source(s) cannot be read as text: 'Consent scan' (PDF)"),
         (lambda: no_case(nvivo_mac()), [], "source 'P1 interview': the source belongs to no case"),
         (lambda: no_role(nvivo_mac()), [], "source 'P1 interview': participant P1 has no role"),

@@ -126,7 +126,7 @@ def read_sources(project: Project, options: Options, report: list[str]) -> list[
             continue
         if s.plain_path or s.rich_path:
             raise PipelineError(
-                f"source '{s.name}' names the file '{s.plain_path or s.rich_path}', which is not in the project",
+                f"the source names the file '{s.plain_path or s.rich_path}', which is not in the project",
                 "Export the project again with its sources (REFI-QDA project .qdpx, not the .qde alone)",
                 file=where,
             )
