@@ -118,6 +118,40 @@ def codebook_qdc(codebook: dict) -> bytes:
     return to_bytes(root)
 
 
+def segment_spans(segments: pd.DataFrame, turn_text: dict[int, str], starts: dict[int, int]) -> dict:
+    """segment_id -> (start, end) of an interview's segments in its source text (a segment is its turn's text
+    between start_char and end_char, stripped)."""
+    spans = {}
+    for s in segments.itertuples(index=False):
+        a = int(s.start_char)
+        piece = turn_text[int(s.turn_index)][a : int(s.end_char)]
+        begin = starts[int(s.turn_index)] + a + len(piece) - len(piece.lstrip())
+        spans[s.segment_id] = (begin, begin + len(str(s.text)))
+    return spans
+
+
+def passage_selections(rows, participant_turns, starts, spans, replacements) -> tuple[list, set]:
+    """An interview's codes.csv rows on their exact passages: (selections, the (segment, code, coder) they cover).
+    A quote is found in the first participant turn holding it, after the gate's replacements, as human_codes
+    finds it; a quote not found is left to its segments (the caller)."""
+    selections, covered = [], set()
+    for row in rows:
+        quote = pseudonymise_quote(row["quote"], replacements)
+        for t in participant_turns.itertuples(index=False):
+            found = locate(quote, t.text)
+            if not found:
+                continue
+            a, b = starts[int(t.turn_index)] + found[0], starts[int(t.turn_index)] + found[1]
+            coder, sentiment = row.get("coder") or "coder1", (row.get("sentiment") or "").lower()
+            description = f"sentiment: {sentiment}" if sentiment else ""
+            selections.append(
+                (a, b, coder, row["code"], description, ("human", row.get("row", ""), row["code"], coder, a, b))
+            )
+            covered |= {(sid, row["code"], coder) for sid, (x, y) in spans.items() if x < b and a < y}
+            break
+    return selections, covered
+
+
 def build_project(
     name: str,
     codebook: dict,
@@ -201,53 +235,22 @@ def build_project(
         sguid = guid("source", iid)
         files[f"sources/{sguid}.txt"] = text.encode("utf-8")
         source = sub(sources_el, "TextSource", guid=sguid, name=iid, plainTextPath=f"internal://{sguid}.txt")
-        selections = []  # (start, end, user key, code id, description, key for the guid)
-        spans = {}
         turn_text = dict(zip(its_turns["turn_index"].astype(int), its_turns["text"], strict=True))
-        for s in seg_by_interview.get(iid, pd.DataFrame()).itertuples(index=False):
-            raw = turn_text[int(s.turn_index)]
-            a = int(s.start_char)
-            piece = raw[a : int(s.end_char)]
-            a += len(piece) - len(piece.lstrip())
-            begin = starts[int(s.turn_index)] + a
-            spans[s.segment_id] = (begin, begin + len(str(s.text)))
-            record["segments"].append([iid, *spans[s.segment_id], s.segment_id])
-        covered = set()  # (segment, code, coder) a codes.csv passage covers
+        spans = segment_spans(seg_by_interview.get(iid, pd.DataFrame()), turn_text, starts)
+        record["segments"] += [[iid, a, b, sid] for sid, (a, b) in spans.items()]
+        key = (it["participant_id"], int(it["wave"]))
         participant_turns = its_turns[its_turns["speaker"] == "participant"].sort_values("turn_index")
-        for row in rows_by_interview.get((it["participant_id"], int(it["wave"])), []):
-            quote = pseudonymise_quote(
-                row["quote"], (replacements or {}).get((it["participant_id"], int(it["wave"])), [])
-            )
-            for t in participant_turns.itertuples(index=False):
-                found = locate(quote, t.text)
-                if found:
-                    a, b = starts[int(t.turn_index)] + found[0], starts[int(t.turn_index)] + found[1]
-                    coder = row.get("coder") or "coder1"
-                    sentiment = (row.get("sentiment") or "").lower()
-                    selections.append(
-                        (
-                            a,
-                            b,
-                            coder,
-                            row["code"],
-                            f"sentiment: {sentiment}" if sentiment else "",
-                            ("human", row.get("row", ""), row["code"], coder, a, b),
-                        )
-                    )
-                    for sid, (x, y) in spans.items():
-                        if x < b and a < y:
-                            covered.add((sid, row["code"], coder))
-                    break
+        selections, covered = passage_selections(
+            rows_by_interview.get(key, []), participant_turns, starts, spans, (replacements or {}).get(key, [])
+        )
         for r in humans[humans["segment_id"].isin(spans)].itertuples(index=False):
-            if (r.segment_id, r.code_id, r.coder) not in covered:
+            if (r.segment_id, r.code_id, r.coder) not in covered:  # a review decision, or a quote not located
                 a, b = spans[r.segment_id]
                 selections.append((a, b, r.coder, r.code_id, "", ("segment", r.segment_id, r.code_id, r.coder)))
         for r in machine[machine["segment_id"].isin(spans)].itertuples(index=False):
             a, b = spans[r.segment_id]
-            final = str(r.final).lower() in ("true", "1")
-            description = (
-                f"confidence: {float(r.confidence):.4f}\nsource: {r.source}\nfinal: {'yes' if final else 'no'}"
-            )
+            final = "yes" if str(r.final).lower() in ("true", "1") else "no"
+            description = f"confidence: {float(r.confidence):.4f}\nsource: {r.source}\nfinal: {final}"
             selections.append((a, b, r.coder, r.code_id, description, ("machine", r.segment_id, r.code_id, r.coder)))
             record["machine"].append([iid, a, b, r.code_id, r.segment_id])
         for a, b, coder, code, description, key in sorted(selections, key=lambda s: (s[0], s[1], s[3], s[2])):
