@@ -322,12 +322,14 @@ def test_codings_removed_or_added_in_the_tool_come_back_as_review_decisions(demo
     machine = segment_codes[segment_codes["source"] == "model"]
     earlier = tmp_path / "review_queue.csv"
     excluded, included = machine.iloc[0], machine.iloc[1]
+    noted = machine.iloc[5]  # a note without a decision
     pd.DataFrame(
         [
-            (excluded.segment_id, excluded.code_id, "exclude", "Rita"),
-            (included.segment_id, "workload_time", "include", "Rita"),
+            (excluded.segment_id, excluded.code_id, "exclude", "Rita", "too vague"),
+            (included.segment_id, "workload_time", "include", "Rita", ""),
+            (noted.segment_id, noted.code_id, "", "", "ask Sam"),
         ],
-        columns=REVIEW_COLUMNS,
+        columns=[*REVIEW_COLUMNS, "note"],
     ).to_csv(earlier, index=False)
     # the run made the included code a human code of the reviewer's (coding.combine)
     table = pd.concat(
@@ -396,7 +398,11 @@ def test_codings_removed_or_added_in_the_tool_come_back_as_review_decisions(demo
     folder = tmp_path / "imported"
     assert run_cli("import-qdpx", edit_project(qdpx, review), folder).returncode == 0
     ids = set(load_codebook(folder / "codebook.yaml").ids)
-    decisions, _notes = read_review(folder / "review_queue.csv", ids, set(demo_run["segments"]["segment_id"]))
+    decisions, notes = read_review(folder / "review_queue.csv", ids, set(demo_run["segments"]["segment_id"]))
+    assert {tuple(r) for r in notes.itertuples(index=False)} == {
+        (excluded.segment_id, excluded.code_id, "too vague"),
+        (noted.segment_id, noted.code_id, "ask Sam"),
+    }, "the reviewer's notes come back with the decisions"
     got = {(r.segment_id, r.code_id, r.decision, r.reviewer) for r in decisions.itertuples(index=False)}
     assert got == {
         (excluded.segment_id, excluded.code_id, "exclude", "Rita"),

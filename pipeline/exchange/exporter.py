@@ -163,13 +163,15 @@ def build_project(
     review: pd.DataFrame,
     replacements: dict | None = None,
     roles: dict | None = None,
+    notes: pd.DataFrame | None = None,
 ) -> tuple[dict[str, bytes], dict]:
     """Pure core: the run's coding -> ({entry name: bytes} of the .qdpx, counts).
 
     ``interviews``: manifest rows (interview_id, participant_id, role, wave, attributes); ``human_rows``:
     codes.csv rows (participant_id, wave, code, quote, coder, sentiment); ``review``: review decisions
     (segment_id, code_id, decision, reviewer); ``replacements``: the gate's (value, placeholder) pairs per
-    (participant_id, wave), applied to quotes as human_codes does; ``roles``: role id -> display name."""
+    (participant_id, wave), applied to quotes as human_codes does; ``roles``: role id -> display name;
+    ``notes``: the columns a reviewer added to the review queue (``coding.read_review``)."""
     machine = segment_codes[segment_codes["source"].isin(MACHINE_SOURCES)]
     humans = segment_codes[segment_codes["source"] == "human"]
     coders = sorted({r["coder"] or "coder1" for r in human_rows})
@@ -277,6 +279,8 @@ def build_project(
         record["decisions"] = [
             [r.segment_id, r.code_id, r.decision, r.reviewer] for r in review.itertuples(index=False)
         ]
+    if notes is not None and len(notes):  # columns a reviewer added to the queue: carried, as the queue carries them
+        record["notes"] = {"columns": list(notes.columns[2:]), "rows": notes.astype(str).values.tolist()}
     note_guid = guid("note", "record")
     note = sub(sub(root, "Notes"), "Note", guid=note_guid, name=RECORD_NOTE)
     sub(note, "PlainTextContent", text=json.dumps(record, sort_keys=True, ensure_ascii=False))
@@ -314,10 +318,10 @@ def run(
     segment_codes = read_table(segment_codes_path)
     human_rows = read_codes(Path(codes_path)) if codes_path and Path(codes_path).exists() else []
     code_ids = [c["id"] for t in codebook["themes"] for c in t["codes"]]
-    review, _notes = read_review(review_path or None, set(code_ids), set(segments["segment_id"]), codebook_path)
+    review, notes = read_review(review_path or None, set(code_ids), set(segments["segment_id"]), codebook_path)
     replacements = load_replacements(list(audit_paths), segments)
     files, counts = build_project(
-        name, codebook, interviews, turns, segments, segment_codes, human_rows, review, replacements, roles
+        name, codebook, interviews, turns, segments, segment_codes, human_rows, review, replacements, roles, notes
     )
     validate(files["project.qde"], "Project-mrt2019.xsd", out_qdpx)
     qdc = codebook_qdc(codebook)

@@ -422,11 +422,22 @@ def import_project(project: Project, options: Options) -> tuple[dict[str, bytes]
     ).encode()
     if record:
         decisions = review_decisions(record, machine_present, reviewed, automated)
-        if decisions:
-            files["review_queue.csv"] = csv_text(["segment_id", "code_id", "decision", "reviewer"], decisions).encode()
+        notes = record.get("notes") or {"columns": [], "rows": []}
+        if decisions or notes["rows"]:
+            files["review_queue.csv"] = review_file(decisions, notes).encode()
             report.append(f"{len(decisions)} review decision(s) from the project written to review_queue.csv")
     report.insert(0, f"{len(interviews)} transcripts, {len(rows)} coded passages, {len(codes)} codes")
     return files, report
+
+
+def review_file(decisions: list[list[str]], notes: dict) -> str:
+    """The review file: decisions, with the columns a reviewer had added to the queue (notes) beside them, and a
+    noted pair without a decision on a row of its own (as the queue keeps it)."""
+    columns = list(notes["columns"])
+    noted = {(row[0], row[1]): row[2:] for row in notes["rows"]}
+    rows = [[*d, *noted.pop((d[0], d[1]), [""] * len(columns))] for d in decisions]
+    rows += [[sid, code, "", "", *values] for (sid, code), values in sorted(noted.items())]
+    return csv_text(["segment_id", "code_id", "decision", "reviewer", *columns], rows)
 
 
 def review_decisions(record: dict, machine_present: set, reviewed: list, automated: str) -> list[list[str]]:
