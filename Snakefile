@@ -28,6 +28,7 @@ include: "pipeline/rules/findings.smk"
 include: "pipeline/rules/report.smk"
 include: "pipeline/rules/notebooks.smk"
 include: "pipeline/rules/provenance.smk"
+include: "pipeline/rules/exchange.smk"
 
 
 rule all:
@@ -35,3 +36,5 @@ rule all:
     input:
         all_outputs(),
         f"{OUT}/provenance.json",
+        f"{OUT}/exchange/{CORPUS.name}.qdpx",
+        f"{OUT}/exchange/codebook.qdc",

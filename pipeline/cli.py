@@ -338,6 +338,49 @@ def cmd_check_codebook(a) -> None:
     print(f"{cb.name} {cb.version}: {len(cb.themes)} themes, {len(cb.codes)} codes: OK")
 
 
+def cmd_import_qdpx(a) -> None:
+    import yaml
+
+    from pipeline.exchange import importer
+
+    config = yaml.safe_load(Path(a.config).read_text(encoding="utf-8"))
+    speakers = config.get("speakers", {})
+    options = importer.Options(
+        participant_from=a.participant_from,
+        role_variable=a.role_variable,
+        wave_variable=a.wave_variable,
+        default_role=a.default_role,
+        default_wave=a.default_wave,
+        skip_unreadable=a.skip_unreadable,
+        interviewer=[*speakers.get("interviewer", []), *a.interviewer],
+        participant=[*speakers.get("participant", []), *a.participant],
+        other=list(speakers.get("other", [])),
+        declare={"interviewer": a.interviewer, "participant": a.participant},
+    )
+    for line in importer.import_qdpx(a.project, a.corpus, options, force=a.force):
+        print(line)
+    print(f"{a.corpus}: written; check it with python -m pipeline check-corpus {a.corpus}")
+
+
+def cmd_export_qdpx(a) -> None:
+    from pipeline.exchange import exporter
+
+    exporter.export_qdpx(
+        a.name,
+        json.loads(a.roles),
+        json.loads(a.interviews),
+        a.codebook,
+        a.turns,
+        a.segments,
+        a.segment_codes,
+        a.out_qdpx,
+        a.out_qdc,
+        codes_path=a.codes,
+        review_path=a.review,
+        audit_paths=a.audit,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.splitlines()[0])
     p.add_argument("--log", help="write the stage's log to this file")
@@ -536,6 +579,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("check-codebook", cmd_check_codebook, "validate a codebook file")
     sp.add_argument("codebook")
+
+    sp = add("import-qdpx", cmd_import_qdpx, "a REFI-QDA project (.qdpx) -> a corpus folder")
+    sp.add_argument("project")
+    sp.add_argument("corpus")
+    sp.add_argument("--force", action="store_true", help="replace the corpus folder if it exists")
+    sp.add_argument("--participant-from", choices=["case", "source"], default="case")
+    sp.add_argument("--role-variable", default="role")
+    sp.add_argument("--wave-variable", default="wave")
+    sp.add_argument("--default-role", default="")
+    sp.add_argument("--default-wave", type=int, default=1)
+    sp.add_argument("--skip-unreadable", action="store_true", help="skip PDF, media and other non-text sources")
+    sp.add_argument("--interviewer", action="append", default=[], help="an interviewer's speaker label (repeat)")
+    sp.add_argument("--participant", action="append", default=[], help="a participant's speaker label (repeat)")
+    sp.add_argument("--config", default="config/config.yaml", help="its speakers: are the labels known")
+
+    sp = add("export-qdpx", cmd_export_qdpx, "a run's coding -> REFI-QDA project and codebook")
+    sp.add_argument("--name", required=True, help="the corpus's name (the project's)")
+    sp.add_argument("--roles", required=True, help="JSON object role id -> display name")
+    sp.add_argument("--interviews", required=True, help="JSON: manifest rows with their attributes")
+    sp.add_argument("--codebook", required=True)
+    sp.add_argument("--turns", nargs="+", required=True, help="the screened turns of every batch")
+    sp.add_argument("--segments", required=True)
+    sp.add_argument("--segment-codes", required=True)
+    sp.add_argument("--codes", default="", help="the corpus's codes.csv, if any")
+    sp.add_argument("--review", default="", help="the corpus's review_queue.csv, if any")
+    sp.add_argument("--audit", nargs="*", default=[], help="the gate's private audits (pseudonymise mode)")
+    sp.add_argument("--out-qdpx", required=True)
+    sp.add_argument("--out-qdc", required=True)
     return p
 
 

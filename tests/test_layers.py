@@ -19,7 +19,10 @@ LAYERS = [
         ["pipeline.ingest", "pipeline.segment", "pipeline.gate", "pipeline.embeddings", "pipeline.describe"],
     ),
     ("analysis", ["pipeline.coding", "pipeline.topics", "pipeline.sentiment"]),
-    ("findings and reporting", ["pipeline.findings", "pipeline.report", "pipeline.notebooks", "pipeline.provenance"]),
+    (
+        "findings and reporting",
+        ["pipeline.findings", "pipeline.report", "pipeline.notebooks", "pipeline.provenance", "pipeline.exchange"],
+    ),
     ("command line", ["pipeline.cli", "pipeline.__main__"]),
 ]
 INDEPENDENT = ["pipeline.coding", "pipeline.topics", "pipeline.sentiment"]

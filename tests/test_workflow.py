@@ -5,14 +5,19 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import zipfile
 
 import pandas as pd
 import pytest
+from lxml import etree
 
+from pipeline.exchange.qdpx import SCHEMAS
 from pipeline.sentiment import LABELS
 from tests.conftest import ROOT, TINY, copy_corpus, error_lines, make_project, snakemake
 
 pytestmark = pytest.mark.slow
+PROJECT_XSD = etree.XMLSchema(etree.parse(str(SCHEMAS / "Project-mrt2019.xsd")))
+CODEBOOK_XSD = etree.XMLSchema(etree.parse(str(SCHEMAS / "Codebook-mrt2019.xsd")))
 
 
 def planned_jobs(result) -> dict[str, int]:
@@ -108,6 +113,15 @@ def test_workflow_runs_offline_and_writes_the_tables(project):
     assert set(waves["role"]) == {"service_user"} and waves["change_pp"].notna().all()  # S01 came back in wave 2
     findings = (project / "outputs" / "tiny" / "findings.md").read_text()
     assert findings.startswith("# Findings: tiny") and "## Check of the study's findings" in findings
+    # exchange: the REFI-QDA project and codebook (their content is tested in test_refi.py), scanned by the final scan
+    exchange = project / "outputs" / "tiny" / "exchange"
+    with zipfile.ZipFile(exchange / "tiny.qdpx") as archive:
+        qde = etree.fromstring(archive.read("project.qde"))
+        assert sum(n.startswith("sources/") for n in archive.namelist()) == 5
+    assert PROJECT_XSD.validate(qde) and CODEBOOK_XSD.validate(etree.parse(str(exchange / "codebook.qdc")))
+    machine = [d for d in qde.iter("{*}Description") if "\nsource: model\n" in (d.text or "")]
+    assert len(machine) == (coded["source"] == "model").sum() > 0
+    assert (tables / "identifier_scan.csv").stat().st_mtime >= (exchange / "tiny.qdpx").stat().st_mtime
     # nothing left to do on a second run
     again = snakemake(project, "-n")
     assert "Nothing to be done" in again.stdout + again.stderr

@@ -10,13 +10,23 @@ from pipeline.coding.coder import (
     known_labels,
     label_matrix,
 )
-from pipeline.coding.review import ACCEPT, REJECT, read_review, review_queue, teaching_batch
+from pipeline.coding.review import (
+    ACCEPT,
+    QUEUE_COLUMNS,
+    REJECT,
+    REVIEW_COLUMNS,
+    read_review,
+    review_queue,
+    teaching_batch,
+)
 from pipeline.coding.seeded import TAUGHT_MIN_POSITIVES, SeededCoder, codebook_texts, seeded_codes, taught_coder
 from pipeline.coding.stage import code_segments, combine
 
 __all__ = [
     "ACCEPT",
+    "QUEUE_COLUMNS",
     "REJECT",
+    "REVIEW_COLUMNS",
     "TAUGHT_MIN_POSITIVES",
     "UNKNOWN",
     "Coder",

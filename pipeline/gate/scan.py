@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -38,6 +39,9 @@ def _searchable_text(path: Path) -> str | None:
         return "\n".join(df[c].astype(str).str.cat(sep="\n") for c in columns)
     if path.suffix in (".png", ".jpg", ".pdf", ".safetensors", ".npy", ".npz"):
         return None
+    if path.suffix == ".qdpx":  # a REFI-QDA project (exchange/): a zip of XML and the transcripts' text
+        with zipfile.ZipFile(path) as archive:
+            return "\n".join(archive.read(n).decode("utf-8", errors="replace") for n in sorted(archive.namelist()))
     text = path.read_text(encoding="utf-8", errors="replace")
     return EMBEDDED_IMAGE.sub("", text) if path.suffix in (".ipynb", ".html") else text
 

@@ -163,6 +163,9 @@ def analysis_outputs():
         f"{OUT}/findings.md",
         f"{OUT}/tables/topics.csv",
         f"{OUT}/tables/topic_quality.csv",
+        # exchange.smk: the project holds the screened transcripts and quotes, so the final scan reads it too
+        f"{OUT}/exchange/{CORPUS.name}.qdpx",
+        f"{OUT}/exchange/codebook.qdc",
     ]
     if TOPICS["guided"]:
         targets.append(f"{OUT}/tables/guided_topics.csv")
