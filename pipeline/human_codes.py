@@ -2,8 +2,9 @@
 
 Each row names a participant, a wave, a code and a verbatim quote. The quote is found in that
 participant's turns (after normalising whitespace, quote characters, dashes and case) and mapped
-to every segment it overlaps. Rows whose quote cannot be found, or whose code is not in the
-codebook, stop the run with the row's line number.
+to every segment it overlaps; a passage copied across a speaker change is kept for each participant
+turn it covers (``turn_pieces``), with a warning that counts them. Rows whose quote cannot be found, or
+whose code is not in the codebook, stop the run with the row's line number (every such row in one run).
 """
 
 from __future__ import annotations
@@ -174,8 +175,78 @@ def map_codes(
         except PipelineError as exc:
             problems.append(exc)  # every row's problem in one run
     raise_all(problems)
+    spanning = sorted({r["row"] for r in out if r["spans_turns"]})
+    if spanning:
+        log.warning(
+            "%s: %d coded passage(s) cross a speaker change; each is kept for the participant turns it covers "
+            "(interviewer speech and speaker labels dropped): line(s) %s",
+            path,
+            len(spanning),
+            ", ".join(map(str, spanning[:20])) + (" ..." if len(spanning) > 20 else ""),
+        )
     df = pd.DataFrame(out, columns=HUMAN_CODE_COLUMNS)
     return df.drop_duplicates(["segment_id", "code_id", "coder"], keep="first").reset_index(drop=True)
+
+
+# a piece of a passage is matched in a participant turn when it has at least this many words (or is all of it)
+MIN_PIECE_WORDS = 3
+
+
+def turn_pieces(quote: str, turns: list, interviewer: str = "") -> list[tuple[int, int, int]]:
+    """A normalised passage that no single participant turn holds, split into the pieces that participant turns
+    do hold: [(turn number, start, end)] in the turn's normalised text. Left to right, each piece is the longest
+    run of the passage's words found in one turn (at least ``MIN_PIECE_WORDS``, or the passage's last words). The
+    pieces must follow the transcript: each ends its turn and the next starts the next turn it is in, in turn
+    order; and what stands between them is interviewer speech or speaker labels ("Interviewer:", "Case
+    manager:"). Otherwise the passage is not in the transcript as written, and [] is returned."""
+    words = quote.split(" ")
+    parts, gap, i = [], [], 0
+    while i < len(words):
+        best = None
+        for j in range(len(words), i, -1):
+            if j - i < MIN_PIECE_WORDS and j < len(words):
+                break
+            text = " ".join(words[i:j])
+            hits = [(t, turn_text.find(text)) for t, (turn_text, _) in enumerate(turns) if text in turn_text]
+            if hits:
+                t, at = hits[0]
+                best = (j, (t, at, at + len(text)))
+                break
+        if best is None:
+            gap.append(words[i])
+            i += 1
+            continue
+        parts += [gap, best[1]] if gap else [best[1]]
+        gap, i = [], best[0]
+    if gap:
+        parts.append(gap)
+    pieces = [p for p in parts if isinstance(p, tuple)]
+    if not pieces or any(isinstance(p, list) and not _between_turns(p, interviewer) for p in parts):
+        return []
+    for k, (t, at, end) in enumerate(pieces):
+        turn_text = turns[t][0]
+        if k + 1 < len(pieces) and (end != len(turn_text) or pieces[k + 1][0] <= t):
+            return []
+        if (k > 0 or isinstance(parts[0], list)) and at != 0:
+            return []
+    return pieces
+
+
+def _between_turns(words: list[str], interviewer: str) -> bool:
+    """Words between two participant turns of a passage: speaker labels (a word ending in a colon, with at most
+    two words before it: "case manager:") and interviewer speech."""
+    chunk = []
+    for word in words:
+        if word.endswith(":"):
+            speech = " ".join(chunk)
+            if chunk and speech not in interviewer and len(chunk) > 2:
+                trimmed = " ".join(chunk[:-2]) if len(chunk) > 2 else ""
+                if not (trimmed in interviewer or " ".join(chunk[:-1]) in interviewer):
+                    return False
+            chunk = []
+        else:
+            chunk.append(word)
+    return not chunk or " ".join(chunk) in interviewer
 
 
 def _map_row(row, index, meta, code_ids, path, interviewer_text, replacements, codebook_path) -> list[dict]:
@@ -193,19 +264,23 @@ def _map_row(row, index, meta, code_ids, path, interviewer_text, replacements, c
     quote = normalise_for_matching(pseudonymise_quote(row["quote"], (replacements or {}).get((pid, wave), [])))
     if not quote:
         raise PipelineError("the quote is empty", "Copy the coded passage into the quote cell", file=path, line=line)
-    hits = []
+    hits, spanned = [], False
     for turn_text, bounds in index[(pid, wave)]:
         at = turn_text.find(quote)
         if at >= 0:
             hits = [sid for a, b, sid in bounds if a < at + len(quote) and at < b]
             break
+    if not hits:  # a passage coded across a speaker change: kept for each participant turn it covers
+        pieces = turn_pieces(quote, index[(pid, wave)], (interviewer_text or {}).get((pid, wave), ""))
+        hits = [sid for t, at, end in pieces for a, b, sid in index[(pid, wave)][t][1] if a < end and at < b]
+        spanned = bool(hits)
     if not hits:
         where = ""
         if interviewer_text and quote in interviewer_text.get((pid, wave), ""):
             where = " (it is in an interviewer turn)"
         raise PipelineError(
             f"the quote was not found in a participant turn of {pid}'s wave-{wave} transcript{where}",
-            "Copy the passage verbatim from one participant turn (a quote cannot span two turns)",
+            "Copy the passage verbatim from the transcript (it may run across a speaker change)",
             file=path,
             line=line,
         )
@@ -220,8 +295,9 @@ def _map_row(row, index, meta, code_ids, path, interviewer_text, replacements, c
             "coder": row.get("coder") or "coder1",
             "sentiment": sentiment,
             "row": line,
+            "spans_turns": spanned,
         }
-        for sid in hits
+        for sid in dict.fromkeys(hits)
     ]
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from pipeline import human_codes
 from pipeline.core.errors import PipelineError
+from pipeline.core.text import normalise_for_matching
 from pipeline.human_codes import map_codes, read_codes
 from tests.conftest import ROOT
 
@@ -138,3 +139,36 @@ def test_the_stage_names_a_corpus_codebook_in_its_error(tmp_path):
         )
     assert info.value.line == 2 and f"the codebook ({codebook})" in info.value.fix
     assert not out.exists()
+
+
+TWO_TURNS = pd.DataFrame(
+    [
+        ("A_w1_t001_s1", "A_w1", "A", "practitioner", 1, 1, 1, "The videos were great, they held attention."),
+        ("A_w1_t003_s1", "A_w1", "A", "practitioner", 1, 3, 1, "Mostly the scenarios about jealousy, to be honest."),
+    ],
+    columns=SEGMENTS.columns,
+)
+INTERVIEWER = {("A", 1): normalise_for_matching("Which ones did you use?")}
+
+
+@pytest.mark.parametrize(
+    "quote",
+    [
+        # copied from the transcript across the interviewer's question, speaker labels and all
+        "they held attention. Interviewer: Which ones did you use? A: Mostly the scenarios about jealousy",
+        # the speaker label taken in with one turn
+        "A: The videos were great, they held attention.",
+    ],
+)
+def test_a_passage_across_a_speaker_change_is_kept_for_each_participant_turn_with_a_warning(quote, caplog):
+    out = map_codes([row(quote, line=5)], TWO_TURNS, CODES, "codes.csv", INTERVIEWER)
+    expected = ["A_w1_t001_s1", "A_w1_t003_s1"] if "jealousy" in quote else ["A_w1_t001_s1"]
+    assert list(out["segment_id"]) == expected
+    assert "1 coded passage(s) cross a speaker change" in caplog.text and "line(s) 5" in caplog.text
+
+
+def test_a_passage_with_words_in_no_turn_is_still_not_found():
+    """Between the pieces found in participant turns only interviewer speech or a speaker label may stand."""
+    quote = "they held attention. and then we talked about the weather for ages. Mostly the scenarios"
+    with pytest.raises(PipelineError, match="not found"):
+        map_codes([row(quote)], TWO_TURNS, CODES, "codes.csv", INTERVIEWER)

@@ -18,7 +18,7 @@ import pandas as pd
 from pipeline.core.errors import PipelineError
 from pipeline.core.files import write_csv
 from pipeline.core.text import normalise_for_matching
-from pipeline.human_codes import read_codes
+from pipeline.human_codes import read_codes, turn_pieces
 from pipeline.ingest import corpus_layout, corpus_speakers, ingest_interview
 
 log = logging.getLogger(__name__)
@@ -85,13 +85,14 @@ def check_quotes(corpus, turns: dict[str, pd.DataFrame]) -> tuple[int, list[Pipe
         frame = turns[interview]
         quote = normalise_for_matching(row["quote"])
         said = [normalise_for_matching(t) for t in frame.loc[frame["speaker"] == "participant", "text"]]
-        if quote and not any(quote in t for t in said):
-            others = [normalise_for_matching(t) for t in frame.loc[frame["speaker"] != "participant", "text"]]
+        others = [normalise_for_matching(t) for t in frame.loc[frame["speaker"] != "participant", "text"]]
+        across = turn_pieces(quote, [(t, None) for t in said], " ".join(others)) if quote else []
+        if quote and not any(quote in t for t in said) and not across:
             where = " (it is in another speaker's turn)" if any(quote in t for t in others) else ""
             problems.append(
                 PipelineError(
                     f"the quote was not found in a participant turn of {interview}{where}",
-                    "Copy the passage verbatim from one participant turn",
+                    "Copy the passage verbatim from the transcript (it may run across a speaker change)",
                     file=corpus.codes_path,
                     line=row["row"],
                 )
