@@ -3,6 +3,10 @@
 Snakemake rules are thin shell calls to these subcommands; notebooks and tests call the same
 functions directly. A known problem (PipelineError) prints one ``ERROR:`` line on the console
 and in the log, and exits with status 2.
+
+Each subcommand imports its stage inside its own function (the one exception to imports at the top): a job
+then loads only its stage and that stage's libraries, so a per-interview job does not import BERTopic or
+PyTorch, and ``python -m pipeline --help`` starts at once.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ import time
 import traceback
 from pathlib import Path
 
-from pipeline.core.errors import PipelineError
+import yaml
+
+from pipeline.core.errors import PipelineError, raise_all
 
 log = logging.getLogger("pipeline")
 
@@ -261,7 +267,6 @@ def cmd_write_findings(a) -> None:
 
 
 def cmd_corpus_name(a) -> None:
-    import yaml
 
     from pipeline.corpus import load_corpus
 
@@ -279,9 +284,7 @@ def cmd_check_corpus(a) -> None:
     """Every problem of a corpus folder in one pass: corpus.yaml, manifest, codebook, claims, codes.csv rows, each
     transcript's format, encoding and speaker labels (printed per file with how each resolved), each quote, and in
     check mode the identifier gate. Exit 2 with one ERROR line per problem."""
-    import yaml
 
-    from pipeline.core.errors import raise_all
     from pipeline.corpus import load_corpus, unlisted_files
     from pipeline.findings import NO_CLAIMS, check_study_inputs
     from pipeline.gate import check
@@ -319,7 +322,6 @@ def cmd_check_corpus(a) -> None:
 
 
 def cmd_code_matrix(a) -> None:
-    import yaml
 
     from pipeline.codebook import load_codebook
     from pipeline.corpus import load_corpus
@@ -339,7 +341,6 @@ def cmd_check_codebook(a) -> None:
 
 
 def cmd_import_qdpx(a) -> None:
-    import yaml
 
     from pipeline.exchange import importer
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.core.errors import PipelineError
-from pipeline.core.files import spreadsheet_reader
+from pipeline.core.files import read_csv_text, require_columns, spreadsheet_reader
 from pipeline.core.text import line_pattern
 from pipeline.schemas import load_yaml
 
@@ -181,18 +181,10 @@ def read_manifest(manifest: Path, roles: dict[str, str]) -> tuple[list[Interview
             "Create manifest.csv with the columns participant_id, role, wave, file (see config/README.md)",
             file=manifest,
         )
-    from pipeline.core.files import read_csv_text  # in any encoding a spreadsheet saves, like codes.csv
 
     reader = spreadsheet_reader(read_csv_text(manifest))
     header = reader.fieldnames
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        raise PipelineError(
-            f"manifest.csv lacks the required column(s) {', '.join(missing)}",
-            "Add them to the header row: participant_id, role, wave, file",
-            file=manifest,
-            line=1,
-        )
+    require_columns(header, REQUIRED_COLUMNS, manifest, "Add them to the header row: participant_id, role, wave, file")
     attributes = [c for c in header if c not in REQUIRED_COLUMNS]
     interviews: list[Interview] = []
     seen: dict[tuple[str, int], int] = {}

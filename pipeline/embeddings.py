@@ -9,14 +9,22 @@ thematic coding and topic modelling share it.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import logging
+import multiprocessing
 import os
+import time
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
 import numpy as np
+from safetensors import safe_open
+from safetensors.numpy import load_file, save_file
+
+from pipeline.core.files import atomic_path, read_table, verify_sha256
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +41,11 @@ def text_key(text: str) -> str:
 
 
 def model_folder() -> Path:
-    import importlib
 
     return Path(importlib.import_module(MODEL_PACKAGE).__file__).parent / "model"
 
 
 def verify_model(folder: Path) -> None:
-    from pipeline.core.files import verify_sha256
 
     verify_sha256(folder, MODEL_SHA256, "embedding model (all-MiniLM-L6-v2)")
 
@@ -50,7 +56,10 @@ def embedding_model():
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    # transformers loads PyTorch: only where sentences are embedded
     import transformers
+
+    # sentence-transformers loads PyTorch: only where sentences are embedded
     from sentence_transformers import SentenceTransformer
 
     transformers.logging.set_verbosity_error()
@@ -64,6 +73,7 @@ def embedding_model():
 @contextmanager
 def _one_thread():
     """torch on one thread while embedding: a vector's last bits depend on the thread count."""
+    # PyTorch takes seconds to import: only where sentences are embedded
     import torch
 
     before = torch.get_num_threads()
@@ -102,8 +112,6 @@ def embed(texts: list[str], model=None, workers: int = 1) -> np.ndarray:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
     if workers <= 1 or len(texts) < WORKERS_FROM:
         return _encode_each(model or embedding_model(), texts)
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
 
     chunks = [texts[k : k + CHUNK] for k in range(0, len(texts), CHUNK)]
     # spawn, not fork: a forked copy of a process that has started torch's threads can hang
@@ -120,8 +128,6 @@ class EmbeddingCache:
         self.vectors: dict[str, np.ndarray] = {}
         keys_path, data_path = self.folder / "keys.json", self.folder / "vectors.safetensors"
         if keys_path.exists() and data_path.exists():
-            from safetensors.numpy import load_file
-
             keys = json.loads(keys_path.read_text())
             data = load_file(data_path)["vectors"]
             if len(keys) == len(data):
@@ -138,9 +144,6 @@ class EmbeddingCache:
         return out.astype(np.float32), len(missing)
 
     def save(self) -> None:
-        from safetensors.numpy import save_file
-
-        from pipeline.core.files import atomic_path
 
         self.folder.mkdir(parents=True, exist_ok=True)
         keys = sorted(self.vectors)
@@ -154,11 +157,6 @@ class EmbeddingCache:
 def embed_segments(segments_csv, cache_dir, out, workers: int = 1) -> dict:
     """Edge: embeddings of every segment and of its question, through the corpus's cache (only new text is
     embedded, in ``workers`` processes)."""
-    import time
-
-    from safetensors.numpy import save_file
-
-    from pipeline.core.files import atomic_path, read_table
 
     started = time.perf_counter()
     segments = read_table(segments_csv)
@@ -187,7 +185,6 @@ def embed_segments(segments_csv, cache_dir, out, workers: int = 1) -> dict:
 
 def load(path) -> tuple[list[str], np.ndarray, np.ndarray]:
     """(segment_ids, segment vectors, question vectors) from an embeddings file written by ``run``."""
-    from safetensors import safe_open
 
     with safe_open(str(path), framework="numpy") as f:
         ids = json.loads(f.metadata()["segment_ids"])

@@ -10,6 +10,8 @@ import pandas as pd
 
 from pipeline.codebook import Codebook, load_codebook
 from pipeline.core.errors import PipelineError
+from pipeline.core.files import read_table, write_csv
+from pipeline.human_codes import check_codes, read_codes
 from pipeline.schemas import read_yaml
 
 log = logging.getLogger(__name__)
@@ -129,7 +131,6 @@ def check_study_inputs(corpus, config: dict, command_line: str | None = None) ->
     """What the workflow and ``check-corpus`` check before any job: the codebook in use, the claims that apply
     (corpus_claims) and codes.csv's rows (human_codes.check_codes; its quotes are matched once transcripts are
     prepared). Returns (codebook, claims file or "none", claims, codes.csv rows or 0 without one)."""
-    from pipeline.human_codes import check_codes
 
     codebook_path = corpus.codebook or config["codebook"]
     codebook = load_codebook(codebook_path)
@@ -172,7 +173,6 @@ def matrix_markdown(matrix: pd.DataFrame, participants: pd.DataFrame, roles: dic
 
 def human_code_matrix(corpus, codebook: Codebook, coder: str = "coder1", wave: int = 1) -> str:
     """The participant x code matrix of one coder's codes.csv rows for one wave, as Markdown."""
-    from pipeline.human_codes import read_codes
 
     rows = [r for r in read_codes(corpus.codes_path) if (r.get("coder") or "coder1") == coder]
     codes = pd.DataFrame(
@@ -399,7 +399,6 @@ def tabulate_findings(
     order: list[str],
     out: dict,
 ) -> pd.DataFrame:
-    from pipeline.core.files import read_table, write_csv
 
     codebook = load_codebook(codebook_path)
     codes = pd.read_csv(segment_codes, dtype={"wave": int}, keep_default_na=False)

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.codebook import load_codebook
 from pipeline.core.errors import PipelineError, raise_all
-from pipeline.core.files import read_csv_text, spreadsheet_reader
+from pipeline.core.files import read_csv_text, read_table, require_columns, spreadsheet_reader, write_parquet
 from pipeline.core.text import normalise_for_matching
 
 log = logging.getLogger(__name__)
@@ -40,15 +41,12 @@ def read_codes(path: Path) -> list[dict]:
     """Rows of codes.csv with their line numbers; structural problems raise."""
     text = read_csv_text(path)
     reader = spreadsheet_reader(text)
-    header = reader.fieldnames
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise PipelineError(
-            f"codes.csv lacks the required column(s) {', '.join(missing)}",
-            "Its header must hold participant_id, wave, code, quote (optional: coder, sentiment)",
-            file=path,
-            line=1,
-        )
+    require_columns(
+        reader.fieldnames,
+        REQUIRED,
+        path,
+        "Its header must hold participant_id, wave, code, quote (optional: coder, sentiment)",
+    )
     rows = []
     for row in reader:
         values = {k: (v or "").strip() for k, v in row.items() if k}
@@ -317,8 +315,6 @@ def load_replacements(audit_paths, segments: pd.DataFrame) -> dict:
 
 
 def import_human_codes(codes_path, segments_paths, turns_paths, codebook_path, out, audit_paths=None) -> pd.DataFrame:
-    from pipeline.codebook import load_codebook
-    from pipeline.core.files import read_table, write_parquet
 
     codebook = load_codebook(codebook_path)
     segments = pd.concat([read_table(p) for p in segments_paths], ignore_index=True)

@@ -207,6 +207,8 @@ def lines_of(text: str) -> list[Line]:
 def docx_lines(data: bytes, file) -> list[Line]:
     """Paragraphs (and two-column table rows, 'speaker | text') of a Word document, in order."""
     import docx  # python-docx
+
+    # python-docx loads only for Word transcripts
     from docx.table import Table
 
     try:
@@ -341,6 +343,7 @@ def choose_text_format(lines: list[Line], speakers: Speakers) -> str:
 
 
 def parse_vtt(text: str, speakers: Speakers, file) -> list[RawTurn]:
+    # webvtt-py loads only for WebVTT transcripts
     import webvtt
 
     try:

@@ -21,12 +21,14 @@ import os
 import re
 import sys
 import tempfile
+import time
 import traceback
 from pathlib import Path
 
 import pandas as pd
 
 from pipeline.core.errors import PipelineError
+from pipeline.core.files import atomic_path, write_text
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +130,7 @@ def outputs_folder(folder: str | Path) -> Path:
 
 
 def _display(obj) -> None:
+    # Jupyter's libraries load only where notebooks are run or read
     from IPython.display import display
 
     display(obj)
@@ -135,6 +138,7 @@ def _display(obj) -> None:
 
 def _html(markup: str, plain: str) -> None:
     """HTML for the notebook and its .html page, plain text for a console."""
+    # Jupyter's libraries load only where notebooks are run or read
     from IPython.display import display
 
     display({"text/html": markup, "text/plain": plain}, raw=True)
@@ -202,6 +206,7 @@ class Outputs:
 
     def show_markdown(self, relative: str) -> None:
         """A Markdown file rendered in the notebook; its image links become a line naming the figure file."""
+        # Jupyter's libraries load only where notebooks are run or read
         from IPython.display import Markdown
 
         text = self.text(relative)
@@ -212,6 +217,7 @@ class Outputs:
 
     def figure(self, name: str, made_by: str, data: str, width: int = 760) -> None:
         """Show figures/<name>.png with a caption naming its file, the function that drew it and its data."""
+        # Jupyter's libraries load only where notebooks are run or read
         from IPython.display import Image
 
         relative = f"figures/{name}.png"
@@ -274,6 +280,7 @@ def inject_parameters(nb, values: dict) -> int:
 
     Returns the index of the parameters cell.
     """
+    # Jupyter's libraries load only where notebooks are run
     import nbformat
 
     index = next(
@@ -298,7 +305,10 @@ def kernel_manager(sockets: Path):
     It talks to us over Unix sockets in the folder ``sockets``, not TCP: the workflow also runs where the
     network is cut off, loopback included (the offline test runs it under ``unshare -n``).
     """
+    # Jupyter's libraries load only where notebooks are run
     from jupyter_client.kernelspec import KernelSpecManager
+
+    # Jupyter's libraries load only where notebooks are run
     from jupyter_client.manager import AsyncKernelManager
 
     # With no kernel folders to search, jupyter_client falls back on ipykernel's own spec, whose command
@@ -317,6 +327,7 @@ def html_exporter():
     The page needs none of them: no widgets, no LaTeX, no diagrams. Its CSS is inlined by the template and
     images are embedded as data URIs, so the file renders the same offline.
     """
+    # Jupyter's libraries load only where notebooks are run
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(
@@ -352,14 +363,18 @@ def _kernel_stderr(folder: Path):
 
 def execute_notebook(source: str | Path, outputs: str | Path, ipynb_out: str | Path, html_out: str | Path, timeout=600):
     """Run the notebook ``source`` (.py, percent format) on ``outputs``; write the executed .ipynb and .html."""
-    import time
 
+    # Jupyter's libraries load only where notebooks are run
     import jupytext
-    import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
 
-    from pipeline.core.files import atomic_path, write_text
+    # Jupyter's libraries load only where notebooks are run
+    import nbformat
+
+    # Jupyter's libraries load only where notebooks are run
+    from nbclient import NotebookClient
+
+    # Jupyter's libraries load only where notebooks are run
+    from nbclient.exceptions import CellExecutionError
 
     started = time.perf_counter()
     source = Path(source)

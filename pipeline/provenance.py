@@ -11,7 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pipeline.codebook import load_codebook
+from pipeline.core.files import write_json
 from pipeline.core.hashing import package_versions, sha256
+from pipeline.corpus import load_corpus
 
 
 def git_commit(root: Path) -> dict:
@@ -69,9 +72,6 @@ def build(corpus, config: dict, codebook, inputs: list[Path], benchmarks: Path, 
 
 
 def record_provenance(corpus_path, config_json: str, benchmarks, out) -> dict:
-    from pipeline.codebook import load_codebook
-    from pipeline.core.files import write_json
-    from pipeline.corpus import load_corpus
 
     config = json.loads(config_json)
     corpus = load_corpus(corpus_path, config)

@@ -38,6 +38,7 @@ SEGMENT_COLUMNS = [
 @cache
 def sentencizer():
     """A rule-based sentence splitter (spaCy blank English + sentencizer): no model, no download."""
+    # spaCy takes seconds to import: only where text is parsed
     import spacy
 
     nlp = spacy.blank("en")

@@ -9,15 +9,17 @@ thresholds, settings, library versions): never pickle, which runs code on load.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from safetensors.numpy import load_file, save_file
 
 from pipeline.core.errors import PipelineError
+from pipeline.core.files import atomic_path, read_json_object, write_json
 
 if TYPE_CHECKING:  # for annotations only: seeded.py builds on this module
     from pipeline.coding.seeded import SeededCoder
@@ -77,6 +79,7 @@ def label_matrix(segment_ids: list[str], human: pd.DataFrame, code_ids: list[str
 
 
 def _vectorizer(vocabulary=None):
+    # scikit-learn takes about a second to import: loaded only by the steps that fit or score
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     return TfidfVectorizer(
@@ -100,6 +103,7 @@ class Coder:
     codebook_: dict = field(default_factory=dict)  # name, version and sha256 of the codebook it was trained with
 
     def _features(self, texts, emb, qemb, fit=False):
+        # SciPy's submodules load slowly: only where they are used
         from scipy.sparse import csr_matrix, hstack
 
         if fit:
@@ -123,6 +127,7 @@ class Coder:
         decisions). With a prior a code is learned from its first known positive and negative; without one it
         needs ``min_positives``.
         """
+        # scikit-learn takes about a second to import: loaded only by the steps that fit or score
         from sklearn.linear_model import LogisticRegression
 
         s = self.settings
@@ -171,6 +176,7 @@ class Coder:
 
     def _tuned_thresholds(self, texts, emb, qemb, y, groups) -> np.ndarray:
         """Per code, the threshold that maximises F1 on participant-grouped out-of-fold probabilities."""
+        # scikit-learn takes about a second to import: loaded only by the steps that fit or score
         from sklearn.metrics import f1_score
 
         probs, _ = cross_validated_predictions(texts, emb, qemb, y, groups, self.code_ids, self._untuned())
@@ -212,7 +218,6 @@ class Coder:
 
     @classmethod
     def load(cls, folder: str | Path) -> Coder:
-        from safetensors.numpy import load_file
 
         folder = Path(folder)
         meta_path, weights_path = folder / "coder.json", folder / "weights.safetensors"
@@ -222,16 +227,11 @@ class Coder:
                 "Name a folder written by the workflow, e.g. outputs/demo/models/coder",
                 file=folder,
             )
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            if not isinstance(meta, dict):
-                raise ValueError("not a JSON object")
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise PipelineError(
-                f"the coder's description cannot be read ({type(exc).__name__}: {_short(str(exc), 60)})",
-                "Copy the whole model folder again from the run that wrote it, or retrain (remove coding.model)",
-                file=meta_path,
-            ) from None
+        meta = read_json_object(
+            meta_path,
+            "the coder's description",
+            "Copy the whole model folder again from the run that wrote it, or retrain (remove coding.model)",
+        )
         if meta.get("kind") == SEEDED_KIND:
             raise PipelineError(
                 "this coder was built from the codebook alone, for a corpus with no human coding yet: it is not "
@@ -285,9 +285,6 @@ SEEDED_KIND = "codebook-seeded"
 def save_model(folder: str | Path, weights: dict, thresholds, positives, meta: dict) -> None:
     """A coder's folder: ``weights.safetensors`` (the weights, thresholds with -1 for never, positives per code)
     and ``coder.json`` (``meta``); never pickle, which runs code on load."""
-    from safetensors.numpy import save_file
-
-    from pipeline.core.files import atomic_path, write_json
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -302,13 +299,13 @@ def save_model(folder: str | Path, weights: dict, thresholds, positives, meta: d
 
 
 def library_versions() -> dict:
-    from importlib.metadata import version
 
     return {p: version(p) for p in ("scikit-learn", "numpy", "sentence-transformers", "safetensors", "spacy")}
 
 
 def cross_validated_predictions(texts, emb, qemb, y, groups, code_ids, settings) -> tuple[np.ndarray, np.ndarray]:
     """(probabilities, decisions) out of fold; thresholds (fixed or tuned within each training fold)."""
+    # scikit-learn takes about a second to import: loaded only by the steps that fit or score
     from sklearn.model_selection import GroupKFold
 
     texts = np.asarray(list(texts), dtype=object)

@@ -16,6 +16,7 @@ from pipeline.codebook import Codebook
 @cache
 def lemmatiser():
     """spaCy blank English with the lookup lemmatizer (spacy-lookups-data): no model, no download."""
+    # spaCy takes seconds to import: only where text is parsed
     import spacy
 
     nlp = spacy.blank("en")
@@ -36,6 +37,7 @@ class PatternCoder:
     """
 
     def __init__(self, codebook: Codebook):
+        # spaCy takes seconds to import: only where text is parsed
         from spacy.matcher import Matcher
 
         vocab = lemmatiser().vocab
@@ -50,6 +52,7 @@ class PatternCoder:
                 self.matchers.append((needed, matcher, (code.id, phrase)))
 
     def hits(self, texts: list[str]) -> list[list[tuple[str, str]]]:
+        # spaCy takes seconds to import: only where text is parsed
         from spacy.attrs import LEMMA
 
         out = []

@@ -11,6 +11,7 @@ from pipeline.coding.coder import _short
 from pipeline.coding.seeded import TAUGHT_MIN_POSITIVES
 from pipeline.core.errors import PipelineError
 from pipeline.core.files import read_csv_text, spreadsheet_reader
+from pipeline.human_codes import codebook_name
 
 # decision values a reviewer may write (case and surrounding spaces do not matter); written back as include / exclude
 ACCEPT = ("include", "accept", "yes", "y", "true", "1")
@@ -53,7 +54,6 @@ def read_review(path: Path | None, code_ids, segment_ids=None, codebook_path=Non
     decision (or notes) are dropped. The file may be in any encoding Excel saves (see
     ``files.read_csv_text``).
     """
-    from pipeline.human_codes import codebook_name
 
     if not path or not Path(path).exists():
         return pd.DataFrame(columns=REVIEW_COLUMNS), pd.DataFrame(columns=["segment_id", "code_id"])

@@ -57,6 +57,7 @@ class SeededCoder:
     positives_: np.ndarray | None = None  # pattern hits per code: how many segments each code is given
 
     def fit(self, emb: np.ndarray, weak: np.ndarray, proto: np.ndarray, owner: np.ndarray) -> SeededCoder:
+        # scikit-learn takes about a second to import: loaded only by the steps that fit or score
         from sklearn.linear_model import LogisticRegression
 
         n_codes, dim = len(self.code_ids), emb.shape[1]

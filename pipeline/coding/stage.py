@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from pipeline import embeddings as emb_store
+from pipeline.codebook import load_codebook
 from pipeline.coding.coder import UNKNOWN, Coder, CoderSettings, cross_validated_predictions, known_labels, label_matrix
+from pipeline.coding.patterns import PatternCoder
 from pipeline.coding.review import read_review, review_queue, teaching_batch
 from pipeline.coding.seeded import codebook_texts, seeded_codes, taught_coder
 from pipeline.core.errors import PipelineError
+from pipeline.core.files import read_table, write_csv, write_parquet
+from pipeline.core.statistics import agreement_table, validation_table
+from pipeline.embeddings import embed
 from pipeline.human_codes import HUMAN_CODE_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -100,13 +107,6 @@ def code_segments(
     batch_size: int = 40,
 ) -> dict:
     """Edge: train (or load) the coder, validate it, code every segment, write tables and the model."""
-    import time
-
-    from pipeline import embeddings as emb_store
-    from pipeline.codebook import load_codebook
-    from pipeline.coding.patterns import PatternCoder
-    from pipeline.core.files import read_table, write_csv, write_parquet
-    from pipeline.core.statistics import agreement_table, validation_table
 
     started = time.perf_counter()
     codebook = load_codebook(codebook_path)
@@ -160,8 +160,6 @@ def code_segments(
             out["model"], {"applied_from": str(pretrained), **json.loads((Path(pretrained) / "coder.json").read_text())}
         )
     elif not coded.any():  # the cold start: no human coding yet, a coder built from the codebook alone
-        from pipeline.embeddings import embed  # the model loads only here: other runs read cached embeddings
-
         texts_of_codebook, owner = codebook_texts(codebook)
         proto = embed(texts_of_codebook)
         coder, probs, decisions = seeded_codes(codebook, segments, emb, patterns, proto, settings.seed)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import json
 import os
 import shutil
@@ -10,6 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+
+from pipeline.core.encodings import decode
+from pipeline.core.errors import PipelineError
 
 
 def _umask() -> int:
@@ -85,14 +90,26 @@ def write_text(text: str, path: str | Path) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+def read_json_object(path: Path, what: str, fix: str) -> dict:
+    """A JSON file that must hold an object (a saved model's description); one line naming the file if it cannot be
+    read, is not JSON or is not an object."""
+    try:
+        obj = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not isinstance(obj, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        detail = " ".join(str(exc).split())
+        detail = detail if len(detail) <= 60 else detail[:59] + "…"
+        raise PipelineError(f"{what} cannot be read ({type(exc).__name__}: {detail})", fix, file=path) from None
+    return obj
+
+
 def read_csv_text(path: Path) -> str:
     """A CSV file a person edited (codes.csv, a filled-in review queue) as text, in whatever encoding it was saved.
 
     Decoded like transcripts (``ingest.decode``): UTF-8 with or without BOM, UTF-16, or a legacy code page such
     as Windows-1252, which Excel's plain "CSV (Comma delimited)" writes. An empty file is empty text.
     """
-    from pipeline.core.encodings import decode
-    from pipeline.core.errors import PipelineError
 
     path = Path(path)
     data = path.read_bytes()
@@ -115,7 +132,6 @@ def spreadsheet_reader(text: str):
     Excel writes "CSV" with semicolons where the comma is the decimal separator (much of Europe) and "Unicode
     Text" with tabs: the separator is the one of comma, semicolon and tab that the header line holds most of.
     """
-    import csv
 
     lines = text.splitlines(keepends=True)
     header = lines[0] if lines else ""
@@ -123,6 +139,15 @@ def spreadsheet_reader(text: str):
     reader = csv.DictReader(lines, delimiter=delimiter)
     reader.fieldnames = [(h or "").strip() for h in reader.fieldnames or []]
     return reader
+
+
+def require_columns(header, required, path, fix: str) -> None:
+    """Stop, naming the file's header line, when a table lacks required columns."""
+    missing = [c for c in required if c not in (header or [])]
+    if missing:
+        raise PipelineError(
+            f"{Path(path).name} lacks the required column(s) {', '.join(missing)}", fix, file=path, line=1
+        )
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
@@ -134,9 +159,6 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 def verify_sha256(folder: Path, expected: dict[str, str], what: str) -> None:
     """Refuse model files that differ from the pinned release (``expected``: file name -> sha256)."""
-    import hashlib
-
-    from pipeline.core.errors import PipelineError
 
     for name, digest_expected in expected.items():
         path = Path(folder) / name

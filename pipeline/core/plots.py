@@ -3,7 +3,10 @@ the helpers every stage's figures share."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
+
+from pipeline.core.files import atomic_path
 
 OKABE_ITO = {
     "orange": "#E69F00",
@@ -31,9 +34,11 @@ def _runs(values: list) -> list[tuple[int, int, object]]:
 
 
 def _pyplot():
+    # matplotlib loads slowly (and sets its backend): only where a figure is drawn
     import matplotlib
 
     matplotlib.use("Agg")
+    # matplotlib loads slowly (and sets its backend): only where a figure is drawn
     import matplotlib.pyplot as plt
 
     plt.rcParams.update(
@@ -51,13 +56,13 @@ def _pyplot():
 
 def save(fig, png_path) -> None:
     """PNG at 300 dpi and SVG beside it, written atomically, with no timestamps (same bytes every run)."""
-    from pipeline.core.files import atomic_path
 
     png_path = Path(png_path)
     with atomic_path(png_path) as tmp:
         fig.savefig(tmp, format="png", dpi=300, bbox_inches="tight", metadata={"Software": None})
     with atomic_path(png_path.with_suffix(".svg")) as tmp:
         fig.savefig(tmp, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    # matplotlib loads slowly (and sets its backend): only where a figure is drawn
     import matplotlib.pyplot as plt
 
     plt.close(fig)
@@ -71,6 +76,5 @@ def _empty(plt, message: str, png_path) -> None:
 
 
 def _wrap(text: str, width: int = 28) -> str:
-    import textwrap
 
     return "\n".join(textwrap.wrap(str(text), width)) or str(text)

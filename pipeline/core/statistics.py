@@ -11,6 +11,7 @@ give intervals that are too narrow). Each draw sums the participants' agreement 
 
 from __future__ import annotations
 
+import krippendorff
 import numpy as np
 import pandas as pd
 
@@ -20,6 +21,7 @@ def percent_agreement(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def cohen_kappa(a: np.ndarray, b: np.ndarray) -> float:
+    # scikit-learn takes about a second to import: loaded only by the steps that fit or score
     from sklearn.metrics import cohen_kappa_score
 
     a, b = np.asarray(a), np.asarray(b)
@@ -31,7 +33,6 @@ def cohen_kappa(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def krippendorff_alpha(a: np.ndarray, b: np.ndarray) -> float:
-    import krippendorff
 
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if not len(a):
@@ -138,6 +139,7 @@ def validation_table(
 ) -> pd.DataFrame:
     """Precision, recall, F1 and Cohen's kappa of machine against human codes, per code and pooled, with the
     kappa's 95% interval from resampling participants (``groups``: one per row; nan without two of them)."""
+    # scikit-learn takes about a second to import: loaded only by the steps that fit or score
     from sklearn.metrics import f1_score, precision_score, recall_score
 
     intervals = (

@@ -26,7 +26,10 @@ import unicodedata
 from pathlib import Path
 
 import pandas as pd
+from lxml import etree
 
+from pipeline.coding.review import read_review
+from pipeline.core.files import atomic_path, read_table
 from pipeline.core.text import _QUOTES, normalise_for_matching
 from pipeline.exchange.importer import OTHER_LABEL, RECORD_NOTE
 from pipeline.exchange.qdpx import (
@@ -39,7 +42,8 @@ from pipeline.exchange.qdpx import (
     validate,
     zip_bytes,
 )
-from pipeline.human_codes import pseudonymise_quote
+from pipeline.human_codes import load_replacements, pseudonymise_quote, read_codes
+from pipeline.schemas import read_yaml
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +115,6 @@ def add_codes(parent, codebook: dict, ns: str) -> dict[str, str]:
 
 
 def codebook_qdc(codebook: dict) -> bytes:
-    from lxml import etree
 
     root = etree.Element(f"{{{CODEBOOK_NS}}}CodeBook", nsmap={None: CODEBOOK_NS}, origin=ORIGIN)
     add_codes(sub(root, "Codes", CODEBOOK_NS), codebook, CODEBOOK_NS)
@@ -307,10 +310,6 @@ def export_qdpx(
     """Edge: read the run's tables, build the project and codebook, validate both against the official schemas,
     write them atomically. ``interviews``: the manifest's rows (interview_id, participant_id, role, wave,
     attributes)."""
-    from pipeline.coding.review import read_review
-    from pipeline.core.files import atomic_path, read_table
-    from pipeline.human_codes import load_replacements, read_codes
-    from pipeline.schemas import read_yaml
 
     codebook, _lines = read_yaml(codebook_path, "codebook", "the codebook")
     turns = pd.concat([read_table(p) for p in turns_paths], ignore_index=True)

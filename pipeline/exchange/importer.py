@@ -29,6 +29,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from pipeline.core.errors import PipelineError
+from pipeline.core.files import atomic_folder
 from pipeline.core.text import clean
 from pipeline.corpus import REQUIRED_COLUMNS
 from pipeline.exchange import positions
@@ -475,7 +476,6 @@ def review_decisions(record: dict, machine_present: set, reviewed: list, automat
 
 def import_qdpx(qdpx, corpus_dir, options: Options, force: bool = False) -> list[str]:
     """Edge: read the .qdpx, import it, write the corpus folder atomically; returns the report."""
-    from pipeline.core.files import atomic_folder
 
     qdpx, corpus_dir = Path(qdpx), Path(corpus_dir)
     if not qdpx.is_file():

@@ -18,6 +18,7 @@ import pandas as pd
 from pipeline.core.errors import PipelineError
 from pipeline.core.files import write_csv
 from pipeline.core.text import normalise_for_matching
+from pipeline.gate.prepare import Settings, check_failure
 from pipeline.human_codes import read_codes, turn_pieces
 from pipeline.ingest import corpus_layout, corpus_speakers, ingest_interview
 
@@ -103,8 +104,9 @@ def check_quotes(corpus, turns: dict[str, pd.DataFrame]) -> tuple[int, list[Pipe
 def check_identifiers(corpus, turns: dict[str, pd.DataFrame], audit_path: Path) -> list[PipelineError]:
     """In check mode, the gate over every turn: one problem per transcript with possible identifiers."""
     from pipeline.gate.anonymise import screen_turns  # loads the NER model: only when screening
+
+    # the identifier gate loads spaCy and its word lists (seconds): only where text is screened
     from pipeline.gate.policy import AllowList
-    from pipeline.gate.prepare import Settings, check_failure
 
     if corpus.anonymisation_mode != "check" or not turns:
         return []

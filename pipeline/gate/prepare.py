@@ -17,6 +17,9 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.core.errors import PipelineError, PipelineErrors
+from pipeline.core.files import write_csv, write_parquet
+from pipeline.ingest import Layout, Speakers, ingest_interview
+from pipeline.segment import segment_turns
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,7 @@ class Settings:
     layout: dict = field(default_factory=dict)  # ingest rules: header, notes, redactions
 
     def policy(self):
+        # the identifier gate loads spaCy and its word lists (seconds): only where text is screened
         from pipeline.gate.policy import Policy
 
         defaults = {"locale": "uk", "home_population": 1_000_000, "abroad_population": 100_000}
@@ -62,9 +66,8 @@ class Settings:
 
 def prepare_interview(path: Path, row: dict, settings: Settings, allow, display: str | None = None):
     """Pure core for one interview: (turns as they passed the gate, audit of identifiers, segments)."""
+    # the identifier gate loads spaCy and its word lists (seconds): only where text is screened
     from pipeline.gate.anonymise import screen_turns
-    from pipeline.ingest import Layout, Speakers, ingest_interview
-    from pipeline.segment import segment_turns
 
     speakers = Speakers(
         settings.interviewer_labels,
@@ -83,6 +86,7 @@ def prepare_interview(path: Path, row: dict, settings: Settings, allow, display:
 
 def check_failure(audit: pd.DataFrame, audit_path, source) -> PipelineError:
     """The gate's stop in check mode: what was found (categories and counts, never values) and where."""
+    # the identifier gate loads spaCy and its word lists (seconds): only where text is screened
     from pipeline.gate.anonymise import category_counts
 
     found = {r.category: r.count for r in category_counts(audit).itertuples() if r.count}
@@ -104,8 +108,10 @@ def prepare_interviews(
     values) and private audit. Every interview is tried: the problems found (one ERROR line each, naming the
     file and line) stop the job before any output is written, except the audit (private: what the gate
     found)."""
-    from pipeline.core.files import write_csv, write_parquet
+    # the identifier gate loads spaCy and its word lists (seconds): only where text is screened
     from pipeline.gate.anonymise import category_counts
+
+    # the identifier gate loads spaCy and its word lists (seconds): only where text is screened
     from pipeline.gate.policy import AllowList
 
     if len(transcripts) != len(settings.interviews):

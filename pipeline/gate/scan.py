@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.core.errors import PipelineError
+from pipeline.core.files import write_csv
 from pipeline.gate.anonymise import value_pattern
 from pipeline.gate.policy import AllowList
 
@@ -85,8 +87,6 @@ def scan_outputs(outputs: Path, audit_paths, out: Path, allow: AllowList | None 
     """The final scan. On a hit the job fails, naming the files (never the values, which would reach the console
     and the logs); the values, with the interviews the gate found them in, go to ``private/<corpus>/scan_hits.csv``
     beside the audits."""
-    from pipeline.core.errors import PipelineError
-    from pipeline.core.files import write_csv
 
     values = identifier_values(audit_paths, allow)
     hits = find_values(outputs, values, skip={Path(out).resolve()})

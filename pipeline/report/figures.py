@@ -189,6 +189,7 @@ def cooccurrence_heatmap(cooccurrence: pd.DataFrame, codes: pd.DataFrame):
     size = 1.6 + 0.3 * len(cols)
     fig, ax = plt.subplots(figsize=(size + 1.8, size))
     vmax = max(float(data.max()), 1.0)
+    # matplotlib loads slowly (and sets its backend): only where a figure is drawn
     from matplotlib.colors import ListedColormap
 
     # the lower triangle on a light grey ground (pairs never coded together), the upper left blank

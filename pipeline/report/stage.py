@@ -8,6 +8,9 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.core.errors import PipelineError
+from pipeline.core.files import write_csv, write_text
+from pipeline.core.plots import save
+from pipeline.report import figures
 from pipeline.report.sections import findings_markdown
 from pipeline.report.tables import (
     codes_frame,
@@ -44,7 +47,6 @@ def _read(path, text: bool = False) -> pd.DataFrame:
 def format_tables(by_role_csv, participants_csv, reliability_csv, validation_csv, by_wave_csv, matrix_csv, roles, out):
     """The headline tables in Markdown and LaTeX beside their CSV; tables/reliability_summary.csv and
     tables/wave_comparison.csv."""
-    from pipeline.core.files import write_csv, write_text
 
     by_role = _read(by_role_csv)
     labels = dict(zip(codes_frame(by_role)["code_id"], codes_frame(by_role)["label"], strict=True))
@@ -70,8 +72,6 @@ def format_tables(by_role_csv, participants_csv, reliability_csv, validation_csv
 
 def draw_figures(by_role_csv, matrix_csv, cooccurrence_csv, saturation_csv, waves_csv, roles, out_dir):
     """The five findings figures, PNG (300 dpi) and SVG, in ``out_dir``."""
-    from pipeline.core.plots import save
-    from pipeline.report import figures
 
     by_role = _read(by_role_csv)
     codes = codes_frame(by_role)
@@ -89,7 +89,6 @@ def draw_figures(by_role_csv, matrix_csv, cooccurrence_csv, saturation_csv, wave
 
 def write_findings(paths: dict, roles: dict, name: str, claims_source: str, out) -> str:
     """findings.md from the tables named in ``paths``."""
-    from pipeline.core.files import write_text
 
     text_tables = {"exemplars", "check", "segment_codes", "participants"}
     tables = {key: _read(path, text=key in text_tables) for key, path in paths.items()}

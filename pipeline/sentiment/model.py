@@ -3,14 +3,15 @@ saved beside the coder and carried to another corpus."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from safetensors.numpy import load_file, save_file
 
 from pipeline.core.errors import PipelineError
+from pipeline.core.files import atomic_path, read_json_object, write_json
 from pipeline.embeddings import DIMENSIONS as EMBEDDING_DIM
 from pipeline.sentiment.vader import LABELS
 
@@ -44,6 +45,7 @@ def pair_features(pairs: pd.DataFrame, vectors: dict, scores: pd.DataFrame, code
 
 
 def _classifier(c: float, seed: int):
+    # scikit-learn takes about a second to import: loaded only by the steps that fit or score
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(C=c, class_weight="balanced", max_iter=5000, random_state=seed)
@@ -53,6 +55,7 @@ def supervised(x_train, y_train, groups, x_all, c: float, seed: int, folds: int 
     """Pure core: out-of-fold predictions for the labelled pairs (participant-grouped), the model trained on all
     of them applied to every pair, and that model. None when the labels cannot train a model (fewer than 2
     classes)."""
+    # scikit-learn takes about a second to import: loaded only by the steps that fit or score
     from sklearn.model_selection import GroupKFold
 
     y_train = np.asarray(y_train)
@@ -111,6 +114,7 @@ class SentimentModel:
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """As scikit-learn's LogisticRegression.predict_proba: the logistic of the decision for two classes,
         its softmax for more."""
+        # SciPy's submodules load slowly: only where they are used
         from scipy.special import expit, softmax
 
         decision = np.asarray(x) @ self.coef.T + self.intercept
@@ -131,9 +135,6 @@ def save_sentiment_model(meta_path, weights_path, model: SentimentModel | None, 
     """``sentiment.json`` (what the model is, where it came from; ``trained: false`` with the reason when the
     corpus had no human sentiment labels to learn from) and ``sentiment.safetensors`` (its weights; empty when
     untrained), both written atomically."""
-    from safetensors.numpy import save_file
-
-    from pipeline.core.files import atomic_path, write_json
 
     Path(weights_path).parent.mkdir(parents=True, exist_ok=True)
     meta = {"format_version": SENTIMENT_FORMAT_VERSION, "trained": model is not None, **about}
@@ -151,7 +152,6 @@ def load_sentiment_model(folder: str | Path, code_ids: list[str], codebook_versi
     """The sentiment model of a model folder (``coding.model``); None when the folder says it was never trained
     (its corpus had no human sentiment labels). A missing, partial or corrupt file, or a model for another
     codebook, stops naming the file."""
-    from safetensors.numpy import load_file
 
     folder = Path(folder)
     meta_path, weights_path = (folder / name for name in SENTIMENT_FILES)
@@ -162,14 +162,7 @@ def load_sentiment_model(folder: str | Path, code_ids: list[str], codebook_versi
                 _FIX_COPY,
                 file=path,
             )
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        if not isinstance(meta, dict):
-            raise ValueError("not a JSON object")
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise PipelineError(
-            f"the sentiment model's description cannot be read ({type(exc).__name__})", _FIX_COPY, file=meta_path
-        ) from None
+    meta = read_json_object(meta_path, "the sentiment model's description", _FIX_COPY)
     if meta.get("format_version") != SENTIMENT_FORMAT_VERSION:
         raise PipelineError(
             f"the sentiment model was saved in format {meta.get('format_version')}, this pipeline reads "

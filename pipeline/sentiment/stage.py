@@ -3,11 +3,16 @@ code-level model."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 
 import pandas as pd
 
+from pipeline import embeddings as emb_store
+from pipeline.codebook import load_codebook
+from pipeline.core.files import read_table, write_csv
+from pipeline.sentiment.figures import sentiment_by_code, sentiment_by_wave
 from pipeline.sentiment.model import SentimentModel, code_sentiment, load_sentiment_model, save_sentiment_model
 from pipeline.sentiment.summary import aggregate, validation
 from pipeline.sentiment.vader import LABELS, Thresholds, load_lexicon, score_segments
@@ -16,7 +21,6 @@ log = logging.getLogger(__name__)
 
 
 def score_sentiment(segments_csv, lexicon_path, thresholds: Thresholds, out) -> pd.DataFrame:
-    from pipeline.core.files import read_table, write_csv
 
     scores = score_segments(read_table(segments_csv), load_lexicon(lexicon_path), thresholds)
     write_csv(scores, out)
@@ -39,8 +43,6 @@ def summarise_sentiment(
     pretrained: str = "",
     lexicon_path=None,
 ):
-    from pipeline.codebook import load_codebook
-    from pipeline.core.files import read_table, write_csv
 
     codebook = load_codebook(codebook_path)
     carried = load_sentiment_model(pretrained, codebook.ids, codebook.version) if pretrained else None
@@ -65,8 +67,6 @@ def summarise_sentiment(
     primary_human = human[human["coder"] == primary] if len(human) else human
     oof = None
     if embeddings_path:
-        from pipeline import embeddings as emb_store
-
         ids, vectors, _ = emb_store.load(embeddings_path)
         participants = dict(zip(segments["segment_id"], segments["participant_id"], strict=True))
         pairs, oof, model = code_sentiment(
@@ -122,7 +122,6 @@ def summarise_sentiment(
     )
     table = validation(primary_human, scores, oof, seed, method)
     write_csv(table, out["validation"])
-    from pipeline.sentiment.figures import sentiment_by_code, sentiment_by_wave
 
     sentiment_by_code(by_code, roles, out["figure_by_code"])
     sentiment_by_wave(aggregate(data, ["role", "wave"], seed), roles, out["figure_by_wave"])
@@ -130,6 +129,5 @@ def summarise_sentiment(
 
 
 def _sha256(path) -> str:
-    import hashlib
 
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -75,6 +75,7 @@ def validation(
     supervised model's predictions where there are any (``method``: out of fold, or a model carried from
     another corpus). Macro-F1 carries a 95% interval from
     resampling participants (``pipeline.core.statistics.cluster_bootstrap_interval``)."""
+    # scikit-learn takes about a second to import: loaded only by the steps that fit or score
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
     labelled = human[human["sentiment"].isin(LABELS)].merge(scores, on="segment_id")

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.schemas import load_yaml
+from pipeline.segment import sentence_spans
 
 LABELS = ["positive", "negative", "neutral", "mixed"]
 
@@ -37,6 +38,7 @@ class Scorer:
     """VADER, plain or with a domain lexicon applied on top."""
 
     def __init__(self, lexicon: dict | None = None):
+        # VADER's lexicon loads only where sentiment is scored
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
         self.analyzer = SentimentIntensityAnalyzer()
@@ -52,7 +54,6 @@ class Scorer:
                 self.phrases.append((re.compile(rf"(?<!\w){re.escape(phrase)}(?!\w)", re.IGNORECASE), token))
 
     def sentence_scores(self, text: str) -> list[float]:
-        from pipeline.segment import sentence_spans
 
         out = []
         for a, b in sentence_spans(text) or [(0, len(text))]:

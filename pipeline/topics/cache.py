@@ -17,11 +17,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
+from safetensors.numpy import load_file as load_tensors
+from safetensors.numpy import save_file as save_tensors
+
+from pipeline.core.files import atomic_folder
+from pipeline.core.hashing import code_hash, package_versions
+from pipeline.topics.model import TopicResult, _digest
 
 KEY_FILE = "key"
 
@@ -29,15 +36,13 @@ KEY_FILE = "key"
 def fit_key(kind: str, docs: list[str], vectors: np.ndarray | None, settings, **extra) -> str:
     """sha256 of what a fit sees: documents, vectors, settings and ``extra`` (seed, seed words, dominant codes),
     the versions of the libraries that compute it and the pipeline's code."""
-    from pipeline.core.hashing import code_version, package_versions
-    from pipeline.topics.model import _digest
 
     digest = hashlib.sha256()
     meta = {
         "kind": kind,
         "settings": asdict(settings),
         "extra": extra,
-        "code": code_version(Path(__file__).parent),
+        "code": code_hash(Path(__file__).parents[2], "pipeline.topics.model"),  # the code that fits
         "versions": package_versions(),  # None for what is not installed (torch under the light profile)
         "documents": len(docs),
     }
@@ -59,7 +64,6 @@ def _matches(folder, kind: str, key: str) -> bool:
 
 def _store(folder, kind: str, key: str, write) -> None:
     """Write the entry in a temporary folder that then replaces the old one (a crash leaves no half entry)."""
-    from pipeline.core.files import atomic_folder
 
     with atomic_folder(_entry(folder, kind)) as tmp:
         write(tmp)
@@ -69,14 +73,13 @@ def _store(folder, kind: str, key: str, write) -> None:
 def store_fit(folder, kind: str, key: str, result) -> None:
     """The fit (a TopicResult straight from fit_bertopic) under ``kind``: call before anything uses the model
     (BERTopic's topics_per_class normalises the model's c-TF-IDF in place)."""
-    from safetensors.numpy import save_file
 
     def write(tmp: Path) -> None:
         if result.model is not None:
             result.model.save(
                 str(tmp / "bertopic"), serialization="safetensors", save_ctfidf=True, save_embedding_model=False
             )
-        save_file(
+        save_tensors(
             {
                 "topics": np.asarray(result.topics, dtype=np.int64),
                 "probability": np.asarray(result.probability, dtype=np.float64),
@@ -96,19 +99,15 @@ def store_fit(folder, kind: str, key: str, result) -> None:
 
 def load_fit(folder, kind: str, key: str, with_model: bool = True):
     """The stored fit if its key matches (else None); ``with_model=False`` skips loading the BERTopic model."""
-    from safetensors.numpy import load_file
-
-    from pipeline.topics.model import TopicResult
 
     if not folder or not _matches(folder, kind, key):
         return None
     entry = _entry(folder, kind)
-    arrays = load_file(str(entry / "fit.safetensors"))
+    arrays = load_tensors(str(entry / "fit.safetensors"))
     info = json.loads((entry / "fit.json").read_text(encoding="utf-8"))
     model = None
     if with_model and (entry / "bertopic").is_dir():
-        import logging
-
+        # BERTopic pulls in UMAP, HDBSCAN and numba (seconds): only where topics are fitted
         from bertopic import BERTopic
 
         logging.getLogger("BERTopic").setLevel(logging.ERROR)  # "no embedding model": none is needed after the fit

@@ -9,6 +9,8 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
+from threadpoolctl import threadpool_limits
 
 from pipeline.topics.model import OUTLIER, TopicResult, fit_bertopic
 from pipeline.topics.settings import TopicSettings
@@ -60,6 +62,7 @@ def diversity(topic_words: list[list[str]]) -> float:
 
 
 def mean_pairwise_ari(assignments: list[np.ndarray]) -> float:
+    # scikit-learn takes about a second to import: loaded only by the steps that fit or score
     from sklearn.metrics import adjusted_rand_score
 
     pairs = list(combinations(range(len(assignments)), 2))
@@ -71,14 +74,16 @@ def mean_pairwise_ari(assignments: list[np.ndarray]) -> float:
 def fit_baseline(kind: str, docs: list[str], k: int, seed: int, settings: TopicSettings, counts, vocab):
     """scikit-learn LDA (on counts) or NMF (on TF-IDF) with k topics: top words and per-document topics, computed
     on one thread (the same whatever threads the process has)."""
-    from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):
         return _fit_baseline(kind, docs, k, seed, settings, counts, vocab)
 
 
 def _fit_baseline(kind: str, docs: list[str], k: int, seed: int, settings: TopicSettings, counts, vocab):
+    # scikit-learn takes about a second to import: loaded only by the steps that fit or score
     from sklearn.decomposition import NMF, LatentDirichletAllocation
+
+    # scikit-learn takes about a second to import: loaded only by the steps that fit or score
     from sklearn.feature_extraction.text import TfidfTransformer
 
     if kind == "lda":
@@ -119,6 +124,7 @@ def quality(
     The runs are independent (each has its own seed, each computes on one thread) and run in ``workers``
     processes: the table does not depend on ``workers``.
     """
+    # scikit-learn takes about a second to import: loaded only by the steps that fit or score
     from sklearn.metrics import normalized_mutual_info_score
 
     # every seed with the cluster selection the main fit used (auto decides once, on the main fit)
@@ -149,8 +155,6 @@ def quality(
     tasks += [("nmf", s) for s in seeds]
     args = (docs, embeddings, resolved, k, counts, vocab)
     if workers > 1 and len(tasks) > 1:
-        from joblib import Parallel, delayed
-
         done = Parallel(n_jobs=min(workers, len(tasks)), backend="loky")(
             delayed(_quality_run)(*task, *args) for task in tasks
         )

@@ -21,10 +21,13 @@ import logging
 import warnings
 from dataclasses import asdict, dataclass, replace
 from functools import cache
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
+from pipeline.core.files import atomic_folder
 from pipeline.topics.settings import TopicSettings
 from pipeline.topics.vocabulary import segment_vocabulary, vectorizer
 
@@ -81,6 +84,7 @@ def exact_cosine_neighbours(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np
 
 @cache
 def _reusing_umap():
+    # UMAP compiles with numba on import: only where topics are fitted
     from umap import UMAP
 
     class ReusingUMAP(UMAP):
@@ -115,8 +119,13 @@ def build_model(
     settings: TopicSettings, n_docs: int, seed: int, embedding_model=None, seed_topic_list=None, vocabulary=None
 ):
     """A BERTopic model with every sub-model injected and seeded."""
+    # BERTopic pulls in UMAP, HDBSCAN and numba (seconds): only where topics are fitted
     from bertopic import BERTopic
+
+    # BERTopic pulls in UMAP, HDBSCAN and numba (seconds): only where topics are fitted
     from bertopic.vectorizers import ClassTfidfTransformer
+
+    # HDBSCAN loads with numba: only where topics are fitted
     from hdbscan import HDBSCAN
 
     umap_model = _reusing_umap()(
@@ -188,8 +197,6 @@ def fit_bertopic(
     """
 
     def fit(selection: str) -> TopicResult:
-        from threadpoolctl import threadpool_limits
-
         chosen = replace(settings, cluster_selection=selection)
         with threadpool_limits(1):  # the same topics whatever threads the process has
             return _fit_bertopic(docs, embeddings, chosen, seed, embedding_model, seed_topic_list)
@@ -328,14 +335,12 @@ def topic_labels(words: dict[int, list[str]]) -> dict[int, str]:
 
 
 def library_versions() -> dict:
-    from importlib.metadata import version
 
     return {p: version(p) for p in ("bertopic", "umap-learn", "hdbscan", "scikit-learn", "numpy")}
 
 
 def save_model(result: TopicResult, folder: str | Path, settings: TopicSettings, extra: dict) -> None:
     """BERTopic's safetensors format (topic embeddings, c-TF-IDF, config; never pickle) plus our settings."""
-    from pipeline.core.files import atomic_folder
 
     with atomic_folder(folder) as tmp:
         if result.model is not None:

@@ -9,6 +9,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline import embeddings as emb
+from pipeline.codebook import load_codebook
+from pipeline.core.errors import PipelineError
+from pipeline.core.files import read_table, write_csv, write_text
+from pipeline.embeddings import embedding_model
+from pipeline.topics import cache as topic_cache
+from pipeline.topics import figures
 from pipeline.topics.comparison import quality
 from pipeline.topics.model import apply_frozen, fit_bertopic, save_model
 from pipeline.topics.settings import TopicSettings
@@ -22,7 +29,6 @@ log = logging.getLogger(__name__)
 
 
 def _inputs(segments_csv, embeddings_path, settings: TopicSettings, fit_waves=None):
-    from pipeline.core.files import read_table
 
     seg = read_table(segments_csv)
     keep = modelled(seg, settings)
@@ -37,12 +43,8 @@ def _inputs(segments_csv, embeddings_path, settings: TopicSettings, fit_waves=No
         else:
             vectors = np.zeros((len(docs), 2), np.float32)
     else:
-        from pipeline import embeddings as emb
-
         ids, vectors_all, _ = emb.load(embeddings_path)
         if ids != list(seg["segment_id"]):
-            from pipeline.core.errors import PipelineError
-
             raise PipelineError(
                 "the embeddings do not match segments.csv",
                 "Rerun the workflow so embed_segments runs again",
@@ -73,10 +75,6 @@ def fit_topics(
 
     With ``cache_folder``, a fit of the same segments, vectors and settings is loaded instead of fitted
     again (``pipeline.topics.cache``), and a new fit is stored there."""
-    from pipeline.codebook import load_codebook
-    from pipeline.core.files import read_table, write_csv
-    from pipeline.topics import cache as topic_cache
-    from pipeline.topics import figures
 
     started = time.perf_counter()
     codebook = load_codebook(codebook_path)
@@ -93,8 +91,6 @@ def fit_topics(
         log.info("the %s fit of these %d segments is in the cache: loaded, not fitted again", kind, len(fit_docs))
     else:
         if guided and embedder is None and settings.profile == "bertopic":  # embeds the seed words
-            from pipeline.embeddings import embedding_model
-
             embedder = embedding_model()
         result = fit_bertopic(
             fit_docs,
@@ -179,8 +175,6 @@ def evaluate_topics(
     With ``cache_folder`` (fit_topics' cache): the main fit is fit_topics' own when its key matches, and a table
     computed before from the same segments, vectors, codes and settings is written again instead of computed
     (``pipeline.topics.cache``)."""
-    from pipeline.core.files import read_table, write_csv, write_text
-    from pipeline.topics import cache as topic_cache
 
     started = time.perf_counter()
     seg, keep, docs, vectors, _ = _inputs(segments_csv, embeddings_path, settings, fit_waves)

@@ -119,6 +119,7 @@ def crosswalk(
 ) -> tuple[pd.DataFrame, float]:
     """Topic x code contingency (segments carrying each final code), each topic's dominant code, and the NMI
     between topic and each segment's dominant code (uncoded segments count as their own category)."""
+    # scikit-learn takes about a second to import: loaded only by the steps that fit or score
     from sklearn.metrics import normalized_mutual_info_score
 
     m = st[st["assignment"] != "too_short"]

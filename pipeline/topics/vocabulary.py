@@ -37,12 +37,14 @@ def clean(text: str) -> str:
 
 
 def stop_words(settings: TopicSettings) -> list[str]:
+    # scikit-learn takes about a second to import: loaded only by the steps that fit or score
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     return sorted(set(ENGLISH_STOP_WORDS) | {w.lower() for w in settings.fillers} | {"person", "place"})
 
 
 def vectorizer(settings: TopicSettings, min_df: int = 1, vocabulary=None):
+    # scikit-learn takes about a second to import: loaded only by the steps that fit or score
     from sklearn.feature_extraction.text import CountVectorizer
 
     return CountVectorizer(
@@ -76,9 +78,16 @@ def modelled(segments: pd.DataFrame, settings: TopicSettings) -> pd.Series:
 
 def light_embedder(docs: list[str], settings: TopicSettings):
     """The lighter profile: TF-IDF + TruncatedSVD (+ L2 norm), fitted on the documents, seeded."""
+    # scikit-learn takes about a second to import: loaded only by the steps that fit or score
     from sklearn.decomposition import TruncatedSVD
+
+    # scikit-learn takes about a second to import: loaded only by the steps that fit or score
     from sklearn.feature_extraction.text import TfidfVectorizer
+
+    # scikit-learn takes about a second to import: loaded only by the steps that fit or score
     from sklearn.pipeline import make_pipeline
+
+    # scikit-learn takes about a second to import: loaded only by the steps that fit or score
     from sklearn.preprocessing import Normalizer
 
     tfidf = TfidfVectorizer(stop_words=stop_words(settings), token_pattern=TOKEN_PATTERN, sublinear_tf=True, min_df=1)
