@@ -267,7 +267,6 @@ def cmd_write_findings(a) -> None:
 
 
 def cmd_corpus_name(a) -> None:
-
     from pipeline.corpus import load_corpus
 
     config = yaml.safe_load(Path(a.config).read_text(encoding="utf-8"))
@@ -322,7 +321,6 @@ def cmd_check_corpus(a) -> None:
 
 
 def cmd_code_matrix(a) -> None:
-
     from pipeline.codebook import load_codebook
     from pipeline.corpus import load_corpus
     from pipeline.findings import human_code_matrix
@@ -341,7 +339,6 @@ def cmd_check_codebook(a) -> None:
 
 
 def cmd_import_qdpx(a) -> None:
-
     from pipeline.exchange import importer
 
     config = yaml.safe_load(Path(a.config).read_text(encoding="utf-8"))

@@ -41,12 +41,10 @@ def text_key(text: str) -> str:
 
 
 def model_folder() -> Path:
-
     return Path(importlib.import_module(MODEL_PACKAGE).__file__).parent / "model"
 
 
 def verify_model(folder: Path) -> None:
-
     verify_sha256(folder, MODEL_SHA256, "embedding model (all-MiniLM-L6-v2)")
 
 
@@ -144,7 +142,6 @@ class EmbeddingCache:
         return out.astype(np.float32), len(missing)
 
     def save(self) -> None:
-
         self.folder.mkdir(parents=True, exist_ok=True)
         keys = sorted(self.vectors)
         data = np.stack([self.vectors[k] for k in keys]) if keys else np.zeros((0, DIMENSIONS), np.float32)

@@ -11,6 +11,7 @@ import pandas as pd
 from pipeline.codebook import Codebook, load_codebook
 from pipeline.core.errors import PipelineError
 from pipeline.core.files import read_table, write_csv
+from pipeline.core.tables import final_codes, read_segment_codes
 from pipeline.human_codes import check_codes, read_codes
 from pipeline.schemas import read_yaml
 
@@ -200,7 +201,7 @@ def prevalence_by_role(
     """Per code and theme and role: participants expressing it (n of N, %) and segments; final, human, machine."""
     people = _participants(segments)
     sources = {
-        "final": codes[codes["final"]].drop_duplicates(["segment_id", "code_id"]),
+        "final": final_codes(codes),
         "human": codes[(codes["source"] == "human") & (codes["coder"] == primary)],
         "machine": codes[codes["source"].isin(["model", "codebook"])],  # trained on human codes, or codebook-seeded
     }
@@ -234,7 +235,7 @@ def prevalence_by_role(
 
 
 def prevalence_by_wave(codes: pd.DataFrame, segments: pd.DataFrame, codebook: Codebook, roles: dict) -> pd.DataFrame:
-    final = codes[codes["final"]].drop_duplicates(["segment_id", "code_id"])
+    final = final_codes(codes)
     rows = []
     for (role, wave), seg in segments.groupby(["role", "wave"], sort=True):
         total = seg["participant_id"].nunique()
@@ -259,7 +260,7 @@ def prevalence_by_wave(codes: pd.DataFrame, segments: pd.DataFrame, codebook: Co
 
 def final_matrix(codes: pd.DataFrame, segments: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     """Rows (participant, wave), columns codes: the number of segments with the final code."""
-    final = codes[codes["final"]].drop_duplicates(["segment_id", "code_id"])
+    final = final_codes(codes)
     counts = final.groupby(["participant_id", "wave", "code_id"]).size().unstack("code_id", fill_value=0)
     index = segments.drop_duplicates(["participant_id", "wave"])[["participant_id", "role", "wave"]]
     out = index.merge(counts.reset_index(), on=["participant_id", "wave"], how="left").fillna(0)
@@ -270,7 +271,7 @@ def final_matrix(codes: pd.DataFrame, segments: pd.DataFrame, codebook: Codebook
 
 def cooccurrence(codes: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     """Segments carrying both codes (final codes); the diagonal is the number of segments with the code."""
-    final = codes[codes["final"]].drop_duplicates(["segment_id", "code_id"])
+    final = final_codes(codes)
     onehot = pd.crosstab(final["segment_id"], final["code_id"]).reindex(columns=codebook.ids, fill_value=0)
     m = onehot.T @ onehot
     m.index.name = "code_id"
@@ -279,7 +280,7 @@ def cooccurrence(codes: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
 
 def saturation(codes: pd.DataFrame, segments: pd.DataFrame, order: list[str]) -> pd.DataFrame:
     """Cumulative distinct codes by interview, per role, in interview (manifest) order."""
-    final = codes[codes["final"]].drop_duplicates(["segment_id", "code_id"])
+    final = final_codes(codes)
     codes_of = (
         final.merge(segments[["segment_id", "interview_id"]], on="segment_id")
         .groupby("interview_id")["code_id"]
@@ -308,7 +309,7 @@ def saturation(codes: pd.DataFrame, segments: pd.DataFrame, order: list[str]) ->
 
 def exemplars(codes, segments, probabilities, codebook: Codebook, roles: dict, per: int = 3) -> pd.DataFrame:
     """For each code and role, the final-coded segments the model is most confident about (pseudonymised text)."""
-    final = codes[codes["final"]].drop_duplicates(["segment_id", "code_id"])
+    final = final_codes(codes)
     probs = probabilities.set_index("segment_id")
     text = segments.set_index("segment_id")
     rows = []
@@ -339,7 +340,7 @@ def exemplars(codes, segments, probabilities, codebook: Codebook, roles: dict, p
 
 def check_claims(claims: list[dict], codes: pd.DataFrame, segments: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     """Each claim of findings.yaml: expected, measured from the final codes, and whether it holds."""
-    final = codes[codes["final"]].drop_duplicates(["segment_id", "code_id"])
+    final = final_codes(codes)
     rows = []
 
     def members(claim):
@@ -399,10 +400,8 @@ def tabulate_findings(
     order: list[str],
     out: dict,
 ) -> pd.DataFrame:
-
     codebook = load_codebook(codebook_path)
-    codes = pd.read_csv(segment_codes, dtype={"wave": int}, keep_default_na=False)
-    codes["final"] = codes["final"].astype(str).str.lower() == "true"
+    codes = read_segment_codes(segment_codes)
     segments = read_table(segments_csv)
     segments["wave"] = segments["wave"].astype(int)
     probs = pd.read_parquet(probabilities)

@@ -315,7 +315,6 @@ def load_replacements(audit_paths, segments: pd.DataFrame) -> dict:
 
 
 def import_human_codes(codes_path, segments_paths, turns_paths, codebook_path, out, audit_paths=None) -> pd.DataFrame:
-
     codebook = load_codebook(codebook_path)
     segments = pd.concat([read_table(p) for p in segments_paths], ignore_index=True)
     turns = pd.concat([read_table(p) for p in turns_paths], ignore_index=True)

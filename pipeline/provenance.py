@@ -72,7 +72,6 @@ def build(corpus, config: dict, codebook, inputs: list[Path], benchmarks: Path, 
 
 
 def record_provenance(corpus_path, config_json: str, benchmarks, out) -> dict:
-
     config = json.loads(config_json)
     corpus = load_corpus(corpus_path, config)
     codebook = load_codebook(corpus.codebook or config["codebook"])

@@ -218,7 +218,6 @@ class Coder:
 
     @classmethod
     def load(cls, folder: str | Path) -> Coder:
-
         folder = Path(folder)
         meta_path, weights_path = folder / "coder.json", folder / "weights.safetensors"
         if not meta_path.exists() or not weights_path.exists():
@@ -299,7 +298,6 @@ def save_model(folder: str | Path, weights: dict, thresholds, positives, meta: d
 
 
 def library_versions() -> dict:
-
     return {p: version(p) for p in ("scikit-learn", "numpy", "sentence-transformers", "safetensors", "spacy")}
 
 

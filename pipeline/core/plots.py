@@ -76,5 +76,4 @@ def _empty(plt, message: str, png_path) -> None:
 
 
 def _wrap(text: str, width: int = 28) -> str:
-
     return "\n".join(textwrap.wrap(str(text), width)) or str(text)

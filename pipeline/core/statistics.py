@@ -33,7 +33,6 @@ def cohen_kappa(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def krippendorff_alpha(a: np.ndarray, b: np.ndarray) -> float:
-
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if not len(a):
         return float("nan")

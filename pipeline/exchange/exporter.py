@@ -115,7 +115,6 @@ def add_codes(parent, codebook: dict, ns: str) -> dict[str, str]:
 
 
 def codebook_qdc(codebook: dict) -> bytes:
-
     root = etree.Element(f"{{{CODEBOOK_NS}}}CodeBook", nsmap={None: CODEBOOK_NS}, origin=ORIGIN)
     add_codes(sub(root, "Codes", CODEBOOK_NS), codebook, CODEBOOK_NS)
     return to_bytes(root)

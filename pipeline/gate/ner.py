@@ -27,13 +27,11 @@ MODEL_SHA256 = {
 
 
 def model_folder() -> Path:
-
     package = Path(importlib.import_module(MODEL_PACKAGE).__file__).parent
     return next(p for p in package.iterdir() if p.is_dir() and (p / "meta.json").exists())
 
 
 def verify_model(folder: Path) -> None:
-
     verify_sha256(folder, MODEL_SHA256, "NER model (en_core_web_sm 3.8.0)")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pipeline.core.tables import as_bool
 from pipeline.report.figures import KIND_TITLES, kind_title
 from pipeline.report.wording import change_text, n_of, share_text
 
@@ -182,7 +183,7 @@ def wave_comparison(by_wave: pd.DataFrame, matrix: pd.DataFrame, roles: dict) ->
 
 def coding_sources(segment_codes: pd.DataFrame) -> pd.DataFrame:
     """Per wave: final codes, and the share of them that come from human coding (the rest are the coder's)."""
-    final = segment_codes[segment_codes["final"].astype(str).str.lower() == "true"]
+    final = segment_codes[as_bool(segment_codes["final"])]
     final = final.drop_duplicates(["segment_id", "code_id"])
     rows = []
     for wave, sub in final.groupby(final["wave"].astype(int), sort=True):

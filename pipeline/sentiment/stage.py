@@ -12,6 +12,7 @@ import pandas as pd
 from pipeline import embeddings as emb_store
 from pipeline.codebook import load_codebook
 from pipeline.core.files import read_table, write_csv
+from pipeline.core.tables import final_codes, read_segment_codes
 from pipeline.sentiment.figures import sentiment_by_code, sentiment_by_wave
 from pipeline.sentiment.model import SentimentModel, code_sentiment, load_sentiment_model, save_sentiment_model
 from pipeline.sentiment.summary import aggregate, validation
@@ -21,7 +22,6 @@ log = logging.getLogger(__name__)
 
 
 def score_sentiment(segments_csv, lexicon_path, thresholds: Thresholds, out) -> pd.DataFrame:
-
     scores = score_segments(read_table(segments_csv), load_lexicon(lexicon_path), thresholds)
     write_csv(scores, out)
     log.info("%d segments scored: %s", len(scores), scores["label"].value_counts().to_dict())
@@ -43,7 +43,6 @@ def summarise_sentiment(
     pretrained: str = "",
     lexicon_path=None,
 ):
-
     codebook = load_codebook(codebook_path)
     carried = load_sentiment_model(pretrained, codebook.ids, codebook.version) if pretrained else None
     lexicon_sha = _sha256(lexicon_path) if lexicon_path else None
@@ -56,8 +55,7 @@ def summarise_sentiment(
     write_csv(aggregate(data, ["role"], seed), out["by_role"])
     write_csv(aggregate(data, ["role", "wave"], seed), out["by_wave"])
     write_csv(aggregate(data, ["role", "participant_id"], seed), out["by_participant"])
-    codes = pd.read_csv(segment_codes_csv, keep_default_na=False)
-    final = codes[codes["final"].astype(str).str.lower() == "true"].drop_duplicates(["segment_id", "code_id"])
+    final = final_codes(read_segment_codes(segment_codes_csv))
     by_code = aggregate(final[["segment_id", "code_id"]].merge(data, on="segment_id"), ["code_id", "role"], seed)
     human = (
         pd.read_parquet(human_path)
@@ -129,5 +127,4 @@ def summarise_sentiment(
 
 
 def _sha256(path) -> str:
-
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()

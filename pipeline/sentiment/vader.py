@@ -54,7 +54,6 @@ class Scorer:
                 self.phrases.append((re.compile(rf"(?<!\w){re.escape(phrase)}(?!\w)", re.IGNORECASE), token))
 
     def sentence_scores(self, text: str) -> list[float]:
-
         out = []
         for a, b in sentence_spans(text) or [(0, len(text))]:
             sentence = text[a:b]

@@ -335,7 +335,6 @@ def topic_labels(words: dict[int, list[str]]) -> dict[int, str]:
 
 
 def library_versions() -> dict:
-
     return {p: version(p) for p in ("bertopic", "umap-learn", "hdbscan", "scikit-learn", "numpy")}
 
 

@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 
 
 def _inputs(segments_csv, embeddings_path, settings: TopicSettings, fit_waves=None):
-
     seg = read_table(segments_csv)
     keep = modelled(seg, settings)
     docs = [clean(t) for t in seg.loc[keep, "text"]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pipeline.core.tables import as_bool
 from pipeline.topics.model import OUTLIER, TopicResult, _topic_vectors, topic_labels
 
 
@@ -104,7 +105,7 @@ def class_words(model, docs: list[str], topics: np.ndarray, classes: list[str], 
 
 def dominant_codes(segment_codes: pd.DataFrame) -> pd.Series:
     """segment_id -> its most confident final code (ties: the first code id)."""
-    final = segment_codes[segment_codes["final"].astype(str).str.lower() == "true"].copy()
+    final = segment_codes[as_bool(segment_codes["final"])].copy()
     final["confidence"] = pd.to_numeric(final["confidence"], errors="coerce").fillna(0.0)
     final = final.sort_values(["segment_id", "confidence", "code_id"], ascending=[True, False, True])
     return final.drop_duplicates("segment_id").set_index("segment_id")["code_id"]
@@ -123,7 +124,7 @@ def crosswalk(
     from sklearn.metrics import normalized_mutual_info_score
 
     m = st[st["assignment"] != "too_short"]
-    final = segment_codes[segment_codes["final"].astype(str).str.lower() == "true"]
+    final = segment_codes[as_bool(segment_codes["final"])]
     # a final code has a row per source that gave it (human coders, model, patterns): count segments, not rows
     final = final.drop_duplicates(["segment_id", "code_id"])
     pairs = m[["segment_id", "topic_id"]].merge(final[["segment_id", "code_id"]], on="segment_id")
