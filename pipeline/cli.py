@@ -119,7 +119,7 @@ def cmd_code_segments(a) -> None:
         "validation": a.validation,
         "reliability": a.reliability,
         "probabilities": a.probabilities,
-        "model": a.model_out,
+        "model": (a.model_meta, a.model_weights),
     }
     coding.code_segments(
         a.segments,
@@ -254,7 +254,8 @@ def cmd_format_tables(a) -> None:
 def cmd_draw_figures(a) -> None:
     from pipeline import report
 
-    report.draw_figures(a.by_role, a.matrix, a.cooccurrence, a.saturation, a.waves, json.loads(a.roles), a.out)
+    out = dict(item.split("=", 1) for item in a.figures) if a.figures else a.out
+    report.draw_figures(a.by_role, a.matrix, a.cooccurrence, a.saturation, a.waves, json.loads(a.roles), out)
 
 
 def cmd_write_findings(a) -> None:
@@ -456,8 +457,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--review", default="", help="a filled-in review_queue.csv to import as human decisions")
     sp.add_argument("--queue-size", type=int, default=200)
     sp.add_argument("--batch-size", type=int, default=40, help="decisions proposed to teach the coder each round")
-    for name in ("segment-codes", "review-queue", "validation", "reliability", "probabilities", "model-out"):
+    for name in ("segment-codes", "review-queue", "validation", "reliability", "probabilities"):
         sp.add_argument(f"--{name}", required=True)
+    sp.add_argument("--model-meta", required=True, help="output: the coder's coder.json")
+    sp.add_argument("--model-weights", required=True, help="output: the coder's weights.safetensors")
     sp.add_argument("--fit-waves", default="", help="JSON list: learn only from these waves (models.freeze)")
 
     sp = add(
@@ -541,7 +544,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("draw-figures", cmd_draw_figures, "findings tables -> the findings figures (PNG and SVG)")
     for name in ("by-role", "matrix", "cooccurrence", "saturation", "waves", "roles"):
         sp.add_argument(f"--{name}", required=True)
-    sp.add_argument("--out", required=True, help="the figures folder")
+    sp.add_argument("--figures", nargs="+", default=[], help="KEY=PNG for each figure (keys: report.FIGURES)")
+    sp.add_argument("--out", default="", help="or: a folder where the figures take their usual names")
 
     sp = add("write-findings", cmd_write_findings, "findings tables -> findings.md, the findings in words")
     for name in ("by-role", "participants", "exemplars", "waves", "segment-codes", "reliability", "validation"):

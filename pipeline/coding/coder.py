@@ -199,9 +199,10 @@ class Coder:
 
     # ------------------------------------------------------------ persistence (no pickle)
 
-    def save(self, folder: str | Path, provenance: dict | None = None) -> None:
+    def save(self, target, provenance: dict | None = None) -> None:
+        """Into a model folder, or the two files (``model_files``)."""
         save_model(
-            folder,
+            target,
             {"coef": self.coef_, "intercept": self.intercept_, "idf": self.idf_},
             self.thresholds_,
             self.positives_,
@@ -281,20 +282,28 @@ class Coder:
 SEEDED_KIND = "codebook-seeded"
 
 
-def save_model(folder: str | Path, weights: dict, thresholds, positives, meta: dict) -> None:
-    """A coder's folder: ``weights.safetensors`` (the weights, thresholds with -1 for never, positives per code)
-    and ``coder.json`` (``meta``); never pickle, which runs code on load."""
+def model_files(target) -> tuple[Path, Path]:
+    """(coder.json, weights.safetensors) of a model folder, or the two paths themselves when given as a pair (the
+    workflow passes each declared output explicitly)."""
+    if isinstance(target, (tuple, list)):
+        return Path(target[0]), Path(target[1])
+    return Path(target) / "coder.json", Path(target) / "weights.safetensors"
 
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+
+def save_model(target, weights: dict, thresholds, positives, meta: dict) -> None:
+    """A coder's files: ``weights.safetensors`` (the weights, thresholds with -1 for never, positives per code)
+    and ``coder.json`` (``meta``); never pickle, which runs code on load. ``target``: a folder, or the two paths
+    (``model_files``)."""
+    meta_path, weights_path = model_files(target)
+    weights_path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {
         **weights,
         "thresholds": np.where(np.isfinite(thresholds), thresholds, -1).astype(np.float32),
         "positives": positives,
     }
-    with atomic_path(folder / "weights.safetensors") as tmp:
+    with atomic_path(weights_path) as tmp:
         save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, str(tmp))
-    write_json(meta, folder / "coder.json")
+    write_json(meta, meta_path)
 
 
 def library_versions() -> dict:

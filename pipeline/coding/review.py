@@ -137,7 +137,7 @@ def closeness(probs, thresholds) -> np.ndarray:
 
 
 def teaching_batch(probs, thresholds, open_pairs, participants, includes, size: int) -> list[tuple[int, int]]:
-    """The segment x code decisions that teach the coder most, at most ``size`` (README, "Review rounds").
+    """The segment x code decisions that teach the coder most, at most ``size`` (README.md here, "Review rounds").
 
     Every open pair (``open_pairs[i, j]``: a segment without human coding, a pair not yet decided) is scored:
     for a code that is taught (``includes``, its known included segments, reach ``TAUGHT_MIN_POSITIVES``), how

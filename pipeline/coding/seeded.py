@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -85,9 +84,9 @@ class SeededCoder:
     def predict(self, probs: np.ndarray) -> np.ndarray:
         return (probs >= self.thresholds_).astype(np.int8)
 
-    def save(self, folder: str | Path, provenance: dict | None = None) -> None:
+    def save(self, target, provenance: dict | None = None) -> None:
         save_model(
-            folder,
+            target,
             {"coef": self.coef_, "intercept": self.intercept_},
             self.thresholds_,
             self.positives_,

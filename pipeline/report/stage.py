@@ -70,8 +70,11 @@ def format_tables(by_role_csv, participants_csv, reliability_csv, validation_csv
     log.info("wrote %d tables in Markdown and LaTeX; %d wave comparisons", len(tables), len(comparison))
 
 
-def draw_figures(by_role_csv, matrix_csv, cooccurrence_csv, saturation_csv, waves_csv, roles, out_dir):
-    """The five findings figures, PNG (300 dpi) and SVG, in ``out_dir``."""
+def draw_figures(by_role_csv, matrix_csv, cooccurrence_csv, saturation_csv, waves_csv, roles, out):
+    """The five findings figures, PNG (300 dpi) with its SVG beside it. ``out``: the PNG path of each figure (keys of
+    ``FIGURES``), or a folder where they take their names from ``FIGURES``."""
+    if not isinstance(out, dict):
+        out = {key: Path(out) / f"{name}.png" for key, name in FIGURES.items()}
 
     by_role = _read(by_role_csv)
     codes = codes_frame(by_role)
@@ -83,7 +86,7 @@ def draw_figures(by_role_csv, matrix_csv, cooccurrence_csv, saturation_csv, wave
         "waves": figures.wave_comparison(_read(waves_csv), codes, roles),
     }
     for key, fig in drawn.items():
-        save(fig, Path(out_dir) / f"{FIGURES[key]}.png")
+        save(fig, out[key])
     log.info("drew %d figures", len(drawn))
 
 

@@ -37,7 +37,6 @@ rule code_segments:
         human=lambda wildcards, input: input.get("human", ""),
         review=lambda wildcards, input: input.get("review", ""),
         pretrained=CODING["model"],
-        model_dir=lambda wildcards, output: str(Path(output.model).parent),
         fit_waves=FIT_WAVES,
     shell:
         "python -m pipeline code-segments --segments {input.segments:q} --embeddings {input.embeddings:q}"
@@ -46,4 +45,4 @@ rule code_segments:
         " --queue-size {params.queue_size} --batch-size {params.batch_size} --segment-codes {output.segment_codes:q}"
         " --review-queue {output.review_queue:q} --validation {output.validation:q}"
         " --reliability {output.reliability:q} --probabilities {output.probabilities:q}"
-        " --model-out {params.model_dir:q} --fit-waves={params.fit_waves:q} --log {log:q}"
+        " --model-meta {output.model:q} --model-weights {output.weights:q} --fit-waves={params.fit_waves:q} --log {log:q}"

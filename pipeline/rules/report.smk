@@ -94,11 +94,11 @@ rule draw_figures:
     params:
         code=code_of("pipeline.report.stage"),
         roles=json.dumps(CORPUS.roles),
-        folder=lambda wildcards, output: str(Path(output.prevalence).parent),
     shell:
         "python -m pipeline draw-figures --by-role {input.by_role:q} --matrix {input.matrix:q}"
         " --cooccurrence {input.cooccurrence:q} --saturation {input.saturation:q} --waves {input.waves:q}"
-        " --roles {params.roles:q} --out {params.folder:q} --log {log:q}"
+        " --roles {params.roles:q} --figures prevalence={output.prevalence:q} heatmap={output.heatmap:q}"
+        " cooccurrence={output.cooccurrence:q} saturation={output.saturation:q} waves={output.waves:q} --log {log:q}"
 
 
 rule write_findings:
