@@ -4,10 +4,9 @@ hand-made tables."""
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
 from pipeline import report
-from tests.conftest import TINY, error_lines, run_cli
+from tests.conftest import TINY, cli, error_lines
 
 ROLES = {"practitioner": "Case managers", "service_user": "Men on probation"}
 CODES = [  # id, label, theme, theme label, kind
@@ -223,99 +222,6 @@ def write_tables(folder) -> dict:
     return paths
 
 
-# ---------------------------------------------------------------- text helpers
-
-
-def test_n_of_n_and_shares():
-    assert report.n_of(7, 9) == "7/9"
-    assert report.share_text(7, 9) == "7/9 (78%)"
-    assert report.share_text(0, 0) == "0/0 (n/a)"
-    assert report.group_phrase(9, 9, "Case managers") == "all 9 case managers"
-    assert report.group_phrase(2, 2, "Men on probation") == "both men on probation"
-    assert report.group_phrase(0, 7, "Men on probation") == "none of the 7 men on probation"
-    assert report.group_phrase(4, 7, "Men on probation") == "4 of 7 men on probation"
-    assert report.lower_first("GPs") == "GPs"
-
-
-@pytest.mark.parametrize("change,text", [(22.2, "+22 pp"), (-11.1, "-11 pp"), (0.3, "no change"), (None, "n/a")])
-def test_change_in_percentage_points(change, text):
-    assert report.change_text(change) == text
-
-
-def test_long_quotes_are_cut_at_a_sentence_and_marked():
-    short = "It gave me somewhere to go. And that mattered."
-    assert report.trim_quote(short) == short
-    cut = report.trim_quote(LONG, max_words=20)
-    assert cut.endswith("toolkit. [...]") and len(cut.split()) <= 21
-    assert report.trim_quote("pause] And for ages after.") == "[pause] And for ages after."
-    assert report.trim_quote("She had to have it glued. [") == "She had to have it glued."
-
-
-# ---------------------------------------------------------------- tables
-
-
-def test_wave_comparison_gives_the_change_for_everyone_and_for_those_seen_twice():
-    table = report.wave_comparison(by_wave_table(), matrix_table(), ROLES)
-    assert set(table["role"]) == {"practitioner"}, "a group seen in one wave has nothing to compare"
-    row = table.set_index("code_id").loc["structure_focus"]
-    assert (row["from_n"], row["from_N"], row["to_n"], row["to_N"]) == (3, 3, 0, 1)
-    assert row["change_pp"] == -100.0
-    assert (row["same_N"], row["same_from_n"], row["same_to_n"], row["same_change_pp"]) == (1, 1, 0, -100.0)
-    media = table.set_index("code_id").loc["engaging_media"]
-    assert media["change_pp"] == pytest.approx(66.7) and media["same_change_pp"] == 100.0
-
-
-def test_reliability_summary_has_a_column_per_comparison_and_a_pooled_row():
-    labels = {c[0]: c[1] for c in CODES}
-    reliability = pd.concat(
-        [reliability_table(), pd.DataFrame([{"comparison": "none", "code_id": "pooled", "units": 0}])],
-        ignore_index=True,
-    )
-    table = report.reliability_summary(reliability, validation_table(), labels)
-    assert list(table.columns) == [
-        "Code",
-        "coder1 vs coder2: kappa",
-        "coder1 vs coder2: AC1",
-        "coder1 vs machine: kappa",
-        "coder1 vs machine: AC1",
-        "machine F1 (cross-validated)",
-    ]
-    assert list(table["Code"]) == ["Structure and focus", "Engaging media", "Technology barriers", "All codes (pooled)"]
-    assert (
-        table.iloc[-1]["coder1 vs coder2: kappa"] == "0.65" and table.iloc[-1]["machine F1 (cross-validated)"] == "0.62"
-    )
-
-
-def test_prevalence_table_prints_n_of_n_per_role_in_words():
-    table = report.prevalence_table(by_role_table(), ROLES)
-    assert list(table.columns) == ["Theme", "Code", "Reported as", "Case managers (N = 3)", "Men on probation (N = 2)"]
-    assert table.iloc[0].tolist() == [
-        "Toolkit Strengths",
-        "any code of the theme",
-        "strengths",
-        "3/3 (100%)",
-        "2/2 (100%)",
-    ]
-    assert table.iloc[1].tolist() == ["", "Structure and focus", "", "3/3 (100%)", "1/2 (50%)"]
-    assert "technology_barriers" not in report.markdown_table(table)
-
-
-def test_coding_sources_per_wave():
-    sources = report.coding_sources(segment_codes_table())
-    assert sources.to_dict("records") == [
-        {"wave": 1, "final_codes": 1, "human_share": 1.0},
-        {"wave": 2, "final_codes": 1, "human_share": 0.0},
-    ]
-
-
-def test_a_segment_is_quoted_once_where_there_is_a_choice():
-    exemplars, by_role = exemplar_table(), by_role_table()
-    first = report.pick_quote(exemplars, by_role, "structure_focus", ROLES)
-    assert first["segment_id"] == "P1_w1_t001_s1"
-    second = report.pick_quote(exemplars, by_role, "engaging_media", ROLES, used={first["segment_id"]})
-    assert second["segment_id"] == "S1_w1_t002_s1" and second["role"] == "service_user"
-
-
 # ---------------------------------------------------------------- edges: tables, figures, findings.md
 
 
@@ -417,7 +323,7 @@ def test_a_missing_table_is_one_error_line(tmp_path):
     paths = write_tables(tmp_path / "in")
     args = ["figures", "--by-role", tmp_path / "nowhere.csv", "--matrix", paths["matrix"]]
     args += ["--cooccurrence", paths["cooccurrence"], "--saturation", paths["saturation"], "--waves", paths["by_wave"]]
-    result = run_cli(*args, "--roles", '{"practitioner": "Case managers"}', "--out", tmp_path / "figures")
+    result = cli(*args, "--roles", '{"practitioner": "Case managers"}', "--out", tmp_path / "figures")
     assert result.returncode == 2
     assert error_lines(result.stderr) == [
         f"ERROR: {tmp_path / 'nowhere.csv'}: table not found. Run the workflow (make run) to produce it."
@@ -425,27 +331,9 @@ def test_a_missing_table_is_one_error_line(tmp_path):
 
 
 def test_corpus_name_prints_the_name_outputs_go_under():
-    result = run_cli("corpus-name", TINY)
+    result = cli("corpus-name", TINY)
     assert result.returncode == 0 and result.stdout == "tiny\n"
-    assert run_cli("corpus-name").stdout == "demo\n"  # corpus: in config/config.yaml
-
-
-def test_the_participant_heatmap_of_a_large_corpus_keeps_a_fixed_width_without_labels():
-    """0.3 in per interview would pass matplotlib's 65,536-pixel limit at 300 dpi beyond about 700 interviews."""
-    import numpy as np
-
-    from pipeline import figures
-
-    codes = pd.DataFrame({"code_id": ["a", "b"], "label": ["Code A", "Code B"], "theme_label": ["T", "T"]})
-    for n, labelled in ((12, True), (2000, False)):
-        matrix = pd.DataFrame({"participant_id": [f"P{i}" for i in range(n)], "wave": 1, "role": "practitioner"})
-        matrix["a"], matrix["b"] = np.arange(n) % 3, 1
-        fig = figures.participant_code_heatmap(matrix, codes, ROLES)
-        ax = fig.axes[0]
-        assert fig.get_figwidth() == pytest.approx(0.3 * min(n, figures.LABELLED_COLUMNS))
-        assert (len(ax.get_xticklabels()) == n) is labelled and (len(ax.texts) > n) is labelled
-        assert labelled or "2,000 interviews" in ax.get_xlabel()
-        fig.clf()
+    assert cli("corpus-name").stdout == "demo\n"  # corpus: in config/config.yaml
 
 
 def test_findings_md_says_a_codebook_seeded_coding_is_not_validated_and_counts_other_speakers(tmp_path):
