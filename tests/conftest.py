@@ -93,6 +93,12 @@ def project(tmp_path) -> Path:
     return make_project(tmp_path)
 
 
+@pytest.fixture
+def corpus_dir(tmp_path) -> Path:
+    """A copy of the tiny corpus to edit, named c."""
+    return copy_corpus(TINY, tmp_path / "c")
+
+
 def snakemake(project: Path, *args, corpus: Path | str = TINY, timeout=900, prefix=()) -> subprocess.CompletedProcess:
     cmd = [*prefix, SNAKEMAKE, "--cores", "2", "--configfile", "small_corpus.yaml", "--config", f"corpus={corpus}"]
     cmd += list(map(str, args))

@@ -1,4 +1,5 @@
-"""The identifier gate: detection by category, allow-list, placeholders, pseudonymisation, the output scan."""
+"""The identifier gate with its NER model (loaded once per test run): detection by category, allow-list,
+placeholders, pseudonymisation, the final scan of a run's outputs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The automated coder: learning, persistence without pickle, combination rules, the review queue, patterns."""
+"""The coding stage (coding.run): review decisions applied and carried into the next queue, a coder carried from
+another corpus, and broken model folders."""
 
 from __future__ import annotations
 
@@ -18,13 +19,9 @@ from pipeline.errors import PipelineError
 from pipeline.files import write_csv
 from pipeline.human_codes import HUMAN_CODE_COLUMNS
 from tests.conftest import ROOT
+from tests.unit.test_coding import decisions_of
 
 # ---------------------------------------------------------------- the review queue round trip
-
-
-def decisions_of(queue) -> dict:
-    filled = queue[queue["decision"] != ""]
-    return {(r.segment_id, r.code_id): (r.decision, r.reviewer) for r in filled.itertuples(index=False)}
 
 
 # ---------------------------------------------------------------- the stage edge with a review queue

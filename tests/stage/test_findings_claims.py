@@ -1,31 +1,9 @@
-"""Which claims are checked on a corpus, and a wrong claims file stopping the run before any job starts."""
+"""check-corpus checks the claims and codes.csv."""
 
 from __future__ import annotations
 
-import pytest
-import yaml
-
-from tests.conftest import TINY, cli, copy_corpus, error_lines
-
-OWN_ROLES = {"manager": "Managers", "client": "Clients"}
-
-
-def settings(corpus_dir, **extra) -> None:
-    path = corpus_dir / "corpus.yaml"
-    path.write_text(path.read_text() + yaml.safe_dump(extra))
-
-
-def own_roles(corpus_dir) -> None:
-    """The tiny corpus with roles of its own (manager, client) instead of the study's."""
-    manifest = corpus_dir / "manifest.csv"
-    text = manifest.read_text().replace(",practitioner,", ",manager,").replace(",service_user,", ",client,")
-    manifest.write_text(text)
-    settings(corpus_dir, roles=OWN_ROLES)
-
-
-@pytest.fixture
-def corpus_dir(tmp_path):
-    return copy_corpus(TINY, tmp_path / "c")
+from tests.conftest import cli, error_lines
+from tests.unit.test_findings_claims import own_roles
 
 
 def test_check_corpus_checks_the_claims(corpus_dir):

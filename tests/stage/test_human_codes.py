@@ -1,25 +1,15 @@
-"""codes.csv: quotes mapped to the segments they fall in; bad rows named by line."""
+"""The human-codes stage names the corpus's own codebook in its errors."""
 
 from __future__ import annotations
 
 import shutil
 
-import pandas as pd
 import pytest
 
 from pipeline import human_codes
 from pipeline.errors import PipelineError
 from tests.conftest import ROOT
-
-SEGMENTS = pd.DataFrame(
-    [
-        # one long turn split in two segments, then a short turn
-        ("A_w1_t001_s1", "A_w1", "A", "practitioner", 1, 1, 1, "The videos were great. They held attention."),
-        ("A_w1_t001_s2", "A_w1", "A", "practitioner", 1, 1, 2, "But the laptop had no sound. It’s “always” broken."),
-        ("A_w1_t003_s1", "A_w1", "A", "practitioner", 1, 3, 1, "Time is the main thing."),
-    ],
-    columns=["segment_id", "interview_id", "participant_id", "role", "wave", "turn_index", "segment_index", "text"],
-)
+from tests.unit.test_human_codes import SEGMENTS
 
 
 def test_the_stage_names_a_corpus_codebook_in_its_error(tmp_path):

@@ -1,4 +1,4 @@
-"""Preparation in batches: which interviews share a job, and that batching changes no result."""
+"""Preparation in batches (prepare.run): batching changes no result, errors of a batch, file permissions."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Report: n/N text, the wave comparison, the reliability summary, quotes, the figures and findings.md, from small
-hand-made tables."""
+"""Report stage edges on small hand-made tables: tables in Markdown and LaTeX, the figures, findings.md, and the
+CLI's errors."""
 
 from __future__ import annotations
 
@@ -7,142 +7,17 @@ import pandas as pd
 
 from pipeline import report
 from tests.conftest import TINY, cli, error_lines
-
-ROLES = {"practitioner": "Case managers", "service_user": "Men on probation"}
-CODES = [  # id, label, theme, theme label, kind
-    ("structure_focus", "Structure and focus", "toolkit_value", "Toolkit Strengths", "strength"),
-    ("engaging_media", "Engaging media", "toolkit_value", "Toolkit Strengths", "strength"),
-    ("technology_barriers", "Technology barriers", "toolkit_limits", "Toolkit Limitations", "challenge"),
-]
-FINAL_N = {  # participants with the code: (practitioners of 3, service users of 2)
-    "structure_focus": (3, 1),
-    "engaging_media": (1, 2),
-    "technology_barriers": (2, 0),
-    "toolkit_value": (3, 2),
-    "toolkit_limits": (2, 0),
-}
-N = {"practitioner": 3, "service_user": 2}
-
-
-def by_role_table() -> pd.DataFrame:
-    rows = []
-    units = [("code", c, label, theme, kind) for c, label, theme, _, kind in CODES]
-    units += [("theme", t, tl, t, k) for t, tl, k in dict.fromkeys((c[2], c[3], c[4]) for c in CODES)]
-    for level, uid, label, theme, kind in units:
-        for i, (role, role_label) in enumerate(ROLES.items()):
-            n = FINAL_N[uid][i]
-            rows.append(
-                {
-                    "level": level,
-                    "id": uid,
-                    "label": label,
-                    "theme": theme,
-                    "kind": kind,
-                    "role": role,
-                    "role_label": role_label,
-                    "N": N[role],
-                    "final_n": n,
-                    "final_pct": round(100 * n / N[role], 1),
-                    "final_segments": 2 * n,
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def by_wave_table() -> pd.DataFrame:
-    """Practitioners in wave 1 (P1-P3) and wave 2 (P1 again); service users in wave 1 only."""
-    rows = []
-    counts = {
-        ("practitioner", 1): (3, {"structure_focus": 3, "engaging_media": 1, "technology_barriers": 2}),
-        ("practitioner", 2): (1, {"structure_focus": 0, "engaging_media": 1, "technology_barriers": 1}),
-        ("service_user", 1): (2, {"structure_focus": 1, "engaging_media": 2, "technology_barriers": 0}),
-    }
-    for (role, wave), (total, hits) in counts.items():
-        for code, label, *_ in CODES:
-            rows.append(
-                {
-                    "role": role,
-                    "role_label": ROLES[role],
-                    "wave": wave,
-                    "code_id": code,
-                    "label": label,
-                    "N": total,
-                    "n": hits[code],
-                    "pct": round(100 * hits[code] / total, 1),
-                    "segments": hits[code],
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def matrix_table() -> pd.DataFrame:
-    rows = [
-        ("P1", "practitioner", 1, 2, 0, 1),
-        ("P2", "practitioner", 1, 1, 1, 0),
-        ("P3", "practitioner", 1, 1, 0, 3),
-        ("S1", "service_user", 1, 1, 2, 0),
-        ("S2", "service_user", 1, 0, 1, 0),
-        ("P1", "practitioner", 2, 0, 1, 1),
-    ]
-    return pd.DataFrame(rows, columns=["participant_id", "role", "wave", *[c[0] for c in CODES]])
-
-
-def reliability_table() -> pd.DataFrame:
-    rows = []
-    for comparison, units, kappas in (
-        ("coder1 vs coder2", 40, (0.8, 1.0, 0.5)),
-        ("coder1 vs machine", 60, (0.4, 0.6, 0.7)),
-    ):
-        for code, kappa in zip([c[0] for c in CODES] + ["pooled"], [*kappas, 0.65], strict=True):
-            rows.append(
-                {
-                    "comparison": comparison,
-                    "code_id": code,
-                    "units": units * (3 if code == "pooled" else 1),
-                    "coder_a_yes": 5,
-                    "coder_b_yes": 6,
-                    "percent_agreement": 0.95,
-                    "cohen_kappa": kappa,
-                    "krippendorff_alpha": kappa,
-                    "gwet_ac1": 0.97,
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def validation_table() -> pd.DataFrame:
-    rows = [
-        {"method": "participant-grouped cross-validation", "code_id": code, "segments": segments, "human_yes": 5}
-        | {"machine_yes": 4, "precision": 0.7, "recall": 0.6, "f1": f1, "cohen_kappa": 0.6}
-        | {"kappa_ci_low": 0.45, "kappa_ci_high": 0.72}
-        for code, segments, f1 in [(c[0], 60, 0.6) for c in CODES] + [("pooled", 180, 0.62)]
-    ]
-    return pd.DataFrame(rows)
-
-
-LONG = " ".join(f"Sentence number {i} says something about the toolkit." for i in range(30))
-
-
-def exemplar_table() -> pd.DataFrame:
-    rows = [
-        ("structure_focus", "practitioner", 1, "P1_w1_t001_s1", "P1", "It gave the session a shape."),
-        ("structure_focus", "practitioner", 2, "P2_w1_t001_s1", "P2", "We knew what we were doing."),
-        ("engaging_media", "service_user", 1, "P1_w1_t001_s1", "S1", "It gave the session a shape."),
-        ("engaging_media", "service_user", 2, "S1_w1_t002_s1", "S1", "The videos were like my kitchen."),
-        ("technology_barriers", "practitioner", 1, "P3_w1_t004_s1", "P3", LONG),
-    ]
-    table = pd.DataFrame(rows, columns=["code_id", "role", "rank", "segment_id", "participant_id", "text"])
-    return table.assign(label=table["code_id"], wave=1, confidence=0.9)
-
-
-def segment_codes_table() -> pd.DataFrame:
-    rows = [
-        ("P1_w1_t001_s1", "P1", "practitioner", 1, "structure_focus", "human", "coder1", 1.0, True),
-        ("P1_w1_t001_s1", "P1", "practitioner", 1, "structure_focus", "model", "model", 0.9, False),
-        ("P1_w2_t001_s1", "P1", "practitioner", 2, "engaging_media", "model", "model", 0.8, True),
-    ]
-    columns = ["segment_id", "participant_id", "role", "wave", "code_id", "source", "coder", "confidence", "final"]
-    return pd.DataFrame(rows, columns=columns)
+from tests.unit.test_report import (
+    CODES,
+    ROLES,
+    by_role_table,
+    by_wave_table,
+    exemplar_table,
+    matrix_table,
+    reliability_table,
+    segment_codes_table,
+    validation_table,
+)
 
 
 def write_tables(folder) -> dict:

@@ -1,5 +1,5 @@
-"""Transcripts from other settings (issue 25): speaker patterns, other speakers, redaction marks, header and note
-lines, and every problem of a corpus reported in one pass. The fixtures were written by another writer."""
+"""Transcripts from other settings (issue 25): other speakers, redaction marks and the gate on whole fixture
+corpora, and every problem of a corpus reported in one pass by check-corpus."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The identifier gate: detection by category, allow-list, placeholders, pseudonymisation, the output scan."""
+"""The identifier gate without the NER model: placeholders, public places and the output scan."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Which claims are checked on a corpus, and a wrong claims file stopping the run before any job starts."""
+"""Which claims are checked on a corpus."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pipeline.corpus import load_corpus
 from pipeline.errors import PipelineError
 from pipeline.findings import CHECK_COLUMNS, NO_CLAIMS, check_claims, claims_file, corpus_claims
 from pipeline.report import claims_section
-from tests.conftest import ROOT, TINY, copy_corpus
+from tests.conftest import ROOT
 
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 CODEBOOK = load_codebook(ROOT / "config" / "codebook.yaml")
@@ -52,11 +52,6 @@ CLAIM = {
     "interviews": 2,
     "statement": "Two managers.",
 }
-
-
-@pytest.fixture
-def corpus_dir(tmp_path):
-    return copy_corpus(TINY, tmp_path / "c")
 
 
 def chosen(corpus_dir, command_line=None):

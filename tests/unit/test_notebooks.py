@@ -1,5 +1,5 @@
 """Reviewer notebooks: committed without outputs and in sync with their .py pair; the helpers they read outputs
-with; the executor (kernel, parameters, errors); and every notebook executed by the workflow on the tiny corpus."""
+with."""
 
 from __future__ import annotations
 

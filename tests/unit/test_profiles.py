@@ -1,4 +1,4 @@
-"""The SLURM profile (config/profiles/slurm): it parses, names only rules the workflow has, and plans a run."""
+"""The SLURM profile (config/profiles/slurm): it parses and asks for what the heavy rules need."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Report: n/N text, the wave comparison, the reliability summary, quotes, the figures and findings.md, from small
+"""Report: n/N text, the wave comparison, the reliability summary, quotes and the heatmap's size, from small
 hand-made tables."""
 
 from __future__ import annotations

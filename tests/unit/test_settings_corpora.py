@@ -1,5 +1,5 @@
-"""Transcripts from other settings (issue 25): speaker patterns, other speakers, redaction marks, header and note
-lines, and every problem of a corpus reported in one pass. The fixtures were written by another writer."""
+"""Transcripts from other settings (issue 25): speaker patterns, header and note lines, codes.csv problems in
+one pass. The fixtures were written by another writer."""
 
 from __future__ import annotations
 

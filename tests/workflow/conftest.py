@@ -50,7 +50,6 @@ def tiny_run(tmp_path_factory) -> TinyRun:
     """`make run` on the tiny corpus, offline: the workflow, then report.html."""
     project = tiny_project(tmp_path_factory.mktemp("tiny_run"))
     result = snakemake(project, corpus=CORPUS, prefix=offline())
-    assert result.returncode == 0, result.stderr[-3000:]
     report = snakemake(project, "--report", "outputs/tiny/report.html", corpus=CORPUS, prefix=offline())
     return TinyRun(project, result, report)
 

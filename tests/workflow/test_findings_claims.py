@@ -1,40 +1,13 @@
-"""Which claims are checked on a corpus, and a wrong claims file stopping the run before any job starts."""
+"""A wrong claims file, codebook or codes.csv stops the workflow before any job starts."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-import yaml
 
 from tests.conftest import ROOT, TINY, copy_corpus, error_lines, snakemake
+from tests.unit.test_findings_claims import own_codebook, own_roles
 
 pytestmark = pytest.mark.slow  # Snakemake runs
-
-OWN_ROLES = {"manager": "Managers", "client": "Clients"}
-
-
-def settings(corpus_dir, **extra) -> None:
-    path = corpus_dir / "corpus.yaml"
-    path.write_text(path.read_text() + yaml.safe_dump(extra))
-
-
-def own_roles(corpus_dir) -> None:
-    """The tiny corpus with roles of its own (manager, client) instead of the study's."""
-    manifest = corpus_dir / "manifest.csv"
-    text = manifest.read_text().replace(",practitioner,", ",manager,").replace(",service_user,", ",client,")
-    manifest.write_text(text)
-    settings(corpus_dir, roles=OWN_ROLES)
-
-
-def own_codebook(corpus_dir) -> None:
-    shutil.copy(ROOT / "config" / "codebook.yaml", corpus_dir / "my_codebook.yaml")
-    settings(corpus_dir, codebook="my_codebook.yaml")
-
-
-@pytest.fixture
-def corpus_dir(tmp_path):
-    return copy_corpus(TINY, tmp_path / "c")
 
 
 def test_a_wrong_claims_file_or_codebook_stops_the_workflow_before_any_job(project, tmp_path):

@@ -1,4 +1,4 @@
-"""The SLURM profile (config/profiles/slurm): it parses, names only rules the workflow has, and plans a run."""
+"""The SLURM profile (config/profiles/slurm): it names only rules the workflow has, and plans a run."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, SNAKEMAKE, TINY, snakemake
+from tests.unit.test_profiles import PROFILE
 
 pytestmark = pytest.mark.slow  # Snakemake runs
-
-PROFILE = ROOT / "config" / "profiles" / "slurm"
 
 
 @pytest.fixture(scope="module")
