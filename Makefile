@@ -1,4 +1,5 @@
 # The README's two commands: `make run` and `make test`. Both create the environment when needed.
+# `make check` is the edit loop: the unit and stage tests only (tests/unit, tests/stage), no workflow runs.
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 .DEFAULT_GOAL := help
@@ -23,11 +24,12 @@ export PYTHONHASHSEED := 0
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: help run test lint report lock clean-outputs env
+.PHONY: help run test check lint report lock clean-outputs env
 
 help:
 	@echo "make run    set up .venv if needed, then run the workflow on the demo corpus (CORPUS=path for another)"
 	@echo "make test   set up .venv if needed, then lint and run the test suite"
+	@echo "make check  the unit and stage tests only (no Snakemake runs): the quick loop while editing"
 	@echo "make lint   ruff, snakefmt and snakemake --lint only"
 	@echo "make report outputs/<corpus>/report.html from the last run (make run builds it too)"
 
@@ -61,8 +63,12 @@ lint: $(STAMP)
 	$(BIN)/snakefmt --check Snakefile pipeline/rules
 	$(BIN)/snakemake --lint --cores 1 --config corpus=tests/fixtures/tiny > /dev/null
 
+# --durations: the 20 slowest tests, in CI's output too (.ci/run calls make test)
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=20
+
+check: $(STAMP)
+	$(BIN)/pytest --durations=20 tests/unit tests/stage
 
 lock: $(STAMP)
 	$(PY) -m pip freeze --exclude-editable | grep -v '^torch==' > requirements.lock.new

@@ -1,4 +1,4 @@
-"""The SLURM profile (config/profiles/slurm): it parses, names only rules the workflow has, and plans a run."""
+"""The SLURM profile (config/profiles/slurm): it names only rules the workflow has, and plans a run."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, SNAKEMAKE, TINY, snakemake
+from tests.unit.test_profiles import PROFILE
 
-PROFILE = ROOT / "config" / "profiles" / "slurm"
+pytestmark = pytest.mark.slow  # Snakemake runs
 
 
 @pytest.fixture(scope="module")
@@ -28,27 +29,11 @@ def workflow_rules() -> set[str]:
     return {m[1] for line in result.stdout.splitlines() if (m := re.match(r"([a-z_][a-z0-9_]*)(?: \(|$)", line))}
 
 
-def test_the_profile_uses_the_slurm_executor_with_default_resources(profile):
-    assert profile["executor"] == "slurm"
-    assert {"mem_mb", "runtime"} <= set(profile["default-resources"])
-
-
 def test_every_rule_the_profile_names_exists_in_the_workflow(profile, workflow_rules):
     named = set(profile["set-resources"]) | set(profile.get("set-threads", {})) | set(profile.get("groups", {}))
     assert named - workflow_rules == set(), "rules renamed or removed: update config/profiles/slurm/config.yaml"
 
 
-def test_heavy_rules_ask_for_memory_time_and_cpus(profile):
-    for rule in ("embed_segments", "code_segments", "fit_topics"):
-        assert {"mem_mb", "runtime", "cpus_per_task"} <= set(profile["set-resources"][rule]), rule
-
-
-def test_batches_of_interviews_are_grouped_but_stay_one_job_per_batch(profile):
-    assert profile["groups"] == {"prepare_interviews": "prepare"}
-    assert profile["group-components"]["prepare"] > 1
-
-
-@pytest.mark.slow
 def test_the_profile_plans_a_run_without_slurm(project):
     """No SLURM here: a dry run checks that Snakemake and the plugin accept the profile and form the groups."""
     result = snakemake(project, "--profile", "config/profiles/slurm", "-n")

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pandas as pd
 import pytest
 
-from pipeline import human_codes
 from pipeline.core.errors import PipelineError
 from pipeline.core.text import normalise_for_matching
 from pipeline.human_codes import map_codes, read_codes
-from tests.conftest import ROOT
 
 SEGMENTS = pd.DataFrame(
     [
@@ -121,24 +117,6 @@ def test_unknown_code_names_the_codebook_in_use(tmp_path):
     with pytest.raises(PipelineError) as info:
         map_codes([row("Time is", "time_pressure")], SEGMENTS, CODES, "codes.csv", codebook_path="data/x/codebook.yaml")
     assert "data/x/codebook.yaml" in info.value.fix and "config/codebook.yaml" not in info.value.fix
-
-
-def test_the_stage_names_a_corpus_codebook_in_its_error(tmp_path):
-    codebook = tmp_path / "corpus" / "codebook.yaml"
-    codebook.parent.mkdir()
-    shutil.copy(ROOT / "config" / "codebook.yaml", codebook)
-    SEGMENTS.to_parquet(tmp_path / "segments.parquet")
-    turns = SEGMENTS.assign(speaker="participant")[["participant_id", "wave", "speaker", "text"]]
-    turns.to_parquet(tmp_path / "turns.parquet")
-    codes = tmp_path / "corpus" / "codes.csv"
-    codes.write_text("participant_id,wave,code,quote\nA,1,time_pressure,Time is\n")
-    out = tmp_path / "out" / "human_codes.parquet"
-    with pytest.raises(PipelineError) as info:
-        human_codes.import_human_codes(
-            codes, [tmp_path / "segments.parquet"], [tmp_path / "turns.parquet"], codebook, out
-        )
-    assert info.value.line == 2 and f"the codebook ({codebook})" in info.value.fix
-    assert not out.exists()
 
 
 TWO_TURNS = pd.DataFrame(

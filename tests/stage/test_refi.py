@@ -295,7 +295,14 @@ def test_the_demos_exported_project_imports_back_to_the_demo(demo_run, tmp_path)
 
     def rows(path):
         return sorted(
-            (r["participant_id"], r["wave"], r["code"], r["coder"], r["sentiment"], normalise_for_matching(r["quote"]))
+            (
+                r["participant_id"],
+                r["wave"],
+                r["code"],
+                r["coder"],
+                r["sentiment"],
+                normalise_for_matching(r["quote"]),
+            )
             for r in codes_rows(path)
         )
 

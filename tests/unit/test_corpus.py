@@ -7,14 +7,9 @@ import yaml
 
 from pipeline.core.errors import PipelineError
 from pipeline.corpus import load_corpus, unlisted_files
-from tests.conftest import ROOT, TINY, copy_corpus
+from tests.conftest import ROOT, TINY
 
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-
-
-@pytest.fixture
-def corpus_dir(tmp_path):
-    return copy_corpus(TINY, tmp_path / "c")
 
 
 def rewrite_manifest(corpus_dir, edit):

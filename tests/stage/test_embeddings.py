@@ -15,9 +15,9 @@ TEXTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def model():
-    return embeddings.embedding_model()
+@pytest.fixture
+def model(embedding_model):
+    return embedding_model
 
 
 def test_a_vector_does_not_depend_on_the_other_texts_or_the_thread_count(model):

@@ -1,11 +1,11 @@
-"""Topic modelling: text clean-up, quality measures and the crosswalk on hand-checked examples, determinism,
-the too-little-structure path, the light profile and the saved model."""
+"""Topic modelling on a synthetic corpus: recovering clear themes, determinism, the too-little-structure path, the
+light profile, the saved model and the cache of fits. The fits these tests only read are made once per test run
+(``fit_seed7``, ``fit_seed3``, ``main_fit``, ``main_quality``)."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import subprocess
 import sys
 
@@ -39,88 +39,48 @@ def synthetic_corpus(per_theme=40, seed=0):
     return docs, np.asarray(vectors, dtype=np.float32), np.asarray(truth)
 
 
+SETTINGS = topics.TopicSettings(fillers=("yeah", "erm"), min_cluster_size=10, quality_seeds=2)
+
+
 @pytest.fixture
 def settings():
-    return topics.TopicSettings(fillers=("yeah", "erm"), min_cluster_size=10, quality_seeds=2)
+    return SETTINGS
 
 
-# ---------------------------------------------------------------- text
+@pytest.fixture(scope="session")
+def fit_seed7():
+    """BERTopic on the synthetic corpus, seed 7 (read only)."""
+    docs, vectors, _ = synthetic_corpus()
+    return topics.fit_bertopic(docs, vectors, SETTINGS, seed=7)
 
 
-def test_clean_turns_placeholders_into_words_and_drops_clitics():
-    assert topics.clean("[PARTNER] didn't call; he's [PERSON_1]'s dad.") == "partner did not call he person dad"
-    assert topics.clean("I can't, won't. It's a follow-up") == "I can not will not It a follow up"
+@pytest.fixture(scope="session")
+def fit_seed3():
+    """BERTopic on the synthetic corpus, seed 3 (read only)."""
+    docs, vectors, _ = synthetic_corpus()
+    return topics.fit_bertopic(docs, vectors, SETTINGS, seed=3)
 
 
-def test_stop_words_include_english_and_interview_fillers(settings):
-    words = set(topics.stop_words(settings))
-    assert {"the", "and", "yeah", "erm"} <= words and "toolkit" not in words
+@pytest.fixture(scope="session")
+def main_fit():
+    """BERTopic on the synthetic corpus with the settings' own seed, as the quality table fits it (read only)."""
+    docs, vectors, _ = synthetic_corpus()
+    return topics.fit_bertopic(docs, vectors, SETTINGS, seed=SETTINGS.seed)
 
 
-def test_segments_shorter_than_min_words_are_not_modelled(settings):
-    seg = pd.DataFrame({"text": ["Yes.", "one two three four five six seven eight", ""]})
-    assert list(topics.modelled(seg, settings)) == [False, True, False]
-
-
-# ---------------------------------------------------------------- quality measures
-
-
-def test_npmi_on_a_hand_checked_example(settings):
-    docs = ["apple banana", "apple banana", "cherry", "apple"]
-    # p(apple)=3/4, p(banana)=1/2, p(both)=1/2: log(0.5 / 0.375) / -log(0.5) = 0.41504
-    [score] = topics.npmi_coherence([["apple", "banana"]], docs, settings)
-    assert score == pytest.approx(math.log(0.5 / 0.375) / -math.log(0.5)) and score == pytest.approx(0.41504, abs=1e-5)
-    # never together: -1; always together: 1
-    assert topics.npmi_coherence([["banana", "cherry"]], docs, settings) == [-1.0]
-    assert topics.npmi_coherence([["apple", "banana"]], ["apple banana"] * 3, settings) == [1.0]
-
-
-def test_diversity_and_stability_on_hand_checked_examples():
-    assert topics.diversity([["a", "b"], ["b", "c"]]) == 0.75
-    same = np.array([0, 0, 1, 1])
-    relabelled = np.array([5, 5, 3, 3])
-    assert topics.mean_pairwise_ari([same, relabelled, same]) == 1.0
-    assert topics.mean_pairwise_ari([same, np.array([0, 1, 0, 1])]) < 0
-
-
-# ---------------------------------------------------------------- crosswalk
-
-
-def test_crosswalk_counts_dominant_codes_and_nmi_on_a_hand_checked_example():
-    st = pd.DataFrame(
-        {
-            "segment_id": ["s1", "s2", "s3", "s4", "s5", "s6"],
-            "topic_id": [0, 0, 0, 1, 1, -1],
-            "probability": [1.0] * 5 + [0.0],
-            "assignment": ["cluster"] * 5 + ["too_short"],
-        }
-    )
-    codes = pd.DataFrame(
-        {
-            "segment_id": ["s1", "s1", "s2", "s2", "s3", "s4", "s6", "s5"],
-            "code_id": ["A", "B", "A", "A", "B", "B", "A", "A"],
-            "source": ["model", "model", "human", "pattern", "human", "human", "human", "model"],
-            "confidence": ["0.9", "0.5", "1", "0.5", "1", "1", "1", "0.4"],
-            "final": ["True", "True", "True", "True", "True", "True", "True", "False"],
-        }
-    )  # s2's code A has two rows (a human coder's and the patterns'), both in the final set: one segment
-    table = pd.DataFrame({"topic_id": [0, 1], "label": ["zero", "one"]})
-    cross, nmi = topics.crosswalk(st, codes, table, ["A", "B", "C"], {"A": "Code A", "B": "Code B", "C": "Code C"})
-    cross = cross.set_index("topic_id")
-    assert cross.loc[0, ["A", "B", "C"]].tolist() == [2, 2, 0] and cross.loc[1, ["A", "B", "C"]].tolist() == [0, 1, 0]
-    assert cross.loc[0, "dominant_code_id"] == "A" and cross.loc[0, "dominant_share"] == pytest.approx(2 / 3, abs=1e-6)
-    assert cross.loc[1, "dominant_code_label"] == "Code B" and cross.loc[1, "dominant_share"] == 0.5
-    # dominant codes per segment: s1 A (0.9 beats 0.5), s2 A, s3 B, s4 B, s5 uncoded (its code is not final).
-    # MI = 0.395753, H(topic) = 0.673012, H(code) = 1.054920 -> NMI (arithmetic mean) = 0.458066
-    assert nmi == pytest.approx(0.458066, abs=1e-5)
+@pytest.fixture(scope="session")
+def main_quality(main_fit):
+    """The quality table of ``main_fit``, computed in one process (read only)."""
+    docs, vectors, _ = synthetic_corpus()
+    return topics.quality(docs, vectors, SETTINGS, main_fit, ["a"] * len(docs))
 
 
 # ---------------------------------------------------------------- fitting
 
 
-def test_the_model_recovers_clear_themes_and_two_runs_are_identical(settings):
+def test_the_model_recovers_clear_themes_and_two_runs_are_identical(settings, fit_seed7):
     docs, vectors, truth = synthetic_corpus()
-    first = topics.fit_bertopic(docs, vectors, settings, seed=7)
+    first = fit_seed7
     second = topics.fit_bertopic(docs, vectors, settings, seed=7)
     assert not first.message
     assert np.array_equal(first.topics, second.topics) and np.array_equal(first.probability, second.probability)
@@ -156,28 +116,17 @@ def test_too_little_structure_gives_a_message_and_valid_tables(settings, tmp_pat
     assert list(quality["model"]) == ["bertopic", "lda", "nmf"] and quality["npmi"].isna().all()
 
 
-def test_quality_compares_bertopic_with_lda_and_nmf_at_matched_topic_counts(settings):
-    docs, vectors, _ = synthetic_corpus()
-    main = topics.fit_bertopic(docs, vectors, settings, seed=settings.seed)
-    table = topics.quality(docs, vectors, settings, main, ["a"] * len(docs)).set_index("model")
+def test_quality_compares_bertopic_with_lda_and_nmf_at_matched_topic_counts(settings, main_fit, main_quality):
+    main = main_fit
+    table = main_quality.set_index("model")
     assert list(table.index) == ["bertopic", "lda", "nmf"]
     assert (table["n_topics"] == len(main.words)).all() and (table["seeds"] == 2).all()
     assert table.loc["bertopic", "stability_ari"] > 0.9
     assert table["npmi"].between(-1, 1).all() and table["diversity"].between(0, 1).all()
 
 
-def test_guided_seed_words_come_from_the_codebook(settings):
-    from pipeline.codebook import load_codebook
-
-    codebook = load_codebook(ROOT / "config" / "codebook.yaml")
-    ids, lists = topics.seed_words(codebook, settings)
-    assert len(ids) == len(codebook.codes) and all(lists)
-    assert "video" in lists[ids.index("engaging_media")] or "videos" in lists[ids.index("engaging_media")]
-
-
-def test_saved_model_is_safetensors_and_loads_back(settings, tmp_path):
-    docs, vectors, _ = synthetic_corpus()
-    result = topics.fit_bertopic(docs, vectors, settings, seed=0)
+def test_saved_model_is_safetensors_and_loads_back(settings, tmp_path, fit_seed7):
+    result = fit_seed7  # any fit of the synthetic corpus
     folder = tmp_path / "model"
     topics.save_model(result, folder, settings, {"guided": False})
     files = {p.name for p in folder.rglob("*") if p.is_file()}
@@ -206,7 +155,7 @@ sys.meta_path.insert(0, Block())
 def test_light_profile_runs_without_torch():
     # torch and sentence-transformers cannot be imported, as on a machine without them
     code = BLOCK_TORCH + (
-        "from pipeline import topics; from tests.test_topics import synthetic_corpus\n"
+        "from pipeline import topics; from tests.stage.test_topics import synthetic_corpus\n"
         "docs, _, _ = synthetic_corpus()\n"
         "s = topics.TopicSettings(profile='light', min_cluster_size=10)\n"
         "pipe, v = topics.light_embedder(docs, s)\n"
@@ -236,12 +185,13 @@ def test_frozen_topics_keep_the_earlier_model_and_place_new_segments_in_it(setti
     assert set(st.loc[~first_wave, "assignment"]) == {"frozen_model"} and st["probability"].between(0, 1).all()
 
 
-def test_auto_cluster_selection_falls_back_to_leaf_only_where_eom_finds_too_few_topics(settings, monkeypatch):
+def test_auto_cluster_selection_falls_back_to_leaf_only_where_eom_finds_too_few_topics(
+    settings, monkeypatch, fit_seed7
+):
     assert settings.cluster_selection == "auto"
     assert topics.too_few_topics(3, 1000) and not topics.too_few_topics(4, 1000) and not topics.too_few_topics(2, 999)
     assert topics.too_few_topics(4, 13676) and topics.too_few_topics(13, 13676) and not topics.too_few_topics(14, 13676)
-    docs, vectors, _ = synthetic_corpus()
-    real = topics.fit_bertopic(docs, vectors, settings, seed=7)
+    real = fit_seed7
     assert real.selection == "eom" and len(real.words) == 3, "120 segments: eom is kept"
     calls = []
 
@@ -263,27 +213,6 @@ def test_auto_cluster_selection_falls_back_to_leaf_only_where_eom_finds_too_few_
 
 
 # ---------------------------------------------------------------- speed without changing results
-
-
-def test_exact_neighbours_match_a_brute_force_search():
-    rng = np.random.default_rng(3)
-    x = rng.normal(size=(300, 20)).astype(np.float32)
-    x[7] = x[8]  # a duplicate: still itself first
-    indices, distances = topics.exact_cosine_neighbours(x, 6)
-    unit = x / np.linalg.norm(x, axis=1, keepdims=True)
-
-    def same_point(found):  # 7 and 8 are one point: BLAS may round their distances to a third point differently
-        return sorted(7 if int(i) == 8 else int(i) for i in found)
-
-    for row in range(len(x)):
-        d = 1 - unit[row] @ unit.T
-        d[row] = -1
-        assert indices[row, 0] == row and distances[row, 0] == 0
-        assert same_point(indices[row]) == same_point(np.argsort(d, kind="stable")[:6]) or row in (7, 8)
-        np.testing.assert_allclose(distances[row, 1:], np.sort(np.clip(d, 0, 2))[1:6], atol=1e-5)
-        assert (np.diff(distances[row]) >= 0).all()
-    again = topics.exact_cosine_neighbours(x, 6)
-    assert np.array_equal(again[0], indices) and np.array_equal(again[1], distances)
 
 
 def test_umap_is_given_exact_neighbours_above_its_own_exact_range(settings, monkeypatch):
@@ -328,10 +257,9 @@ def test_auto_reuses_the_reduction_and_gives_what_a_fresh_leaf_fit_gives(setting
     assert np.array_equal(reused.topics, fresh.topics) and reused.words == fresh.words
 
 
-def test_quality_table_does_not_depend_on_the_number_of_workers(settings):
+def test_quality_table_does_not_depend_on_the_number_of_workers(settings, main_fit, main_quality):
     docs, vectors, _ = synthetic_corpus()
-    main = topics.fit_bertopic(docs, vectors, settings, seed=settings.seed)
-    one = topics.quality(docs, vectors, settings, main, ["a"] * len(docs))
+    main, one = main_fit, main_quality
     two = topics.quality(docs, vectors, settings, main, ["a"] * len(docs), workers=2)
     pd.testing.assert_frame_equal(one, two)
 
@@ -339,11 +267,11 @@ def test_quality_table_does_not_depend_on_the_number_of_workers(settings):
 # ---------------------------------------------------------------- the cache of fits
 
 
-def test_a_cached_fit_loads_as_the_fit_itself(settings, tmp_path):
+def test_a_cached_fit_loads_as_the_fit_itself(settings, tmp_path, fit_seed3):
     from pipeline.topics import cache as topic_cache
 
     docs, vectors, _ = synthetic_corpus()
-    fitted = topics.fit_bertopic(docs, vectors, settings, seed=3)
+    fitted = fit_seed3
     key = topic_cache.fit_key("main", docs, vectors, settings, seed=3)
     topic_cache.store_fit(tmp_path, "main", key, fitted)
     loaded = topic_cache.load_fit(tmp_path, "main", key)
@@ -362,7 +290,7 @@ def test_a_cached_fit_loads_as_the_fit_itself(settings, tmp_path):
     assert topic_cache.load_fit(tmp_path, "main", key, with_model=False).model is None
 
 
-def test_the_cache_key_changes_with_anything_the_fit_sees(settings, tmp_path):
+def test_the_cache_key_changes_with_anything_the_fit_sees(settings, tmp_path, fit_seed3):
     from pipeline.topics import cache as topic_cache
 
     docs, vectors, _ = synthetic_corpus()
@@ -378,32 +306,10 @@ def test_the_cache_key_changes_with_anything_the_fit_sees(settings, tmp_path):
         topic_cache.fit_key("guided", docs, vectors, settings, seed=3),
     ]
     assert len({key, *others}) == 6
-    fitted = topics.fit_bertopic(docs, vectors, settings, seed=3)
+    fitted = fit_seed3
     topic_cache.store_fit(tmp_path, "main", key, fitted)
     assert all(topic_cache.load_fit(tmp_path, "main", k) is None for k in others)
     assert topic_cache.load_fit(tmp_path / "nothing", "main", key) is None
     topic_cache.store_fit(tmp_path, "main", others[1], fitted)  # a new key replaces the entry
     assert topic_cache.load_fit(tmp_path, "main", key) is None
     assert [p.name for p in tmp_path.iterdir()] == ["main"], "no temporary folders left behind"
-
-
-def test_a_cached_table_comes_back_byte_for_byte(tmp_path):
-    from pipeline.topics import cache as topic_cache
-
-    table = tmp_path / "topic_quality.csv"
-    table.write_text("model,npmi\nbertopic,0.105\nlda,-0.009\n")
-    topic_cache.store_file(tmp_path / "cache", "quality", "k1", table)
-    assert topic_cache.load_file(tmp_path / "cache", "quality", "k1", "topic_quality.csv") == table.read_text()
-    assert topic_cache.load_file(tmp_path / "cache", "quality", "k2", "topic_quality.csv") is None
-
-
-def test_a_failed_store_leaves_the_old_entry_and_nothing_half_written(tmp_path):
-    from pipeline.topics import cache as topic_cache
-
-    table = tmp_path / "topic_quality.csv"
-    table.write_text("model,npmi\nbertopic,0.105\n")
-    topic_cache.store_file(tmp_path / "cache", "quality", "k1", table)
-    with pytest.raises(FileNotFoundError):
-        topic_cache.store_file(tmp_path / "cache", "quality", "k2", tmp_path / "missing.csv")
-    assert topic_cache.load_file(tmp_path / "cache", "quality", "k1", "topic_quality.csv") == table.read_text()
-    assert [p.name for p in (tmp_path / "cache").iterdir()] == ["quality"]

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import TINY, error_lines, run_cli
+from tests.conftest import TINY, cli, error_lines
 
 SETTINGS = {
     "interviews": [{"interview_id": "X_w1", "participant_id": "X", "role": "practitioner", "wave": 1}],
@@ -21,7 +21,7 @@ SETTINGS = {
 
 def prepare(transcript, folder, *extra):
     outputs = {name: folder / f"{name}.{ext}" for name, ext in (("turns", "parquet"), ("segments", "parquet"))}
-    result = run_cli(
+    result = cli(
         "prepare-interviews",
         "--transcripts",
         transcript,
@@ -70,7 +70,7 @@ def test_prepare_writes_turns_and_segments(tmp_path):
 
 def test_check_corpus_reports_manifest_problems(tmp_path):
     (tmp_path / "manifest.csv").write_text("participant_id,role,file\nA,practitioner,a.txt\n")
-    result = run_cli("check-corpus", tmp_path)
+    result = cli("check-corpus", tmp_path)
     assert result.returncode == 2
     assert error_lines(result.stderr) == [
         f"ERROR: {tmp_path}/manifest.csv:1: manifest.csv lacks the required column(s) wave. "
@@ -79,12 +79,12 @@ def test_check_corpus_reports_manifest_problems(tmp_path):
 
 
 def test_check_corpus_ok():
-    result = run_cli("check-corpus", TINY)
+    result = cli("check-corpus", TINY)
     assert result.returncode == 0 and "5 interviews" in result.stdout
 
 
 def test_unexpected_failures_point_to_the_log_without_a_traceback(tmp_path):
-    result = run_cli(
+    result = cli(
         "collect-segments",
         "--segments",
         tmp_path / "missing.parquet",

@@ -1,0 +1,150 @@
+"""Topic modelling without a fit: text clean-up, quality measures and the crosswalk on hand-checked examples,
+exact neighbours, and the cache of tables."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline import topics
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def settings():
+    return topics.TopicSettings(fillers=("yeah", "erm"), min_cluster_size=10, quality_seeds=2)  # as in stage tests
+
+
+# ---------------------------------------------------------------- text
+
+
+def test_clean_turns_placeholders_into_words_and_drops_clitics():
+    assert topics.clean("[PARTNER] didn't call; he's [PERSON_1]'s dad.") == "partner did not call he person dad"
+    assert topics.clean("I can't, won't. It's a follow-up") == "I can not will not It a follow up"
+
+
+def test_stop_words_include_english_and_interview_fillers(settings):
+    words = set(topics.stop_words(settings))
+    assert {"the", "and", "yeah", "erm"} <= words and "toolkit" not in words
+
+
+def test_segments_shorter_than_min_words_are_not_modelled(settings):
+    seg = pd.DataFrame({"text": ["Yes.", "one two three four five six seven eight", ""]})
+    assert list(topics.modelled(seg, settings)) == [False, True, False]
+
+
+# ---------------------------------------------------------------- quality measures
+
+
+def test_npmi_on_a_hand_checked_example(settings):
+    docs = ["apple banana", "apple banana", "cherry", "apple"]
+    # p(apple)=3/4, p(banana)=1/2, p(both)=1/2: log(0.5 / 0.375) / -log(0.5) = 0.41504
+    [score] = topics.npmi_coherence([["apple", "banana"]], docs, settings)
+    assert score == pytest.approx(math.log(0.5 / 0.375) / -math.log(0.5)) and score == pytest.approx(0.41504, abs=1e-5)
+    # never together: -1; always together: 1
+    assert topics.npmi_coherence([["banana", "cherry"]], docs, settings) == [-1.0]
+    assert topics.npmi_coherence([["apple", "banana"]], ["apple banana"] * 3, settings) == [1.0]
+
+
+def test_diversity_and_stability_on_hand_checked_examples():
+    assert topics.diversity([["a", "b"], ["b", "c"]]) == 0.75
+    same = np.array([0, 0, 1, 1])
+    relabelled = np.array([5, 5, 3, 3])
+    assert topics.mean_pairwise_ari([same, relabelled, same]) == 1.0
+    assert topics.mean_pairwise_ari([same, np.array([0, 1, 0, 1])]) < 0
+
+
+# ---------------------------------------------------------------- crosswalk
+
+
+def test_crosswalk_counts_dominant_codes_and_nmi_on_a_hand_checked_example():
+    st = pd.DataFrame(
+        {
+            "segment_id": ["s1", "s2", "s3", "s4", "s5", "s6"],
+            "topic_id": [0, 0, 0, 1, 1, -1],
+            "probability": [1.0] * 5 + [0.0],
+            "assignment": ["cluster"] * 5 + ["too_short"],
+        }
+    )
+    codes = pd.DataFrame(
+        {
+            "segment_id": ["s1", "s1", "s2", "s2", "s3", "s4", "s6", "s5"],
+            "code_id": ["A", "B", "A", "A", "B", "B", "A", "A"],
+            "source": ["model", "model", "human", "pattern", "human", "human", "human", "model"],
+            "confidence": ["0.9", "0.5", "1", "0.5", "1", "1", "1", "0.4"],
+            "final": ["True", "True", "True", "True", "True", "True", "True", "False"],
+        }
+    )  # s2's code A has two rows (a human coder's and the patterns'), both in the final set: one segment
+    table = pd.DataFrame({"topic_id": [0, 1], "label": ["zero", "one"]})
+    cross, nmi = topics.crosswalk(st, codes, table, ["A", "B", "C"], {"A": "Code A", "B": "Code B", "C": "Code C"})
+    cross = cross.set_index("topic_id")
+    assert cross.loc[0, ["A", "B", "C"]].tolist() == [2, 2, 0] and cross.loc[1, ["A", "B", "C"]].tolist() == [0, 1, 0]
+    assert cross.loc[0, "dominant_code_id"] == "A" and cross.loc[0, "dominant_share"] == pytest.approx(2 / 3, abs=1e-6)
+    assert cross.loc[1, "dominant_code_label"] == "Code B" and cross.loc[1, "dominant_share"] == 0.5
+    # dominant codes per segment: s1 A (0.9 beats 0.5), s2 A, s3 B, s4 B, s5 uncoded (its code is not final).
+    # MI = 0.395753, H(topic) = 0.673012, H(code) = 1.054920 -> NMI (arithmetic mean) = 0.458066
+    assert nmi == pytest.approx(0.458066, abs=1e-5)
+
+
+# ---------------------------------------------------------------- fitting
+
+
+def test_guided_seed_words_come_from_the_codebook(settings):
+    from pipeline.codebook import load_codebook
+
+    codebook = load_codebook(ROOT / "config" / "codebook.yaml")
+    ids, lists = topics.seed_words(codebook, settings)
+    assert len(ids) == len(codebook.codes) and all(lists)
+    assert "video" in lists[ids.index("engaging_media")] or "videos" in lists[ids.index("engaging_media")]
+
+
+# ---------------------------------------------------------------- speed without changing results
+
+
+def test_exact_neighbours_match_a_brute_force_search():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(300, 20)).astype(np.float32)
+    x[7] = x[8]  # a duplicate: still itself first
+    indices, distances = topics.exact_cosine_neighbours(x, 6)
+    unit = x / np.linalg.norm(x, axis=1, keepdims=True)
+
+    def same_point(found):  # 7 and 8 are one point: BLAS may round their distances to a third point differently
+        return sorted(7 if int(i) == 8 else int(i) for i in found)
+
+    for row in range(len(x)):
+        d = 1 - unit[row] @ unit.T
+        d[row] = -1
+        assert indices[row, 0] == row and distances[row, 0] == 0
+        assert same_point(indices[row]) == same_point(np.argsort(d, kind="stable")[:6]) or row in (7, 8)
+        np.testing.assert_allclose(distances[row, 1:], np.sort(np.clip(d, 0, 2))[1:6], atol=1e-5)
+        assert (np.diff(distances[row]) >= 0).all()
+    again = topics.exact_cosine_neighbours(x, 6)
+    assert np.array_equal(again[0], indices) and np.array_equal(again[1], distances)
+
+
+# ---------------------------------------------------------------- the cache of fits
+
+
+def test_a_cached_table_comes_back_byte_for_byte(tmp_path):
+    from pipeline.topics import cache as topic_cache
+
+    table = tmp_path / "topic_quality.csv"
+    table.write_text("model,npmi\nbertopic,0.105\nlda,-0.009\n")
+    topic_cache.store_file(tmp_path / "cache", "quality", "k1", table)
+    assert topic_cache.load_file(tmp_path / "cache", "quality", "k1", "topic_quality.csv") == table.read_text()
+    assert topic_cache.load_file(tmp_path / "cache", "quality", "k2", "topic_quality.csv") is None
+
+
+def test_a_failed_store_leaves_the_old_entry_and_nothing_half_written(tmp_path):
+    from pipeline.topics import cache as topic_cache
+
+    table = tmp_path / "topic_quality.csv"
+    table.write_text("model,npmi\nbertopic,0.105\n")
+    topic_cache.store_file(tmp_path / "cache", "quality", "k1", table)
+    with pytest.raises(FileNotFoundError):
+        topic_cache.store_file(tmp_path / "cache", "quality", "k2", tmp_path / "missing.csv")
+    assert topic_cache.load_file(tmp_path / "cache", "quality", "k1", "topic_quality.csv") == table.read_text()
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == ["quality"]
