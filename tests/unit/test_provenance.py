@@ -1,5 +1,5 @@
-"""Provenance (pipeline/provenance.py): file hashes, the code version, package versions and stage timings from
-Snakemake's benchmark files, on hand-made files with hand-computed values."""
+"""Provenance (pipeline/provenance.py, pipeline/core/hashing.py): file hashes, the code version, package versions
+and stage timings from Snakemake's benchmark files, on hand-made files with hand-computed values."""
 
 from __future__ import annotations
 
@@ -8,20 +8,21 @@ import platform
 import pytest
 
 from pipeline import provenance
+from pipeline.core import hashing
 
 
 def test_sha256_of_a_file_is_the_standard_digest_read_in_blocks(tmp_path):
     small = tmp_path / "abc.txt"
     small.write_bytes(b"abc")  # the FIPS 180-2 test vector
-    assert provenance.sha256(small) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert hashing.sha256(small) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     empty = tmp_path / "empty"
     empty.write_bytes(b"")
-    assert provenance.sha256(empty) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    assert hashing.sha256(empty) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     large = tmp_path / "large.bin"  # more than one 1 MiB block: the blocks are hashed in order
     large.write_bytes(b"a" * (1 << 20) + b"b")
     import hashlib
 
-    assert provenance.sha256(large) == hashlib.sha256(b"a" * (1 << 20) + b"b").hexdigest()
+    assert hashing.sha256(large) == hashlib.sha256(b"a" * (1 << 20) + b"b").hexdigest()
 
 
 def package(folder, files: dict[str, str]):
@@ -33,24 +34,24 @@ def package(folder, files: dict[str, str]):
 
 def test_code_version_depends_on_file_names_and_contents_not_on_order_or_compiled_files(tmp_path):
     files = {"a.py": "x = 1\n", "rules/b.smk": "rule b:\n", "templates/c.j2": "{{ x }}\n"}
-    first = provenance.code_version(package(tmp_path / "one", files))
-    second = provenance.code_version(package(tmp_path / "two", dict(reversed(files.items()))))
+    first = hashing.code_version(package(tmp_path / "one", files))
+    second = hashing.code_version(package(tmp_path / "two", dict(reversed(files.items()))))
     assert first == second and len(first) == 16 and int(first, 16) >= 0, "written in another order: the same"
     compiled = package(tmp_path / "three", {**files, "__pycache__/a.cpython-311.pyc": "c", "rules/d.pyc": "c"})
-    assert provenance.code_version(compiled) == first, "compiled files do not count"
+    assert hashing.code_version(compiled) == first, "compiled files do not count"
     moved = package(tmp_path / "four", {"rules/a.py": "x = 1\n", **{k: v for k, v in files.items() if k != "a.py"}})
-    assert provenance.code_version(moved) != first, "a file moved to another folder is another package"
+    assert hashing.code_version(moved) != first, "a file moved to another folder is another package"
     edited = package(tmp_path / "five", {**files, "a.py": "x = 2\n"})
-    assert provenance.code_version(edited) != first
+    assert hashing.code_version(edited) != first
     # names and contents are kept apart: "ab" + "c" is not "a" + "bc"
-    assert provenance.code_version(package(tmp_path / "six", {"ab": "c"})) != provenance.code_version(
+    assert hashing.code_version(package(tmp_path / "six", {"ab": "c"})) != hashing.code_version(
         package(tmp_path / "seven", {"a": "bc"})
     )
 
 
 def test_package_versions_name_python_and_none_for_what_is_not_installed(monkeypatch):
-    monkeypatch.setattr(provenance, "PACKAGES", ("pytest", "no-such-package-qualeval"))
-    versions = provenance.package_versions()
+    monkeypatch.setattr(hashing, "PACKAGES", ("pytest", "no-such-package-qualeval"))
+    versions = hashing.package_versions()
     assert list(versions) == ["python", "pytest", "no-such-package-qualeval"]
     assert versions["python"] == platform.python_version()
     assert versions["pytest"] == pytest.__version__ and versions["no-such-package-qualeval"] is None
