@@ -94,8 +94,9 @@ STARTED = time.time()
 
 @functools.cache
 def code_of(*modules, resources=()):
-    """The hash of the code a rule runs: its stage module, what that imports (pipeline.core.hashing.code_hash) and
-    the command line it is called through. A rule passes it as a param, so editing one stage reruns only its jobs."""
+    """The hash of the code behind a step (its stage module, what that imports, and the command line it is called
+    through; pipeline.core.hashing.code_hash). Each step passes it as a param, so editing one stage reruns only its
+    jobs."""
     return code_hash(Path(workflow.basedir), *modules, resources=("cli.py", *resources))
 
 
