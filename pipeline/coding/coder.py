@@ -220,7 +220,7 @@ class Coder:
     @classmethod
     def load(cls, folder: str | Path) -> Coder:
         folder = Path(folder)
-        meta_path, weights_path = folder / "coder.json", folder / "weights.safetensors"
+        meta_path, weights_path = model_files(folder)
         if not meta_path.exists() or not weights_path.exists():
             raise PipelineError(
                 "no trained coder here (coder.json and weights.safetensors are needed)",

@@ -3,7 +3,6 @@ code-level model."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pandas as pd
 from pipeline import embeddings as emb_store
 from pipeline.codebook import load_codebook
 from pipeline.core.files import read_table, write_csv
+from pipeline.core.hashing import sha256
 from pipeline.core.tables import final_codes, read_segment_codes
 from pipeline.sentiment.figures import sentiment_by_code, sentiment_by_wave
 from pipeline.sentiment.model import SentimentModel, code_sentiment, load_sentiment_model, save_sentiment_model
@@ -45,7 +45,7 @@ def summarise_sentiment(
 ):
     codebook = load_codebook(codebook_path)
     carried = load_sentiment_model(pretrained, codebook.ids, codebook.version) if pretrained else None
-    lexicon_sha = _sha256(lexicon_path) if lexicon_path else None
+    lexicon_sha = sha256(lexicon_path) if lexicon_path else None
     if carried is not None and lexicon_sha and carried.about.get("lexicon_sha256") not in (None, lexicon_sha):
         log.warning("the carried sentiment model learnt VADER scores from another domain lexicon than this corpus's")
     scores = pd.read_csv(scores_csv)
@@ -124,7 +124,3 @@ def summarise_sentiment(
     sentiment_by_code(by_code, roles, out["figure_by_code"])
     sentiment_by_wave(aggregate(data, ["role", "wave"], seed), roles, out["figure_by_wave"])
     return table
-
-
-def _sha256(path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
