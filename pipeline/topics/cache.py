@@ -28,6 +28,7 @@ from safetensors.numpy import save_file as save_tensors
 
 from pipeline.core.files import atomic_folder
 from pipeline.core.hashing import code_hash, package_versions
+from pipeline.topics.compiled import import_compiled
 from pipeline.topics.model import TopicResult, _digest
 
 KEY_FILE = "key"
@@ -108,7 +109,7 @@ def load_fit(folder, kind: str, key: str, with_model: bool = True):
     model = None
     if with_model and (entry / "bertopic").is_dir():
         # BERTopic pulls in UMAP, HDBSCAN and numba (seconds): only where topics are fitted
-        from bertopic import BERTopic
+        BERTopic = import_compiled("bertopic").BERTopic
 
         logging.getLogger("BERTopic").setLevel(logging.ERROR)  # "no embedding model": none is needed after the fit
         model = BERTopic.load(str(entry / "bertopic"))

@@ -28,6 +28,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from pipeline.core.files import atomic_folder
+from pipeline.topics.compiled import import_compiled
 from pipeline.topics.settings import TopicSettings
 from pipeline.topics.vocabulary import segment_vocabulary, vectorizer
 
@@ -48,8 +49,8 @@ def _digest(array) -> str:
 _LAST_REDUCTION: dict = {}
 
 
-# UMAP computes exact neighbours below 4,096 points and approximates them above (pynndescent, whose numba code
-# compiles for about 30 s in every process, and cannot be cached). From there to this many points the exact
+# UMAP computes exact neighbours below 4,096 points and approximates them above (pynndescent, whose nn_descent
+# compiles for about 30 s in every process: numba cannot cache it). From there to this many points the exact
 # neighbours are computed here instead, in blocks (a matrix product, about 2 s for 14,000 segments).
 EXACT_NEIGHBOURS_FROM = 4096
 
@@ -84,8 +85,8 @@ def exact_cosine_neighbours(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np
 
 @cache
 def _reusing_umap():
-    # UMAP compiles with numba on import: only where topics are fitted
-    from umap import UMAP
+    # UMAP compiles with numba (seconds, cached on disk by import_compiled): only where topics are fitted
+    UMAP = import_compiled("umap").UMAP
 
     class ReusingUMAP(UMAP):
         """UMAP that reuses this process's last reduction of the same vectors, labels and settings.
@@ -120,10 +121,8 @@ def build_model(
 ):
     """A BERTopic model with every sub-model injected and seeded."""
     # BERTopic pulls in UMAP, HDBSCAN and numba (seconds): only where topics are fitted
-    from bertopic import BERTopic
-
-    # BERTopic pulls in UMAP, HDBSCAN and numba (seconds): only where topics are fitted
-    from bertopic.vectorizers import ClassTfidfTransformer
+    BERTopic = import_compiled("bertopic").BERTopic
+    ClassTfidfTransformer = import_compiled("bertopic.vectorizers").ClassTfidfTransformer
 
     # HDBSCAN loads with numba: only where topics are fitted
     from hdbscan import HDBSCAN

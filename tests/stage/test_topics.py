@@ -15,6 +15,7 @@ import pytest
 
 from pipeline import topics
 from pipeline.topics import model as topic_model
+from pipeline.topics.compiled import import_compiled
 from tests.conftest import ROOT
 
 THEMES = {
@@ -134,7 +135,7 @@ def test_saved_model_is_safetensors_and_loads_back(settings, tmp_path, fit_seed7
     assert not any(name.endswith((".pkl", ".pickle", ".bin")) for name in files)
     info = json.loads((folder / "topics.json").read_text())
     assert info["versions"]["bertopic"] and info["topics"] == {str(k): v for k, v in result.words.items()}
-    from bertopic import BERTopic
+    BERTopic = import_compiled("bertopic").BERTopic
 
     loaded = BERTopic.load(str(folder / "bertopic"))
     assert [(w, float(v)) for w, v in loaded.get_topic(0)[:3]] == [
@@ -216,7 +217,7 @@ def test_auto_cluster_selection_falls_back_to_leaf_only_where_eom_finds_too_few_
 
 
 def test_umap_is_given_exact_neighbours_above_its_own_exact_range(settings, monkeypatch):
-    from umap import UMAP
+    UMAP = import_compiled("umap").UMAP
 
     docs, vectors, _ = synthetic_corpus()
     monkeypatch.setattr(topic_model, "EXACT_NEIGHBOURS_FROM", 50)
@@ -235,7 +236,7 @@ def test_umap_is_given_exact_neighbours_above_its_own_exact_range(settings, monk
 
 def test_auto_reuses_the_reduction_and_gives_what_a_fresh_leaf_fit_gives(settings, monkeypatch):
     """auto's leaf refit reuses eom's UMAP reduction: one reduction instead of two, the same topics."""
-    from umap import UMAP
+    UMAP = import_compiled("umap").UMAP
 
     docs, vectors, _ = synthetic_corpus(per_theme=100)
     auto = dataclasses.replace(settings, cluster_selection="auto", min_cluster_size=5)
@@ -313,3 +314,15 @@ def test_the_cache_key_changes_with_anything_the_fit_sees(settings, tmp_path, fi
     topic_cache.store_fit(tmp_path, "main", others[1], fitted)  # a new key replaces the entry
     assert topic_cache.load_fit(tmp_path, "main", key) is None
     assert [p.name for p in tmp_path.iterdir()] == ["main"], "no temporary folders left behind"
+
+
+def test_umaps_numba_functions_are_cached_on_disk_and_numba_is_left_as_it_was():
+    """import_compiled: UMAP's numba functions keep their machine code under NUMBA_CACHE_DIR (no 9 s compile in each
+    process that fits topics); numba's decorators are numba's own again after the import."""
+    import numba
+
+    njit = numba.njit
+    layouts = import_compiled("umap.layouts")
+    assert type(layouts.rdist._cache).__name__ == "FunctionCache", "UMAP was imported before import_compiled"
+    assert numba.njit is njit
+    assert type(numba.njit(lambda x: x)._cache).__name__ == "NullCache", "numba's own default: no cache"
