@@ -106,7 +106,7 @@ def cmd_scan_outputs(a) -> None:
 def cmd_embed_segments(a) -> None:
     from pipeline import embeddings
 
-    embeddings.embed_segments(a.segments, a.cache, a.out, workers=a.workers)
+    embeddings.embed_segments(a.segments, a.cache, a.out, workers=a.workers, runtime=a.runtime)
 
 
 def cmd_code_segments(a) -> None:
@@ -441,6 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("out")
     sp.add_argument("--cache", required=True, help="the corpus's embedding cache folder")
     sp.add_argument("--workers", type=int, default=1, help="processes embedding at once (vectors do not depend on it)")
+    sp.add_argument("--runtime", default="onnx", help="onnx (default) or torch: what runs the model")
 
     sp = add(
         "code-segments",

@@ -31,6 +31,8 @@ for _key, _value in {
     "TOKENIZERS_PARALLELISM": "false",
     "NUMBA_CACHE_DIR": str(Path(workflow.basedir) / ".cache" / "numba"),
     "MPLCONFIGDIR": str(Path(workflow.basedir) / ".cache" / "matplotlib"),
+    # the gazetteers and the embedding model's ONNX graph, derived once per machine (pipeline/core/files.py)
+    "QUALEVAL_CACHE_DIR": str(Path(workflow.basedir) / ".cache" / "qualeval"),
 }.items():
     os.environ.setdefault(_key, _value)
 
