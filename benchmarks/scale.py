@@ -340,7 +340,7 @@ def discard(project: Path, name: str, work: Path) -> None:
 def trained_coder(work: Path, cores: int, given: Path | None) -> Path:
     """The coder applied to every benchmark corpus (they have no codes.csv), copied into <work>/coder."""
     target = work / "coder"
-    if (target / "weights.safetensors").exists():
+    if (target / "weights.safetensors").exists() and (target / "sentiment.json").exists():
         return target
     source = given or ROOT / "outputs" / "demo" / "models" / "coder"
     if not (source / "weights.safetensors").exists():
@@ -348,9 +348,8 @@ def trained_coder(work: Path, cores: int, given: Path | None) -> Path:
         demo = make_project(work / "demo-project")
         snakemake(demo, ROOT / "data" / "demo", cores, work / "logs" / "demo.log")
         source = demo / "outputs" / "demo" / "models" / "coder"
-    target.mkdir(parents=True, exist_ok=True)
-    for name in ("coder.json", "weights.safetensors"):
-        shutil.copy2(source / name, target / name)
+    # the whole model folder: the coder and the code-level sentiment model saved beside it
+    shutil.copytree(source, target, dirs_exist_ok=True)
     return target
 
 
