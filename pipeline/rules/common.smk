@@ -132,11 +132,6 @@ def batch_settings(wildcards):
     return json.dumps(settings, sort_keys=True)
 
 
-def attributes_json():
-    rows = [{"interview_id": it.interview_id, **it.attributes} for it in CORPUS.interviews]
-    return json.dumps(rows, sort_keys=True)
-
-
 def per_batch(pattern):
     return expand(pattern, batch=BATCHES)
 
