@@ -107,6 +107,8 @@ def local_run(tmp_path_factory):
 
 
 def test_the_workflow_runs_on_slurm_as_the_profile_says_and_gives_what_a_local_run_gives(slurm, local_run, tmp_path):
+    largest = max(r.get("mem_mb", 0) for r in [profile()["default-resources"], *profile()["set-resources"].values()])
+    assert largest <= slurm.memory_mb, f"the node has {slurm.memory_mb} MB; a job would wait for {largest} for ever"
     project = tiny_project(tmp_path / "cluster")
     result = on_slurm(project, slurm)
     assert result.returncode == 0, result.stderr[-5000:]
