@@ -55,12 +55,17 @@ def slurm_jobs(result) -> dict[str, dict]:
         jobs[job_id] = {
             "job": re.sub(r"_wildcards_.*$", "", comment.removeprefix("rule_")),
             "cpus": int(cpus),
-            "mem_mb": int(memory.removesuffix("M")),
+            "mem_mb": megabytes(memory),
             "runtime": minutes(limit),
             "state": state,
         }
     assert set(jobs) == {i for i, _ in ids}
     return jobs
+
+
+def megabytes(memory: str) -> int:
+    """squeue's memory (2000M, or 4G for 4096 MB) in MB."""
+    return int(float(memory[:-1]) * {"M": 1, "G": 1024, "T": 1024**2}[memory[-1]])
 
 
 def minutes(limit: str) -> int:
