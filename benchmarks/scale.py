@@ -340,7 +340,7 @@ def discard(project: Path, name: str, work: Path) -> None:
 def trained_coder(work: Path, cores: int, given: Path | None) -> Path:
     """The coder applied to every benchmark corpus (they have no codes.csv), copied into <work>/coder."""
     target = work / "coder"
-    if (target / "weights.safetensors").exists():
+    if (target / "weights.safetensors").exists() and (target / "sentiment.json").exists():
         return target
     source = given or ROOT / "outputs" / "demo" / "models" / "coder"
     if not (source / "weights.safetensors").exists():
@@ -348,9 +348,8 @@ def trained_coder(work: Path, cores: int, given: Path | None) -> Path:
         demo = make_project(work / "demo-project")
         snakemake(demo, ROOT / "data" / "demo", cores, work / "logs" / "demo.log")
         source = demo / "outputs" / "demo" / "models" / "coder"
-    target.mkdir(parents=True, exist_ok=True)
-    for name in ("coder.json", "weights.safetensors"):
-        shutil.copy2(source / name, target / name)
+    # the whole model folder: the coder and the code-level sentiment model saved beside it
+    shutil.copytree(source, target, dirs_exist_ok=True)
     return target
 
 
@@ -427,7 +426,7 @@ def report(full: dict[int, dict], increments: list[dict], cores: int) -> str:
     lines = []
     head = " | ".join(f"{n:,} interviews" for n in sizes)
     lines += [
-        "### Per stage: job-seconds (sum of the jobs' wall times) and largest peak memory of one job",
+        "### Per stage: job-seconds (sum of the jobs' wall times), CPU-seconds and the largest peak memory of a job",
         "",
         f"| stage | {head} | exponent |",
         "|---|" + "---|" * len(sizes) + "---|",
@@ -437,11 +436,17 @@ def report(full: dict[int, dict], increments: list[dict], cores: int) -> str:
         for n in sizes:
             s = full[n]["stages"].get(rule)
             secs.append(s["seconds_total"] if s else 0.0)
-            cells.append(f"{s['seconds_total']:,.1f} s, {s['peak_memory_mb']:,.0f} MB ({s['jobs']} jobs)" if s else "-")
+            cells.append(
+                f"{s['seconds_total']:,.1f} s, {s.get('cpu_total', 0):,.1f} CPU-s, {s['peak_memory_mb']:,.0f} MB "
+                f"({s['jobs']} jobs)"
+                if s
+                else "-"
+            )
         lines.append(f"| {rule} | {' | '.join(cells)} | {fmt(slope(sizes, secs), 2)} |")
     walls = [full[n]["wall_s"] for n in sizes]
     no_topics = [full[n]["wall_s"] - full[n]["topic_s"] for n in sizes]
     job_secs = [sum(s["seconds_total"] for s in full[n]["stages"].values()) for n in sizes]
+    cpu_secs = [sum(s.get("cpu_total", 0.0) for s in full[n]["stages"].values()) for n in sizes]
     # the topic model's jobs run beside others, so wall time minus their job-seconds undercounts small runs;
     # job-seconds without them measure the work itself
     job_secs_no_topics = [job_secs[i] - full[n]["topic_s"] for i, n in enumerate(sizes)]
@@ -460,6 +465,7 @@ def report(full: dict[int, dict], increments: list[dict], cores: int) -> str:
         row("wall time without the topic model (s)", no_topics),
         row("job-seconds, all stages", job_secs),
         row("job-seconds without the topic model", job_secs_no_topics),
+        row("CPU-seconds of the jobs, all stages", cpu_secs),
         row("before the first job: Snakemake start-up and DAG (s)", [full[n]["before_first_job_s"] for n in sizes]),
         row("peak memory, Snakemake and its jobs together (MB)", [full[n]["peak_tree_rss_mb"] for n in sizes], 0),
         row("peak memory of one job (MB)", [full[n]["peak_job_rss_mb"] for n in sizes], 0),

@@ -54,7 +54,7 @@ def model_curve(x, y, groups, c: float, seed: int, folds: int = 8) -> str:
     from sklearn.metrics import f1_score
     from sklearn.model_selection import GroupKFold
 
-    from pipeline.sentiment import _classifier
+    from pipeline.sentiment.model import _classifier
 
     def fit_predict(keep, test):
         return _classifier(c, seed).fit(x[keep], y[keep]).predict(x[test])
@@ -99,7 +99,7 @@ def main() -> int:
                 dict(zip(segments["segment_id"], segments["participant_id"], strict=True))
             )
             oof, *_ = supervised(x, labelled["sentiment"].to_numpy(), groups.to_numpy(), x[:0], c, seed)
-            from pipeline.sentiment import _classifier
+            from pipeline.sentiment.model import _classifier
 
             trained = _classifier(c, seed).fit(x, labelled["sentiment"].to_numpy())
             method = "code-level model, participant-grouped CV"

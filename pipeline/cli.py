@@ -67,13 +67,23 @@ def cmd_prepare_interviews(a) -> None:
     prepare.prepare_interviews(a.transcripts, settings, a.turns_out, a.segments_out, a.counts_out, a.audit)
 
 
+def manifest_interviews(path: str, roles: dict) -> list:
+    """The interviews of a corpus's manifest.csv, in its order, with their attributes. Rules pass the manifest's
+    path, not its rows: the rows of a thousand interviews make a command longer than a shell accepts (128 KB)."""
+    from pipeline.corpus import read_manifest
+
+    return read_manifest(Path(path), roles)[0]
+
+
 def cmd_describe_corpus(a) -> None:
     from pipeline import describe
 
+    roles = json.loads(a.roles)
+    interviews = manifest_interviews(a.manifest, roles)
     describe.describe_corpus(
         a.turns,
-        json.loads(a.roles),
-        json.loads(a.attributes) if a.attributes else None,
+        roles,
+        [{"interview_id": it.interview_id, **it.attributes} for it in interviews],
         a.participants_out,
         a.interviews_out,
     )
@@ -106,7 +116,7 @@ def cmd_scan_outputs(a) -> None:
 def cmd_embed_segments(a) -> None:
     from pipeline import embeddings
 
-    embeddings.embed_segments(a.segments, a.cache, a.out, workers=a.workers)
+    embeddings.embed_segments(a.segments, a.cache, a.out, workers=a.workers, runtime=a.runtime)
 
 
 def cmd_code_segments(a) -> None:
@@ -151,7 +161,7 @@ def cmd_tabulate_findings(a) -> None:
         a.findings if a.findings != "none" else "",
         json.loads(a.roles),
         a.primary_coder,
-        json.loads(a.order),
+        [it.interview_id for it in manifest_interviews(a.manifest, json.loads(a.roles))],
         out,
     )
 
@@ -364,10 +374,21 @@ def cmd_import_qdpx(a) -> None:
 def cmd_export_qdpx(a) -> None:
     from pipeline.exchange import exporter
 
+    roles = json.loads(a.roles)
+    interviews = [
+        {
+            "interview_id": it.interview_id,
+            "participant_id": it.participant_id,
+            "role": it.role,
+            "wave": it.wave,
+            "attributes": it.attributes,
+        }
+        for it in manifest_interviews(a.manifest, roles)
+    ]
     exporter.export_qdpx(
         a.name,
-        json.loads(a.roles),
-        json.loads(a.interviews),
+        roles,
+        interviews,
         a.codebook,
         a.turns,
         a.segments,
@@ -420,7 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("describe-corpus", cmd_describe_corpus, "turns of every interview -> Table 1 and the interview list")
     sp.add_argument("--turns", nargs="+", required=True)
     sp.add_argument("--roles", required=True, help="JSON object role id -> display name")
-    sp.add_argument("--attributes", default="", help="JSON records of manifest attributes by interview_id")
+    sp.add_argument("--manifest", required=True, help="the corpus's manifest.csv (attributes of each interview)")
     sp.add_argument("--participants-out", required=True)
     sp.add_argument("--interviews-out", required=True)
 
@@ -441,6 +462,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("out")
     sp.add_argument("--cache", required=True, help="the corpus's embedding cache folder")
     sp.add_argument("--workers", type=int, default=1, help="processes embedding at once (vectors do not depend on it)")
+    sp.add_argument("--runtime", default="onnx", help="onnx (default) or torch: what runs the model")
 
     sp = add(
         "code-segments",
@@ -468,7 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_tabulate_findings,
         "final codes -> prevalence, matrices, saturation, exemplars, claims",
     )
-    for name in ("segment-codes", "segments", "probabilities", "codebook", "roles", "order"):
+    for name in ("segment-codes", "segments", "probabilities", "codebook", "roles", "manifest"):
         sp.add_argument(f"--{name}", required=True)
     sp.add_argument(
         "--findings",
@@ -599,7 +621,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("export-qdpx", cmd_export_qdpx, "a run's coding -> REFI-QDA project and codebook")
     sp.add_argument("--name", required=True, help="the corpus's name (the project's)")
     sp.add_argument("--roles", required=True, help="JSON object role id -> display name")
-    sp.add_argument("--interviews", required=True, help="JSON: manifest rows with their attributes")
+    sp.add_argument("--manifest", required=True, help="the corpus's manifest.csv (interviews and their attributes)")
     sp.add_argument("--codebook", required=True)
     sp.add_argument("--turns", nargs="+", required=True, help="the screened turns of every batch")
     sp.add_argument("--segments", required=True)

@@ -15,6 +15,7 @@ from pipeline.codebook import load_codebook
 from pipeline.core.files import write_json
 from pipeline.core.hashing import package_versions, sha256
 from pipeline.corpus import load_corpus
+from pipeline.embeddings import DEFAULT_RUNTIME, runtime_identity
 
 
 def git_commit(root: Path) -> dict:
@@ -65,6 +66,9 @@ def build(corpus, config: dict, codebook, inputs: list[Path], benchmarks: Path, 
             "PYTHONHASHSEED": __import__("os").environ.get("PYTHONHASHSEED"),
         },
         "software": package_versions(),
+        # what computed the sentence embeddings: the runtime, the weights' sha256, the versions that matter and,
+        # for ONNX, the key of the exported graph in the cache folder
+        "embeddings": runtime_identity(config.get("embeddings", {}).get("runtime", DEFAULT_RUNTIME)),
         "git": git_commit(root),
         "platform": {"system": platform.system(), "machine": platform.machine(), "executable": sys.executable},
         "stages": stage_timings(benchmarks),

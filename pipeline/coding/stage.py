@@ -161,7 +161,7 @@ def code_segments(
         )
     elif not coded.any():  # the cold start: no human coding yet, a coder built from the codebook alone
         texts_of_codebook, owner = codebook_texts(codebook)
-        proto = embed(texts_of_codebook)
+        proto = embed(texts_of_codebook, emb_store.encoder_of(embeddings_path))
         coder, probs, decisions = seeded_codes(codebook, segments, emb, patterns, proto, settings.seed)
         machine = "codebook"
         how = "coded by the codebook-seeded coder (no human coding: not validated)"

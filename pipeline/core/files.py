@@ -157,6 +157,14 @@ def read_table(path: str | Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
+def cache_folder() -> Path:
+    """Derived resources kept between processes (gazetteers, the embedding model's ONNX graph):
+    $QUALEVAL_CACHE_DIR, else $XDG_CACHE_HOME/qualeval (~/.cache/qualeval)."""
+    if os.environ.get("QUALEVAL_CACHE_DIR"):
+        return Path(os.environ["QUALEVAL_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qualeval"
+
+
 def verify_sha256(folder: Path, expected: dict[str, str], what: str) -> None:
     """Refuse model files that differ from the pinned release (``expected``: file name -> sha256)."""
 

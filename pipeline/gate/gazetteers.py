@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import pkgutil
 import re
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.core.files import atomic_path
+from pipeline.core.files import atomic_path, cache_folder
 
 log = logging.getLogger(__name__)
 
@@ -195,13 +194,6 @@ STORM = re.compile(r"\b(?:Hurricane|Superstorm|Storm|Tropical Storm|Typhoon|Cycl
 # Prefixes of surnames that have a capital inside them (McDonald, MacLeod, DeShawn, O'Brien): not a product's
 # CamelCase (TikTok, QuickBooks).
 NAME_PREFIX = re.compile(r"^(?:Mc|Mac|O'|O’|D'|D’|De|Di|Da|Du|La|Le|Van|Von|St|Fitz)[A-Z]")
-
-
-def cache_folder() -> Path:
-    """Derived resources kept between processes: $QUALEVAL_CACHE_DIR, else $XDG_CACHE_HOME/qualeval (~/.cache)."""
-    if os.environ.get("QUALEVAL_CACHE_DIR"):
-        return Path(os.environ["QUALEVAL_CACHE_DIR"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qualeval"
 
 
 def _store(path: Path, write) -> None:

@@ -32,6 +32,8 @@ for _key, _value in {
     "TOKENIZERS_PARALLELISM": "false",
     "NUMBA_CACHE_DIR": str(Path(workflow.basedir) / ".cache" / "numba"),
     "MPLCONFIGDIR": str(Path(workflow.basedir) / ".cache" / "matplotlib"),
+    # the gazetteers and the embedding model's ONNX graph, derived once per machine (pipeline/core/files.py)
+    "QUALEVAL_CACHE_DIR": str(Path(workflow.basedir) / ".cache" / "qualeval"),
 }.items():
     os.environ.setdefault(_key, _value)
 
@@ -129,11 +131,6 @@ def batch_settings(wildcards):
         "max_words": config["segmentation"]["max_words"],
     }
     return json.dumps(settings, sort_keys=True)
-
-
-def attributes_json():
-    rows = [{"interview_id": it.interview_id, **it.attributes} for it in CORPUS.interviews]
-    return json.dumps(rows, sort_keys=True)
 
 
 def per_batch(pattern):

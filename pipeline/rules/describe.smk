@@ -6,6 +6,7 @@ rule describe_corpus:
     """Turns of every interview -> Table 1 (per role and wave) and the list of interviews."""
     input:
         turns=per_batch(f"{OUT}/interim/turns/{{batch}}.parquet"),
+        manifest=CORPUS.manifest_path,
     output:
         participants=report(
             f"{OUT}/tables/participants.csv",
@@ -22,9 +23,8 @@ rule describe_corpus:
     params:
         code=code_of("pipeline.describe"),
         roles=json.dumps(CORPUS.roles),
-        attributes=attributes_json(),
     shell:
-        "python -m pipeline describe-corpus --turns {input.turns:q} --roles {params.roles:q} --attributes {params.attributes:q}"
+        "python -m pipeline describe-corpus --turns {input.turns:q} --roles {params.roles:q} --manifest {input.manifest:q}"
         " --participants-out {output.participants:q} --interviews-out {output.interviews:q} --log {log:q}"
 
 

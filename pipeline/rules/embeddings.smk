@@ -22,6 +22,7 @@ rule embed_segments:
     params:
         code=code_of("pipeline.embeddings"),
         cache=f"{OUT}/cache/embeddings",
+        runtime=config["embeddings"]["runtime"],
     shell:
         "python -m pipeline embed-segments {input.segments:q} {output.embeddings:q} --cache {params.cache:q}"
-        " --workers {threads} --log {log:q}"
+        " --workers {threads} --runtime {params.runtime} --log {log:q}"

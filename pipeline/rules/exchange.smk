@@ -10,6 +10,9 @@ rule export_qdpx:
         segments=f"{OUT}/tables/segments.csv",
         segment_codes=f"{OUT}/tables/segment_codes.csv",
         codebook=CODEBOOK,
+        # the interviews and their attributes come from the manifest itself: as a parameter, a corpus of a
+        # thousand interviews makes the command longer than a shell accepts (128 KB)
+        manifest=CORPUS.manifest_path,
     output:
         qdpx=f"{OUT}/exchange/{CORPUS.name}.qdpx",
         qdc=f"{OUT}/exchange/codebook.qdc",
@@ -23,25 +26,12 @@ rule export_qdpx:
         code=code_of("pipeline.exchange.exporter", resources=("schemas/refi-qda",)),
         name=CORPUS.name,
         roles=json.dumps(CORPUS.roles),
-        interviews=lambda wildcards: json.dumps(
-            [
-                {
-                    "interview_id": it.interview_id,
-                    "participant_id": it.participant_id,
-                    "role": it.role,
-                    "wave": it.wave,
-                    "attributes": it.attributes,
-                }
-                for it in CORPUS.interviews
-            ],
-            sort_keys=True,
-        ),
         codes=str(CORPUS.codes_path) if HAS_CODES else "",
         review=str(REVIEW) if REVIEW.exists() else "",
         audits=per_batch(f"{PRIVATE}/audit/{{batch}}.csv"),
     shell:
         "python -m pipeline export-qdpx --name {params.name:q} --roles {params.roles:q}"
-        " --interviews {params.interviews:q} --codebook {input.codebook:q} --turns {input.turns:q}"
+        " --manifest {input.manifest:q} --codebook {input.codebook:q} --turns {input.turns:q}"
         " --segments {input.segments:q} --segment-codes {input.segment_codes:q} --codes={params.codes:q}"
         " --review={params.review:q} --audit {params.audits:q} --out-qdpx {output.qdpx:q}"
         " --out-qdc {output.qdc:q} --log {log:q}"

@@ -10,6 +10,8 @@ rule tabulate_findings:
         probabilities=f"{OUT}/interim/code_probabilities.parquet",
         codebook=CODEBOOK,
         findings=FINDINGS,
+        # the interviews' order (saturation) comes from the manifest itself (cli.manifest_interviews)
+        manifest=CORPUS.manifest_path,
     output:
         by_role=report(
             f"{OUT}/tables/code_prevalence_by_role.csv",
@@ -40,11 +42,10 @@ rule tabulate_findings:
         code=code_of("pipeline.findings"),
         roles=json.dumps(CORPUS.roles),
         primary=CODING["primary_coder"],
-        order=json.dumps(IDS),
     shell:
         "python -m pipeline tabulate-findings --segment-codes {input.segment_codes:q} --segments {input.segments:q}"
         " --probabilities {input.probabilities:q} --codebook {input.codebook:q} --findings {input.findings:q}"
-        " --roles {params.roles:q} --primary-coder {params.primary:q} --order {params.order:q}"
+        " --roles {params.roles:q} --primary-coder {params.primary:q} --manifest {input.manifest:q}"
         " --by-role {output.by_role:q} --by-wave {output.by_wave:q} --matrix {output.matrix:q}"
         " --cooccurrence {output.cooccurrence:q} --saturation {output.saturation:q}"
         " --exemplars {output.exemplars:q} --check {output.check:q} --log {log:q}"

@@ -2,7 +2,7 @@
 topic tables (``tables``), the comparison with NMF and LDA (``comparison``), the fit cache (``cache``), figures
 and the stages (``stage``). The names below are the package's public API."""
 
-from pipeline.topics.comparison import diversity, mean_pairwise_ari, npmi_coherence, quality
+from pipeline.topics.comparison import diversity, mean_pairwise_ari, npmi_coherence, quality, quality_sample
 from pipeline.topics.model import (
     OUTLIER,
     TopicResult,
@@ -34,6 +34,7 @@ __all__ = [
     "modelled",
     "npmi_coherence",
     "quality",
+    "quality_sample",
     "fit_topics",
     "evaluate_topics",
     "save_model",

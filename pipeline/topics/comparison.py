@@ -111,6 +111,14 @@ def _quality_run(kind: str, seed: int, docs, embeddings, settings: TopicSettings
     return words, assigned, time.perf_counter() - started
 
 
+def quality_sample(n: int, settings: TopicSettings) -> np.ndarray | None:
+    """The segments the comparison is computed on: all of them (None) up to ``quality_sample``, else that many
+    drawn at random with the topic seed (sorted; the same draw every run)."""
+    if not settings.quality_sample or n <= settings.quality_sample:
+        return None
+    return np.sort(np.random.default_rng(settings.seed).choice(n, settings.quality_sample, replace=False))
+
+
 def quality(
     docs: list[str],
     embeddings: np.ndarray,
@@ -121,15 +129,17 @@ def quality(
 ) -> pd.DataFrame:
     """BERTopic vs LDA vs NMF with matched topic counts on the same segments, over ``quality_seeds`` seeds.
 
-    The runs are independent (each has its own seed, each computes on one thread) and run in ``workers``
-    processes: the table does not depend on ``workers``.
+    Above ``quality_sample`` segments the three are compared on a seeded sample of that many (``quality_sample``):
+    BERTopic is fitted on it with every seed (the main fit's cluster selection), LDA and NMF get the topic count
+    of its fit with the configured seed. Otherwise the main fit is BERTopic's run with the configured seed and
+    gives the topic count. The runs are independent (each has its own seed, each computes on one thread) and run
+    in ``workers`` processes: the table does not depend on ``workers``.
     """
     # scikit-learn takes about a second to import: loaded only by the steps that fit or score
     from sklearn.metrics import normalized_mutual_info_score
 
     # every seed with the cluster selection the main fit used (auto decides once, on the main fit)
     resolved = replace(settings, cluster_selection=main.selection) if main.selection else settings
-    k = len(main.words)
     seeds = [settings.seed + i for i in range(settings.quality_seeds)]
     columns = [
         "model",
@@ -142,10 +152,28 @@ def quality(
         "stability_ari",
         "nmi_dominant_code",
         "outlier_share",
+        "segments",
     ]
+    sample = quality_sample(len(docs), settings)
+    if sample is not None:
+        docs, embeddings, dominant = [docs[i] for i in sample], embeddings[sample], [dominant[i] for i in sample]
+        started = time.perf_counter()
+        main = fit_bertopic(docs, embeddings, resolved, settings.seed)
+        log.info(
+            "quality: %d of the segments drawn; BERTopic (seed %d) on them in %.1fs, %d topics",
+            len(docs),
+            settings.seed,
+            time.perf_counter() - started,
+            len(main.words),
+        )
+    k = len(main.words)
     if k < 2:
         return pd.DataFrame(
-            [{"model": m, "n_topics": k, "seeds": len(seeds)} for m in ("bertopic", "lda", "nmf")], columns=columns
+            [
+                {"model": m, "n_topics": k, "seeds": len(seeds), "segments": len(docs)}
+                for m in ("bertopic", "lda", "nmf")
+            ],
+            columns=columns,
         )
     cv = vectorizer(settings, min_df=2 if len(docs) >= 200 else 1)
     counts = cv.fit_transform(docs)
@@ -181,6 +209,7 @@ def quality(
                 "stability_ari": round(mean_pairwise_ari([a for _, a in fits]), 6),
                 "nmi_dominant_code": round(float(normalized_mutual_info_score(dominant, fits[0][1])), 6),
                 "outlier_share": round(float(np.mean([np.mean(a == OUTLIER) for _, a in fits])), 6),
+                "segments": len(docs),
             }
         )
     return pd.DataFrame(rows, columns=columns)

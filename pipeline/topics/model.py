@@ -28,6 +28,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from pipeline.core.files import atomic_folder
+from pipeline.embeddings import embed
 from pipeline.topics.compiled import import_compiled
 from pipeline.topics.settings import TopicSettings
 from pipeline.topics.vocabulary import segment_vocabulary, vectorizer
@@ -116,6 +117,20 @@ def _reusing_umap():
     return ReusingUMAP
 
 
+def _backend(embedding_model):
+    """BERTopic's view of an encoder of ``pipeline.embeddings`` (it embeds the seed words of guided topics with it):
+    one text at a time, as the segments were. Anything else (None, the light profile's pipeline) goes as it is."""
+    if not hasattr(embedding_model, "vector"):
+        return embedding_model
+    BaseEmbedder = import_compiled("bertopic.backend").BaseEmbedder
+
+    class EncoderBackend(BaseEmbedder):
+        def embed(self, documents, verbose=False):
+            return embed(list(documents), embedding_model)
+
+    return EncoderBackend()
+
+
 def build_model(
     settings: TopicSettings, n_docs: int, seed: int, embedding_model=None, seed_topic_list=None, vocabulary=None
 ):
@@ -143,7 +158,7 @@ def build_model(
         prediction_data=True,
     )
     model = BERTopic(
-        embedding_model=embedding_model,
+        embedding_model=_backend(embedding_model),
         umap_model=umap_model,
         hdbscan_model=hdbscan_model,
         vectorizer_model=vectorizer(settings, vocabulary=vocabulary),

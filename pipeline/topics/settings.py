@@ -24,6 +24,7 @@ class TopicSettings:
     fillers: tuple[str, ...] = field(default_factory=tuple)
     guided: bool = False
     quality_seeds: int = 5
+    quality_sample: int = 4000  # the comparison's segments at most (0: all); above, a seeded sample (comparison.py)
 
     @classmethod
     def from_config(cls, block: dict) -> TopicSettings:
@@ -33,6 +34,8 @@ class TopicSettings:
         block["fillers"] = tuple(block.get("fillers", ()))
         if "seeds" in quality:
             block["quality_seeds"] = quality["seeds"]
+        if "sample" in quality:
+            block["quality_sample"] = quality["sample"]
         return cls(**block)
 
     def cluster_size(self, n_docs: int) -> int:

@@ -13,7 +13,6 @@ from pipeline import embeddings as emb
 from pipeline.codebook import load_codebook
 from pipeline.core.errors import PipelineError
 from pipeline.core.files import read_table, write_csv, write_text
-from pipeline.embeddings import embedding_model
 from pipeline.topics import cache as topic_cache
 from pipeline.topics import figures
 from pipeline.topics.comparison import quality
@@ -90,7 +89,7 @@ def fit_topics(
         log.info("the %s fit of these %d segments is in the cache: loaded, not fitted again", kind, len(fit_docs))
     else:
         if guided and embedder is None and settings.profile == "bertopic":  # embeds the seed words
-            embedder = embedding_model()
+            embedder = emb.encoder_of(embeddings_path)
         result = fit_bertopic(
             fit_docs,
             vectors[in_fit],

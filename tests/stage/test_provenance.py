@@ -9,7 +9,7 @@ import subprocess
 
 import yaml
 
-from pipeline import provenance
+from pipeline import embeddings, provenance
 from tests.conftest import ROOT, TINY
 
 
@@ -55,7 +55,11 @@ def test_the_record_of_a_run_hashes_every_input_and_names_seeds_versions_and_sta
     seeds = {"coding": config["coding"]["seed"], "topics": config["topics"]["seed"]}
     assert record["seeds"] == seeds | {"sentiment": config["sentiment"]["seed"], "PYTHONHASHSEED": "0"}
     assert record["git"] == {"commit": None, "uncommitted_changes": None}
-    assert record["software"]["bertopic"] and record["software"]["python"]
+    assert record["software"]["bertopic"] and record["software"]["python"] and record["software"]["onnxruntime"]
+    made_by = record["embeddings"]  # which runtime computed the vectors, from what weights, and the graph's key
+    assert made_by["runtime"] == config["embeddings"]["runtime"] == "onnx"
+    assert made_by["weights_sha256"] == embeddings.MODEL_SHA256["model.safetensors"]
+    assert made_by["onnx_key"] == embeddings.onnx_key() and made_by["versions"]["onnxruntime"]
     assert record["stages"] == {
         "prepare_interviews": {"jobs": 1, "seconds_total": 4.5, "seconds_max": 4.5, "peak_memory_mb": 120.0}
     }

@@ -122,6 +122,7 @@ def test_quality_compares_bertopic_with_lda_and_nmf_at_matched_topic_counts(sett
     table = main_quality.set_index("model")
     assert list(table.index) == ["bertopic", "lda", "nmf"]
     assert (table["n_topics"] == len(main.words)).all() and (table["seeds"] == 2).all()
+    assert (table["segments"] == len(synthetic_corpus()[0])).all(), "below quality.sample: every segment"
     assert table.loc["bertopic", "stability_ari"] > 0.9
     assert table["npmi"].between(-1, 1).all() and table["diversity"].between(0, 1).all()
 
@@ -256,6 +257,19 @@ def test_auto_reuses_the_reduction_and_gives_what_a_fresh_leaf_fit_gives(setting
     fresh = topics.fit_bertopic(docs, vectors, dataclasses.replace(auto, cluster_selection="leaf"), seed=5)
     assert len(calls) == 2
     assert np.array_equal(reused.topics, fresh.topics) and reused.words == fresh.words
+
+
+def test_above_its_sample_size_the_comparison_runs_on_a_seeded_sample_with_matched_topic_counts(main_fit):
+    """quality.sample: BERTopic is fitted on the drawn segments with every seed, LDA and NMF get the topic count of
+    its fit with the configured seed, and the table says how many segments it compared."""
+    docs, vectors, _ = synthetic_corpus()
+    sampled = dataclasses.replace(SETTINGS, quality_sample=90)
+    table = topics.quality(docs, vectors, sampled, main_fit, ["a"] * len(docs)).set_index("model")
+    assert (table["segments"] == 90).all() and table["n_topics"].nunique() == 1
+    drawn = topics.quality_sample(len(docs), sampled)
+    on_sample = topics.fit_bertopic([docs[i] for i in drawn], vectors[drawn], SETTINGS, seed=SETTINGS.seed)
+    assert table.loc["bertopic", "n_topics"] == len(on_sample.words)
+    assert table.loc["bertopic", "npmi"] > table.loc["lda", "npmi"]
 
 
 def test_quality_table_does_not_depend_on_the_number_of_workers(settings, main_fit, main_quality):

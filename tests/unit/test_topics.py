@@ -148,3 +148,15 @@ def test_a_failed_store_leaves_the_old_entry_and_nothing_half_written(tmp_path):
         topic_cache.store_file(tmp_path / "cache", "quality", "k2", tmp_path / "missing.csv")
     assert topic_cache.load_file(tmp_path / "cache", "quality", "k1", "topic_quality.csv") == table.read_text()
     assert [p.name for p in (tmp_path / "cache").iterdir()] == ["quality"]
+
+
+def test_the_quality_sample_is_every_segment_up_to_its_size_else_the_same_seeded_draw():
+    settings = topics.TopicSettings(quality_sample=50)
+    assert (
+        topics.quality_sample(50, settings) is None
+        and topics.quality_sample(10_000, settings.__class__(quality_sample=0)) is None
+    )
+    drawn = topics.quality_sample(200, settings)
+    assert len(drawn) == 50 == len(set(drawn)) and list(drawn) == sorted(drawn) and drawn.max() < 200
+    assert np.array_equal(drawn, topics.quality_sample(200, settings)), "the same draw every run"
+    assert not np.array_equal(drawn, topics.quality_sample(200, topics.TopicSettings(quality_sample=50, seed=1)))
