@@ -24,7 +24,7 @@ export PYTHONHASHSEED := 0
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: help run test check lint report lock clean-outputs env
+.PHONY: help run test check lint report lock clean-outputs env slurm-install test-slurm
 
 help:
 	@echo "make run    set up .venv if needed, then run the workflow on the demo corpus (CORPUS=path for another)"
@@ -32,6 +32,7 @@ help:
 	@echo "make check  the unit and stage tests only (no Snakemake runs): the quick loop while editing"
 	@echo "make lint   ruff, snakefmt and snakemake --lint only"
 	@echo "make report outputs/<corpus>/report.html from the last run (make run builds it too)"
+	@echo "make test-slurm  the SLURM tier (as root): install SLURM (make slurm-install), start it, run tests/slurm, stop it"
 
 env: $(STAMP)
 
@@ -69,6 +70,17 @@ test: lint
 
 check: $(STAMP)
 	$(BIN)/pytest --durations=20 tests/unit tests/stage
+
+# The SLURM tier (tests/slurm): the workflow on a real single-node SLURM on this machine, through
+# config/profiles/slurm. As root: slurm-install puts Debian's slurmctld, slurmd, slurm-client and munge on the
+# machine (apt-get; nothing to do when they are there); the tier starts the daemons and stops them by PID at the
+# end, and the `stop` below does it again if pytest itself was killed.
+slurm-install:
+	bash tests/slurm/slurm-local.sh install
+
+test-slurm: $(STAMP) slurm-install
+	status=0; QUALEVAL_SLURM=1 $(BIN)/pytest --durations=10 tests/slurm || status=$$?; \
+	bash tests/slurm/slurm-local.sh stop; exit $$status
 
 lock: $(STAMP)
 	$(PY) -m pip freeze --exclude-editable | grep -v '^torch==' > requirements.lock.new

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from snakemake.utils import validate as snakemake_validate
 
+from pipeline.core import joblogs
 from pipeline.core.errors import PipelineError
 from pipeline.core.hashing import code_hash
 from pipeline.corpus import load_corpus, unlisted_files
@@ -213,16 +214,18 @@ def all_outputs():
     return analysis_outputs() + [f"{OUT}/tables/identifier_scan.csv"]
 
 
+def slurm_logdir():
+    """Where snakemake-executor-plugin-slurm writes its job logs (--slurm-logdir, else .snakemake/slurm_logs)."""
+    return Path(getattr(workflow.executor_settings, "logdir", None) or ".snakemake/slurm_logs")
+
+
 def error_summary():
-    """After a failed run, repeat the ERROR lines of this run's logs below Snakemake's report."""
-    lines = []
-    for path in sorted(Path(OUT, "logs").rglob("*.log")):
-        if path.stat().st_mtime >= STARTED:
-            lines += [
-                ln for ln in path.read_text(encoding="utf-8", errors="replace").splitlines() if ln.startswith("ERROR:")
-            ]
+    """After a failed run, repeat the ERROR lines of this run's logs below Snakemake's report; on SLURM each with
+    the SLURM job and log it came from, and a line for a job SLURM ended without one (pipeline/core/joblogs.py)."""
+    rule_logs = [p for p in Path(OUT, "logs").rglob("*.log") if p.stat().st_mtime >= STARTED]
+    lines = joblogs.summary(rule_logs, joblogs.slurm_logs(slurm_logdir(), since=STARTED))
     if lines:
-        sys.stderr.write("\nThe run stopped because of:\n" + "\n".join(dict.fromkeys(lines)) + "\n")
+        sys.stderr.write("\nThe run stopped because of:\n" + "\n".join(lines) + "\n")
 
 
 onerror:
