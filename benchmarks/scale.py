@@ -85,6 +85,9 @@ ALLOW = [
     "Apple", "F1",
     # found by the gate of issue 20 in one interview and not where it recurs (the theatre district)
     "Broadway",
+    # taken for a person by the gate's context rule in one interview ("a company named British Lithium") and
+    # left where it recurs as the adjective (session 12, 2026-12-07); noted in issue 20
+    "British",
 ]  # fmt: skip
 TOPIC_MARK = "topic"  # rules of the topic model (fit_topics ...) are left out of the growth exponent
 GOALS = {"minutes_1250": 10.0, "memory_gib": 4.0, "exponent": 1.15, "increment_share": 0.15}
