@@ -375,20 +375,10 @@ def cmd_export_qdpx(a) -> None:
     from pipeline.exchange import exporter
 
     roles = json.loads(a.roles)
-    interviews = [
-        {
-            "interview_id": it.interview_id,
-            "participant_id": it.participant_id,
-            "role": it.role,
-            "wave": it.wave,
-            "attributes": it.attributes,
-        }
-        for it in manifest_interviews(a.manifest, roles)
-    ]
     exporter.export_qdpx(
         a.name,
         roles,
-        interviews,
+        manifest_interviews(a.manifest, roles),
         a.codebook,
         a.turns,
         a.segments,

@@ -31,6 +31,7 @@ from lxml import etree
 from pipeline.coding.review import read_review
 from pipeline.core.files import atomic_path, read_table
 from pipeline.core.text import _QUOTES, normalise_for_matching
+from pipeline.corpus import Interview
 from pipeline.exchange.importer import OTHER_LABEL, RECORD_NOTE
 from pipeline.exchange.qdpx import (
     CODEBOOK_NS,
@@ -157,7 +158,7 @@ def passage_selections(rows, participant_turns, starts, spans, replacements) -> 
 def build_project(
     name: str,
     codebook: dict,
-    interviews: list[dict],
+    interviews: list[Interview],
     turns: pd.DataFrame,
     segments: pd.DataFrame,
     segment_codes: pd.DataFrame,
@@ -169,8 +170,8 @@ def build_project(
 ) -> tuple[dict[str, bytes], dict]:
     """Pure core: the run's coding -> ({entry name: bytes} of the .qdpx, counts).
 
-    ``interviews``: manifest rows (interview_id, participant_id, role, wave, attributes); ``human_rows``:
-    codes.csv rows (participant_id, wave, code, quote, coder, sentiment); ``review``: review decisions
+    ``interviews``: the manifest's interviews (``corpus.Interview``); ``human_rows``: codes.csv rows
+    (participant_id, wave, code, quote, coder, sentiment); ``review``: review decisions
     (segment_id, code_id, decision, reviewer); ``replacements``: the gate's (value, placeholder) pairs per
     (participant_id, wave), applied to quotes as human_codes does; ``roles``: role id -> display name;
     ``notes``: the columns a reviewer added to the review queue (``coding.read_review``)."""
@@ -189,7 +190,7 @@ def build_project(
         sub(el, "User", guid=users[key], name=user_names[key], id=key)
     code_ids = add_codes(sub(sub(root, "CodeBook"), "Codes"), codebook, PROJECT_NS)
 
-    attribute_names = list(dict.fromkeys(k for it in interviews for k in it["attributes"]))
+    attribute_names = list(dict.fromkeys(k for it in interviews for k in it.attributes))
     variables = {v: guid("variable", v) for v in ["role", "wave", *attribute_names]}
     el = sub(root, "Variables")
     for v, g in variables.items():
@@ -202,20 +203,20 @@ def build_project(
 
     by_participant: dict[str, list[dict]] = {}
     for it in interviews:
-        by_participant.setdefault(it["participant_id"], []).append(it)
+        by_participant.setdefault(it.participant_id, []).append(it)
     el = sub(root, "Cases")
     for pid in sorted(by_participant):
         its = by_participant[pid]
         case = sub(el, "Case", guid=guid("case", pid), name=pid)
-        value(case, "role", its[0]["role"])
-        if len({it["wave"] for it in its}) == 1:  # a participant seen in several waves: each source has its wave
-            value(case, "wave", its[0]["wave"])
+        value(case, "role", its[0].role)
+        if len({it.wave for it in its}) == 1:  # a participant seen in several waves: each source has its wave
+            value(case, "wave", its[0].wave)
         for a in attribute_names:
-            values = {it["attributes"].get(a, "") for it in its}
+            values = {it.attributes.get(a, "") for it in its}
             if len(values) == 1 and next(iter(values)):
                 value(case, a, next(iter(values)))
         for it in its:
-            sub(case, "SourceRef", targetGUID=guid("source", it["interview_id"]))
+            sub(case, "SourceRef", targetGUID=guid("source", it.interview_id))
 
     files: dict[str, bytes] = {}
     record = {"automated_coder": "", "coders": coders, "reviewers": reviewers, "segments": [], "machine": []}
@@ -231,7 +232,7 @@ def build_project(
     for row in human_rows:
         rows_by_interview.setdefault((row["participant_id"], int(row["wave"])), []).append(row)
     for it in interviews:
-        iid = it["interview_id"]
+        iid = it.interview_id
         its_turns = turns_by_interview.get(iid)
         if its_turns is None:
             continue
@@ -242,7 +243,7 @@ def build_project(
         turn_text = dict(zip(its_turns["turn_index"].astype(int), its_turns["text"], strict=True))
         spans = segment_spans(seg_by_interview.get(iid, pd.DataFrame()), turn_text, starts)
         record["segments"] += [[iid, a, b, sid] for sid, (a, b) in spans.items()]
-        key = (it["participant_id"], int(it["wave"]))
+        key = (it.participant_id, int(it.wave))
         participant_turns = its_turns[its_turns["speaker"] == "participant"].sort_values("turn_index")
         selections, covered = passage_selections(
             rows_by_interview.get(key, []), participant_turns, starts, spans, (replacements or {}).get(key, [])
@@ -272,10 +273,10 @@ def build_project(
             coding = sub(sel, "Coding", guid=guid("coding", iid, *key), creatingUser=users[coder])
             sub(coding, "CodeRef", targetGUID=code_ids[code])
             counts["machine" if key[0] == "machine" else "human"] += 1
-        value(source, "wave", it["wave"])
+        value(source, "wave", it.wave)
         for a in attribute_names:
-            if it["attributes"].get(a, ""):
-                value(source, a, it["attributes"][a])
+            if it.attributes.get(a, ""):
+                value(source, a, it.attributes[a])
         counts["sources"] += 1
     if len(review):
         record["decisions"] = [
@@ -295,7 +296,7 @@ def build_project(
 def export_qdpx(
     name: str,
     roles: dict,
-    interviews: list[dict],
+    interviews: list[Interview],
     codebook_path,
     turns_paths,
     segments_path,
@@ -307,8 +308,7 @@ def export_qdpx(
     audit_paths=(),
 ) -> dict:
     """Edge: read the run's tables, build the project and codebook, validate both against the official schemas,
-    write them atomically. ``interviews``: the manifest's rows (interview_id, participant_id, role, wave,
-    attributes)."""
+    write them atomically. ``interviews``: the manifest's interviews (``corpus.Interview``)."""
 
     codebook, _lines = read_yaml(codebook_path, "codebook", "the codebook")
     turns = pd.concat([read_table(p) for p in turns_paths], ignore_index=True)

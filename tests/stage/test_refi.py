@@ -198,16 +198,7 @@ def demo_run(tmp_path_factory):
 
 def export(demo_run, out: Path, review: str = "", segment_codes: Path | None = None) -> tuple[Path, Path]:
     corpus, folder = demo_run["corpus"], demo_run["folder"]
-    interviews = [
-        {
-            "interview_id": it.interview_id,
-            "participant_id": it.participant_id,
-            "role": it.role,
-            "wave": it.wave,
-            "attributes": it.attributes,
-        }
-        for it in corpus.interviews
-    ]
+    interviews = corpus.interviews
     qdpx, qdc = out / "exchange" / "demo.qdpx", out / "exchange" / "codebook.qdc"
     exporter.export_qdpx(
         corpus.name,
