@@ -26,12 +26,12 @@ from __future__ import annotations
 import re
 
 from faker.providers.address.en_GB import Provider as AddressProvider
-from spacy.lang.en.stop_words import STOP_WORDS
 
 from pipeline.gate.gazetteers import (
     BRAND_SCORE,
     CALENDAR,
     DEMONYMS,
+    STOP_WORDS,
     STORM,
     any_names,
     first_names,

@@ -24,10 +24,12 @@ import json
 import logging
 import pkgutil
 import re
+import runpy
 from dataclasses import dataclass
 from functools import cache
 from importlib import import_module
 from importlib.metadata import version
+from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +37,24 @@ import numpy as np
 from pipeline.core.files import atomic_path, cache_folder
 
 log = logging.getLogger(__name__)
+
+
+def _spacy_stop_words() -> frozenset[str]:
+    """spaCy's English stop words (the pinned spaCy's ``spacy/lang/en/stop_words.py``), read from that file alone.
+
+    ``from spacy.lang.en.stop_words import STOP_WORDS`` would first run spaCy's package import, which loads thinc
+    and PyTorch (about 2 s) in every process that only checks words against this list: the output scan, the
+    anonymisation summary. The file has no imports of its own, so running it alone gives the same set."""
+    package = find_spec("spacy")
+    if package is None or not package.submodule_search_locations:
+        raise ImportError("spaCy is not installed: run `make env` to install the pinned environment")
+    path = Path(package.submodule_search_locations[0]) / "lang" / "en" / "stop_words.py"
+    return frozenset(runpy.run_path(str(path))["STOP_WORDS"])
+
+
+# words spaCy's English model treats as stop words: never a name or a place on their own
+STOP_WORDS = _spacy_stop_words()
+
 
 # Month, day and season names double as first names (June, May, April, Summer): alone they are times of year,
 # not people.

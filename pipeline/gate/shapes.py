@@ -6,10 +6,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from spacy.lang.en.stop_words import STOP_WORDS
-
 from pipeline.core.text import REDACTION_RE
 from pipeline.gate.gazetteers import (
+    STOP_WORDS,
     is_common_word,
     place_names,
 )

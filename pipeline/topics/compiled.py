@@ -7,17 +7,42 @@ Makefile sets ``.cache/numba``); later processes load the machine code instead o
 keys each cached function on its source file, signature and CPU, so a changed library or machine compiles
 afresh; the code run, and so every result, is the same as without the cache. (pynndescent's ``nn_descent``
 holds dynamic globals and is compiled in each process as before; ``model.exact_cosine_neighbours`` avoids it.)
+
+BERTopic's package imports, when it is imported, the optional back-ends and representations it offers beside its
+core: a multimodal back-end (sentence-transformers), text generation, zero-shot and visual representations
+(transformers) and a part-of-speech one (spaCy). The pipeline uses none of them (it gives BERTopic its own
+embeddings and c-TF-IDF words), and importing them costs about 4 s in every process that fits a topic model.
+``import_compiled`` imports BERTopic without them: BERTopic itself treats each as not installed (it catches the
+``ModuleNotFoundError`` and names the missing extra if one is asked for), so nothing it computes changes.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
 import threading
 import warnings
 from contextlib import contextmanager
 from types import ModuleType
 
 _LOCK = threading.Lock()
+# BERTopic's optional modules the pipeline never uses (see the module's docstring)
+UNUSED_BERTOPIC_MODULES = (
+    "bertopic.backend._multimodal",
+    "bertopic.representation._textgeneration",
+    "bertopic.representation._zeroshot",
+    "bertopic.representation._visual",
+    "bertopic.representation._pos",
+)
+
+
+def _skip_unused_bertopic_modules() -> None:
+    """Before BERTopic's first import in this process: its unused optional modules import as not installed."""
+    if "bertopic" in sys.modules:
+        return
+    for name in UNUSED_BERTOPIC_MODULES:
+        # None in sys.modules makes ``import name`` raise ModuleNotFoundError, which BERTopic catches
+        sys.modules.setdefault(name, None)
 
 
 @contextmanager
@@ -49,6 +74,7 @@ def import_compiled(name: str) -> ModuleType:
     """``importlib.import_module(name)``, with numba's on-disk cache on for what the import declares (see the
     module's docstring). Only the first import in a process declares anything; later calls return the module."""
     with _LOCK, _numba_caching():
+        _skip_unused_bertopic_modules()
         # pynndescent and umap first, whatever ``name`` is: they are the ones that declare numba functions
         importlib.import_module("pynndescent")
         importlib.import_module("umap")

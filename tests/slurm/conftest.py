@@ -18,6 +18,7 @@ HERE = Path(__file__).resolve().parent
 SCRIPT = HERE / "slurm-local.sh"
 # test-only settings layered on config/profiles/slurm (a second --profile): status by squeue, fast polling
 TEST_PROFILE = HERE / "profile"
+CONF = Path("/etc/slurm/slurm.conf")  # written by slurm-local.sh start, removed by stop
 
 
 @dataclass(frozen=True)
@@ -47,3 +48,5 @@ def slurm() -> Node:
     finally:
         stopped = run_script("stop")  # cancels what is left in the queue first, then the daemons by PID
         assert stopped.returncode == 0, stopped.stderr
+        # the machine is left as found: a slurm.conf with no controller would delay every later Snakemake start
+        assert not CONF.exists(), f"{CONF} left behind by slurm-local.sh stop"

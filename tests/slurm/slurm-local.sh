@@ -4,7 +4,8 @@
 #   tests/slurm/slurm-local.sh install   # Debian's slurmctld, slurmd, slurm-client and munge (apt-get; idempotent)
 #   tests/slurm/slurm-local.sh start     # write /etc/slurm/slurm.conf, start munged, slurmctld and slurmd in the
 #                                        # background, wait until sinfo shows the node idle
-#   tests/slurm/slurm-local.sh stop      # cancel leftover jobs, stop the daemons this script started (by PID)
+#   tests/slurm/slurm-local.sh stop      # cancel leftover jobs, stop the daemons this script started (by PID),
+#                                        # remove the slurm.conf it wrote
 #   tests/slurm/slurm-local.sh status    # sinfo and squeue
 #
 # The recipe and its pitfalls: ../shared/slurm/NOTES.md. No accounting database (the lightest set-up that works):
@@ -126,6 +127,12 @@ stop() {
     fi
     rm -f "$RUN/$name.pid"
   done
+  # Leave no configuration behind. With slurm.conf present and no controller, every `scontrol show config` waits
+  # 9 s before failing, and the SLURM executor plugin runs it each time Snakemake starts (for any executor), so
+  # every later `snakemake` run, local ones included, would start 9 s late. With no slurm.conf it fails at once.
+  if [ -e "$CONF" ] && grep -q "$MARK" "$CONF"; then
+    rm -f "$CONF"
+  fi
   return 0
 }
 

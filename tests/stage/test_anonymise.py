@@ -4,6 +4,8 @@ placeholders, pseudonymisation, the final scan of a run's outputs."""
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -376,3 +378,18 @@ def test_the_final_scan_never_searches_for_allowed_words(tmp_path):
     assert int(table["identifiers_searched"].iloc[0]) == 1
     with pytest.raises(PipelineError):
         scan.scan_outputs(outputs, [audits / "w1-001.csv"], outputs / "tables" / "scan.csv")
+
+
+def test_the_gate_reads_spacys_stop_words_without_importing_spacy():
+    """gazetteers.STOP_WORDS is spaCy's English list, read from its file alone: the output scan and the
+    anonymisation summary import the gate without spaCy's package (which loads thinc and PyTorch, about 2 s)."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    assert frozenset(STOP_WORDS) == gazetteers.STOP_WORDS
+    probe = (
+        "import sys\n"
+        "from pipeline.gate import anonymise, scan\n"
+        "print([m for m in ('spacy', 'thinc', 'torch') if m in sys.modules])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert done.stdout.strip() == "[]"

@@ -340,3 +340,22 @@ def test_umaps_numba_functions_are_cached_on_disk_and_numba_is_left_as_it_was():
     assert type(layouts.rdist._cache).__name__ == "FunctionCache", "UMAP was imported before import_compiled"
     assert numba.njit is njit
     assert type(numba.njit(lambda x: x)._cache).__name__ == "NullCache", "numba's own default: no cache"
+
+
+def test_bertopic_is_imported_without_the_optional_modules_the_pipeline_never_uses():
+    """import_compiled("bertopic") in a new process: BERTopic's transformer, sentence-transformers and spaCy
+    extras are not imported (about 4 s in each topic job), BERTopic reports them as not installed, and its core
+    classes are there."""
+    probe = (
+        "import sys\n"
+        "from pipeline.topics.compiled import import_compiled\n"
+        "bertopic = import_compiled('bertopic')\n"
+        "from bertopic.backend import BaseEmbedder, MultiModalBackend\n"
+        "from bertopic.representation import PartOfSpeech, TextGeneration\n"
+        "from bertopic.vectorizers import ClassTfidfTransformer\n"
+        "loaded = [m for m in ('sentence_transformers', 'transformers', 'spacy') if m in sys.modules]\n"
+        "extras = [type(x).__name__ for x in (MultiModalBackend, PartOfSpeech, TextGeneration)]\n"
+        "print(loaded, extras, bertopic.BERTopic.__name__, BaseEmbedder.__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[] ['NotInstalled', 'NotInstalled', 'NotInstalled'] BERTopic BaseEmbedder"
