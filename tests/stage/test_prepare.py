@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -118,3 +120,20 @@ def test_outputs_are_shareable_and_the_audit_is_its_owners_only(tiny, tmp_path):
         "audit": 0o700,
         "batch.csv": 0o600,
     }
+
+
+def test_spacy_is_imported_without_pytorch_and_pytorch_stays_importable():
+    """core.nlp.import_spacy in a new process: the NER model and the sentencizer load and run with thinc's NumPy
+    operations, PyTorch is not imported (about 1.5 s in every job that parses text), and can be imported after."""
+    probe = (
+        "import sys\n"
+        "from pipeline.gate.ner import ner_model\n"
+        "from pipeline.segment import sentencizer\n"
+        "people = [e.text for e in ner_model()('Sarah Jones moved to Leeds.').ents]\n"
+        "sentences = len(list(sentencizer()('One. Two.').sents))\n"
+        "before = 'torch' in sys.modules\n"
+        "import torch, thinc.compat\n"
+        "print(people, sentences, before, thinc.compat.has_torch, torch.__version__.split('+')[0])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert done.stdout.strip() == "['Sarah Jones', 'Leeds'] 2 False False 2.13.0"
