@@ -89,6 +89,8 @@ rule draw_figures:
         f"{OUT}/logs/draw_figures.log",
     benchmark:
         f"{OUT}/benchmarks/draw_figures.tsv"
+    # two notebooks and the output scan wait for these figures: drawn before the other findings jobs
+    priority: 1
     conda:
         CONDA_ENV
     params:
