@@ -20,6 +20,9 @@ export TOKENIZERS_PARALLELISM := false
 export NUMBA_CACHE_DIR := $(CURDIR)/.cache/numba
 export MPLCONFIGDIR := $(CURDIR)/.cache/matplotlib
 export PYTHONHASHSEED := 0
+# Python keeps the compiled bytecode of the pipeline's modules (__pycache__/, git-ignored), even where the shell
+# says not to (PYTHONDONTWRITEBYTECODE): otherwise every job compiles the package again (0.2-0.3 s each).
+export PYTHONDONTWRITEBYTECODE :=
 # Rules run `python -m pipeline`: the project's environment comes first on PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 PIP_QUIET := --quiet --disable-pip-version-check
