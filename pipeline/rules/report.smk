@@ -34,6 +34,7 @@ rule format_tables:
         f"{OUT}/logs/format_tables.log",
     benchmark:
         f"{OUT}/benchmarks/format_tables.tsv"
+    priority: 1  # draw_figures waits for its wave comparison
     conda:
         CONDA_ENV
     params:
@@ -89,7 +90,7 @@ rule draw_figures:
         f"{OUT}/logs/draw_figures.log",
     benchmark:
         f"{OUT}/benchmarks/draw_figures.tsv"
-    # two notebooks and the output scan wait for these figures: drawn before the other findings jobs
+    # two notebooks wait for these figures (and the output scan for them): drawn before the other findings jobs
     priority: 1
     conda:
         CONDA_ENV
