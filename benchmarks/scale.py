@@ -201,6 +201,7 @@ def environment() -> dict:
         "TRANSFORMERS_OFFLINE": "1",
         "TOKENIZERS_PARALLELISM": "false",
         "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "",  # as `make run`: the jobs keep the package's bytecode
         "NUMBA_CACHE_DIR": str(ROOT / ".cache" / "numba"),
         "MPLCONFIGDIR": str(ROOT / ".cache" / "matplotlib"),
     }
