@@ -89,7 +89,28 @@ REVIEW = CORPUS.root / "review_queue.csv"
 # starting the processes (each imports and compiles the topic libraries) costs more than it saves. Measured on
 # 2 cores, one process (the earlier code) against two: demo 17 s and 42 s; 100 Anthropic interviews 28 s and
 # 53 s; 400: 135 s and 107 s; 1,250: 243 s and 165 s (benchmarks/RESULTS.md, "Scale")
-QUALITY_THREADS = 2 if len(IDS) >= 400 else 1
+QUALITY_WORKERS = 2 if len(IDS) >= 400 else 1
+
+
+def workers(rule, most):
+    """A params function: how many worker processes embed_segments or evaluate_topics starts.
+
+    Both are scheduled as one core (threads: 1) and start their workers themselves. Asked for two cores as
+    threads, they waited whenever another job held one: Snakemake fills a free core with any ready job rather
+    than keep it for a job that needs two (adding a frozen wave at 1,250 interviews, the embeddings started 14 s
+    late and the comparison 11 s late; benchmarks/RESULTS.md, issue 23). Their workers now share the cores with
+    whatever else runs; a vector, or the quality table, does not depend on how many there are. On a cluster the
+    profile's set-threads gives the job its CPUs (also in the job's own Snakemake on the node), and the workers
+    follow them; otherwise up to ``most``; either capped by --cores, as threads are. Evaluated when the job's
+    command is written."""
+
+    def count(wildcards):
+        given = workflow.resource_settings.overwrite_threads.get(rule)
+        return min(int(getattr(given, "raw", given)) if given else most, workflow.cores)
+
+    return count
+
+
 # tabulate_findings' findings input: the claims file, or nothing (findings: none; --findings then gets no value)
 FINDINGS = [] if config["findings"] == NO_CLAIMS else config["findings"]
 STARTED = time.time()

@@ -17,12 +17,13 @@ rule embed_segments:
     priority: 1
     conda:
         CONDA_ENV
-    # worker processes of one thread each (capped by --cores); a text's vector does not depend on their number
-    threads: 4
+    # scheduled as one core; up to 4 worker processes of one thread each (capped by --cores): see workers()
+    threads: 1
     params:
         code=code_of("pipeline.embeddings"),
+        workers=workers("embed_segments", 4),
         cache=f"{OUT}/cache/embeddings",
         runtime=config["embeddings"]["runtime"],
     shell:
         "python -m pipeline embed-segments {input.segments:q} {output.embeddings:q} --cache {params.cache:q}"
-        " --workers {threads} --runtime {params.runtime} --log {log:q}"
+        " --workers {params.workers} --runtime {params.runtime} --log {log:q}"

@@ -111,10 +111,11 @@ rule evaluate_topics:
     priority: 1  # see embed_segments
     conda:
         CONDA_ENV
-    # worker processes for the 3 x seeds runs (capped by --cores); the table does not depend on their number
-    threads: QUALITY_THREADS
+    # scheduled as one core; worker processes for the 3 x seeds runs (capped by --cores): see workers()
+    threads: 1
     params:
         code=code_of("pipeline.topics.stage"),
+        workers=workers("evaluate_topics", QUALITY_WORKERS),
         settings=json.dumps(TOPICS, sort_keys=True),
         embeddings=lambda wildcards, input: input.get("embeddings", ""),
         fit_waves=FIT_WAVES,
@@ -122,4 +123,4 @@ rule evaluate_topics:
     shell:
         "python -m pipeline evaluate-topics --segments {input.segments:q} --embeddings={params.embeddings:q}"
         " --segment-codes {input.segment_codes:q} --settings {params.settings:q} --out {output.quality:q}"
-        " --workers {threads} --fit-waves={params.fit_waves:q} --cache {params.cache:q} --log {log:q}"
+        " --workers {params.workers} --fit-waves={params.fit_waves:q} --cache {params.cache:q} --log {log:q}"

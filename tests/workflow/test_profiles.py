@@ -39,3 +39,31 @@ def test_the_profile_plans_a_run_without_slurm(project):
     result = snakemake(project, "--profile", "config/profiles/slurm", "-n")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Group job prepare" in result.stdout + result.stderr
+
+
+def test_embeddings_and_topic_comparison_ask_for_one_core_and_start_their_workers(project):
+    """embed_segments and evaluate_topics are scheduled as one core each, so a core held by another job does not
+    hold them back (common.smk, workers()); they start their worker processes themselves: up to --cores locally,
+    the profile's set-threads on a cluster."""
+
+    def planned(*args) -> dict[str, tuple[int, int]]:
+        result = snakemake(project, "-n", "-p", *args)
+        assert result.returncode == 0, result.stderr[-3000:]
+        out = {}
+        for block in re.split(r"\n(?=(?:local)?rule \w+:)", result.stdout + result.stderr):
+            rule = re.match(r"(?:local)?rule (\w+):", block)
+            if rule and rule.group(1) in ("embed_segments", "evaluate_topics"):
+                threads = re.search(r"^\s+threads: (\d+)", block, flags=re.M)
+                out[rule.group(1)] = (
+                    int(threads.group(1)) if threads else 1,
+                    int(re.search(r"--workers (\d+)", block).group(1)),
+                )
+        return out
+
+    # the tiny corpus has fewer than 400 interviews: one process for the comparison
+    assert planned() == {"embed_segments": (1, 2), "evaluate_topics": (1, 1)}
+    cluster = planned("--cores", "4", "--set-threads", "embed_segments=4", "evaluate_topics=3")
+    assert cluster == {"embed_segments": (4, 4), "evaluate_topics": (3, 3)}
+    # threads, and so the workers, are capped by --cores (the SLURM tier's node has 2 CPUs)
+    capped = planned("--cores", "2", "--set-threads", "embed_segments=4", "evaluate_topics=4")
+    assert capped == {"embed_segments": (2, 2), "evaluate_topics": (2, 2)}
