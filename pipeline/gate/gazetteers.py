@@ -235,13 +235,14 @@ class LogProbs:
     """
 
     def __init__(self, keys, values):
-        self.keys, self.values = keys, values
-
-    def get(self, word: str, default: float) -> float:
-        import_spacy()  # seconds to import, without PyTorch: only where text is parsed
+        import_spacy()  # seconds to import, without PyTorch: only where words are looked up
         from spacy.strings import get_string_id
 
-        key = self.keys.dtype.type(get_string_id(word))  # as uint64: a Python int would convert the whole array
+        self.keys, self.values = keys, values
+        self.string_id = get_string_id  # resolved once: get() is called for every capitalised word screened
+
+    def get(self, word: str, default: float) -> float:
+        key = self.keys.dtype.type(self.string_id(word))  # as uint64: a Python int would convert the whole array
         i = int(self.keys.searchsorted(key))
         return float(self.values[i]) if i < len(self.keys) and self.keys[i] == key else default
 
