@@ -110,7 +110,7 @@ def cmd_summarise_anonymisation(a) -> None:
 def cmd_scan_outputs(a) -> None:
     from pipeline.gate import policy, scan
 
-    scan.scan_outputs(Path(a.outputs), a.audit, Path(a.out), policy.AllowList(json.loads(a.allow)))
+    scan.scan_outputs(Path(a.outputs), a.audit, Path(a.out), policy.AllowList(json.loads(a.allow)), a.cache or None)
 
 
 def cmd_embed_segments(a) -> None:
@@ -144,6 +144,7 @@ def cmd_code_segments(a) -> None:
         a.queue_size,
         json.loads(a.fit_waves) if a.fit_waves else None,
         a.batch_size,
+        a.cache or None,
     )
 
 
@@ -170,7 +171,7 @@ def cmd_score_sentiment(a) -> None:
     from pipeline import sentiment
 
     thresholds = sentiment.Thresholds(a.positive, a.negative, a.strong)
-    sentiment.score_sentiment(a.segments, a.lexicon, thresholds, a.out)
+    sentiment.score_sentiment(a.segments, a.lexicon, thresholds, a.out, a.cache or None)
 
 
 def cmd_summarise_sentiment(a) -> None:
@@ -427,6 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--audit", nargs="*", default=[])
     sp.add_argument("--allow", default="[]", help="JSON list: the corpus's allowed names, never searched for")
     sp.add_argument("--out", required=True)
+    sp.add_argument("--cache", default="", help="a private folder remembering the files already searched")
 
     sp = add("describe-corpus", cmd_describe_corpus, "turns of every interview -> Table 1 and the interview list")
     sp.add_argument("--turns", nargs="+", required=True)
@@ -474,6 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--model-meta", required=True, help="output: the coder's coder.json")
     sp.add_argument("--model-weights", required=True, help="output: the coder's weights.safetensors")
     sp.add_argument("--fit-waves", default="", help="JSON list: learn only from these waves (models.freeze)")
+    sp.add_argument("--cache", default="", help="a folder keeping the codebook phrases found in each segment")
 
     sp = add(
         "tabulate-findings",
@@ -500,6 +503,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--positive", type=float, default=0.05)
     sp.add_argument("--negative", type=float, default=-0.05)
     sp.add_argument("--strong", type=float, default=0.5)
+    sp.add_argument("--cache", default="", help="a folder keeping each segment's scores between runs")
 
     sp = add("summarise-sentiment", cmd_summarise_sentiment, "segment sentiment -> aggregates, validation, figures")
     for name in ("scores", "segments", "segment-codes", "codebook", "roles"):

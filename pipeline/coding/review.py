@@ -232,22 +232,32 @@ def review_queue(
 
     teach = [entry(i, j, "teach") for i, j in batch]
     taken = decided | {(sids[i], code_ids[j]) for i, j in batch}
-    rows = []
-    for i in np.nonzero(machine_rows)[0]:
-        for j, code in enumerate(code_ids):
-            if not np.isfinite(thresholds[j]) or (sids[i], code) in taken:
-                continue
-            below = probs[i, j] < thresholds[j]
-            if uncertainty(i, j) < 0.5 and not (pattern_map.get((sids[i], code)) and below):
-                continue
-            rows.append(entry(i, j))
+    # the machine decisions to check: uncertainty (rounded as listed) at least 0.5, or a pattern hit the model
+    # decided against; most uncertain first, then by segment and code; at most ``size``
+    machine = np.nonzero(machine_rows)[0]
+    near = closeness(probs[machine], thresholds)  # elementwise the arithmetic of ``uncertainty``
+    column = {c: j for j, c in enumerate(code_ids)}
+    hit_below = np.zeros(near.shape, dtype=bool)
+    row_of = {sid: r for r, sid in enumerate(sids[machine])}
+    for (sid, code), phrases in pattern_map.items():
+        if phrases and sid in row_of and code in column:
+            r, j = row_of[sid], column[code]
+            hit_below[r, j] = probs[machine[r], j] < thresholds[j]
+    # rounding to 4 places cannot lift a closeness under 0.49 to 0.5: only these pairs are looked at one by one
+    maybe = np.isfinite(np.asarray(thresholds, dtype=np.float64))[None, :] & ((near >= 0.49) | hit_below)
+    candidates = []
+    for r, j in zip(*np.nonzero(maybe), strict=True):
+        i, code = machine[r], code_ids[j]
+        if (sids[i], code) in taken:
+            continue
+        u = uncertainty(i, j)
+        if u < 0.5 and not hit_below[r, j]:
+            continue
+        candidates.append((-u, sids[i], code, i, j))
     columns = QUEUE_COLUMNS[1:] + added
-    queue = pd.DataFrame(rows, columns=columns)
-    if not queue.empty:
-        queue = queue.sort_values(["uncertainty", "segment_id", "code_id"], ascending=[False, True, True]).head(size)
+    queue = pd.DataFrame([entry(i, j) for *_, i, j in sorted(candidates)[:size]], columns=columns)
     queue = pd.concat([pd.DataFrame(teach, columns=columns), queue], ignore_index=True) if teach else queue
     position = {sid: i for i, sid in enumerate(segments["segment_id"])}
-    column = {c: j for j, c in enumerate(code_ids)}
     done = [
         {
             **entry(position[r.segment_id], column[r.code_id], "decided"),

@@ -105,8 +105,10 @@ def code_segments(
     queue_size: int = 200,
     fit_waves: list[int] | None = None,
     batch_size: int = 40,
+    cache_folder: str | Path | None = None,
 ) -> dict:
-    """Edge: train (or load) the coder, validate it, code every segment, write tables and the model."""
+    """Edge: train (or load) the coder, validate it, code every segment, write tables and the model. With
+    ``cache_folder`` the codebook phrases found in each segment are kept there between runs (``PatternCoder``)."""
 
     started = time.perf_counter()
     codebook = load_codebook(codebook_path)
@@ -136,7 +138,7 @@ def code_segments(
         known[~segments["wave"].isin(fit_waves).to_numpy()] = UNKNOWN
     decided = int(((known != UNKNOWN) & ~coded[:, None]).sum())
 
-    patterns = PatternCoder(codebook).code(segments)
+    patterns = PatternCoder(codebook, cache_folder).code(segments)
     # validation: out-of-fold machine codes for every human-coded segment
     machine = "model"
     probs = np.zeros((len(segments), len(code_ids)), dtype=np.float32)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
+import sys
 import zipfile
 from pathlib import Path
 
@@ -11,6 +13,9 @@ import pandas as pd
 
 from pipeline.core.errors import PipelineError
 from pipeline.core.files import write_csv
+from pipeline.core.hashing import sha256
+from pipeline.core.textcache import TextCache, source_digest
+from pipeline.gate import anonymise
 from pipeline.gate.anonymise import value_pattern
 from pipeline.gate.policy import AllowList
 
@@ -48,20 +53,47 @@ def _searchable_text(path: Path) -> str | None:
     return EMBEDDED_IMAGE.sub("", text) if path.suffix in (".ipynb", ".html") else text
 
 
-def find_values(folder: Path, values: set[str], skip: set[Path] = frozenset()) -> list[tuple[str, int]]:
-    """Every file under ``folder`` searched for every identifier value; returns (file, hits) where hits > 0."""
+WORD = re.compile(r"\w+")
+
+
+def count_values(text: str, values: set[str]) -> int:
+    """How many times ``values`` occur in ``text`` as whole words (``value_pattern``'s matches).
+
+    Only values whose every word (run of word characters) is a word of the text can occur: a value bounded by
+    non-word characters on both sides has its words bounded the same way in the text. The others are left out of
+    the pattern, which changes nothing it matches and makes it much shorter."""
+    if not text:
+        return 0
+    words = set(WORD.findall(text))
+    possible = [v for v in values if all(w in words for w in WORD.findall(v))]
+    return len(value_pattern(possible).findall(text)) if possible else 0
+
+
+def _file_key(path: Path) -> str:
+    return f"{path.suffix}:{sha256(path)}"
+
+
+def find_values(
+    folder: Path, values: set[str], skip: set[Path] = frozenset(), cache_folder=None
+) -> list[tuple[str, int]]:
+    """Every file under ``folder`` searched for every identifier value; returns (file, hits) where hits > 0.
+
+    With ``cache_folder`` the count of a file whose bytes were searched before for the same values is reused (the
+    folder belongs in private/: its key holds a digest of the values)."""
     if not values:
         return []
-    pattern = value_pattern(values)
-    hits = []
-    for path in sorted(Path(folder).rglob("*")):
-        if not path.is_file() or path.resolve() in skip:
-            continue
-        text = _searchable_text(path)
-        n = len(pattern.findall(text)) if text else 0
-        if n:
-            hits.append((str(path), n))
-    return hits
+    paths = [p for p in sorted(Path(folder).rglob("*")) if p.is_file() and p.resolve() not in skip]
+    identity = {
+        "what": "identifier values found in an output file",
+        "values_sha256": hashlib.sha256("\n".join(sorted(values)).encode("utf-8")).hexdigest(),
+        "code": source_digest(sys.modules[__name__], anonymise),
+    }
+    cache = TextCache(cache_folder, identity)
+    counts = cache.map(paths, lambda todo: [count_values(_searchable_text(p), values) for p in todo], _file_key)
+    cache.save()
+    if cache_folder:
+        log.info("%d of %d files searched, the rest unchanged since they were searched", cache.computed, len(paths))
+    return [(str(p), n) for p, n in zip(paths, counts, strict=True) if n]
 
 
 def scan_report(hits: list[tuple[str, int]], audit_paths, values: set[str]) -> pd.DataFrame:
@@ -83,13 +115,15 @@ def scan_report(hits: list[tuple[str, int]], audit_paths, values: set[str]) -> p
     return pd.DataFrame(rows, columns=["output", "value", "count", "found_in"])
 
 
-def scan_outputs(outputs: Path, audit_paths, out: Path, allow: AllowList | None = None) -> pd.DataFrame:
+def scan_outputs(
+    outputs: Path, audit_paths, out: Path, allow: AllowList | None = None, cache_folder=None
+) -> pd.DataFrame:
     """The final scan. On a hit the job fails, naming the files (never the values, which would reach the console
     and the logs); the values, with the interviews the gate found them in, go to ``private/<corpus>/scan_hits.csv``
     beside the audits."""
 
     values = identifier_values(audit_paths, allow)
-    hits = find_values(outputs, values, skip={Path(out).resolve()})
+    hits = find_values(outputs, values, skip={Path(out).resolve()}, cache_folder=cache_folder)
     if hits:
         detail = Path(audit_paths[0]).parent.parent / "scan_hits.csv"
         write_csv(scan_report(hits, audit_paths, values), detail, private=True)

@@ -34,6 +34,7 @@ rule code_segments:
         primary=CODING["primary_coder"],
         queue_size=CODING["review_queue_size"],
         batch_size=config["review"]["batch_size"],
+        cache=f"{OUT}/cache/patterns",
         human=lambda wildcards, input: input.get("human", ""),
         review=lambda wildcards, input: input.get("review", ""),
         pretrained=CODING["model"],
@@ -45,4 +46,5 @@ rule code_segments:
         " --queue-size {params.queue_size} --batch-size {params.batch_size} --segment-codes {output.segment_codes:q}"
         " --review-queue {output.review_queue:q} --validation {output.validation:q}"
         " --reliability {output.reliability:q} --probabilities {output.probabilities:q}"
-        " --model-meta {output.model:q} --model-weights {output.weights:q} --fit-waves={params.fit_waves:q} --log {log:q}"
+        " --model-meta {output.model:q} --model-weights {output.weights:q} --fit-waves={params.fit_waves:q}"
+        " --cache {params.cache:q} --log {log:q}"

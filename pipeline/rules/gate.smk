@@ -68,6 +68,8 @@ rule scan_outputs:
         outputs=lambda wildcards, output: str(Path(output.table).parents[1]),
         # functions: a value holding braces (a regular expression) is not read as a wildcard
         allow=lambda wildcards: json.dumps(CORPUS.allow),
+        # private: the key of what was searched holds a digest of the identifier values
+        cache=f"{PRIVATE}/cache/scan",
     shell:
         "python -m pipeline scan-outputs --outputs {params.outputs:q} --audit {params.audits:q}"
-        " --allow {params.allow:q} --out {output.table:q} --log {log:q}"
+        " --allow {params.allow:q} --out {output.table:q} --cache {params.cache:q} --log {log:q}"

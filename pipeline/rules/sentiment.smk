@@ -21,9 +21,11 @@ rule score_sentiment:
         positive=config["sentiment"]["positive"],
         negative=config["sentiment"]["negative"],
         strong=config["sentiment"]["strong"],
+        cache=f"{OUT}/cache/sentiment",
     shell:
         "python -m pipeline score-sentiment {input.segments:q} {output.scores:q} --lexicon {input.lexicon:q}"
-        " --positive {params.positive} --negative={params.negative} --strong {params.strong} --log {log:q}"
+        " --positive {params.positive} --negative={params.negative} --strong {params.strong}"
+        " --cache {params.cache:q} --log {log:q}"
 
 
 rule summarise_sentiment:

@@ -21,8 +21,8 @@ from pipeline.sentiment.vader import LABELS, Thresholds, load_lexicon, score_seg
 log = logging.getLogger(__name__)
 
 
-def score_sentiment(segments_csv, lexicon_path, thresholds: Thresholds, out) -> pd.DataFrame:
-    scores = score_segments(read_table(segments_csv), load_lexicon(lexicon_path), thresholds)
+def score_sentiment(segments_csv, lexicon_path, thresholds: Thresholds, out, cache_folder=None) -> pd.DataFrame:
+    scores = score_segments(read_table(segments_csv), load_lexicon(lexicon_path), thresholds, cache_folder)
     write_csv(scores, out)
     log.info("%d segments scored: %s", len(scores), scores["label"].value_counts().to_dict())
     return scores

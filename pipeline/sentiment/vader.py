@@ -15,14 +15,19 @@ participant-grouped cross-validation. Human labels stay final where they exist.
 
 from __future__ import annotations
 
+import logging
 import re
-from dataclasses import dataclass
+import sys
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
 
+from pipeline.core.textcache import TextCache, source_digest, versions
 from pipeline.schemas import load_yaml
 from pipeline.segment import sentence_spans
+
+log = logging.getLogger(__name__)
 
 LABELS = ["positive", "negative", "neutral", "mixed"]
 
@@ -79,19 +84,28 @@ def label(scores: list[float], t: Thresholds) -> tuple[float, str]:
 CONTRAST = re.compile(r"\b(?:but|however|although|though)\b", re.IGNORECASE)
 
 
-def score_segments(segments: pd.DataFrame, lexicon: dict, t: Thresholds) -> pd.DataFrame:
-    """Pure core: segment_id, compound, label (adapted lexicon) and the same with plain VADER; with the adapted
-    lexicon also the spread over sentences (highest and lowest compound, shares of positive and negative
-    sentences) and the contrast words (up to 3), which the code-level model learns from."""
+SCORE_COLUMNS = [
+    "compound",
+    "label",
+    "compound_plain",
+    "label_plain",
+    "compound_max",
+    "compound_min",
+    "share_positive",
+    "share_negative",
+    "contrast_words",
+]
+
+
+def _scores(texts: list[str], lexicon: dict, t: Thresholds) -> list[dict]:
     adapted, plain = Scorer(lexicon), Scorer()
     rows = []
-    for sid, text in zip(segments["segment_id"], segments["text"], strict=True):
+    for text in texts:
         sentences = adapted.sentence_scores(text)
         c, lab = label(sentences, t)
         pc, plab = label(plain.sentence_scores(text), t)
         rows.append(
             {
-                "segment_id": sid,
                 "compound": round(c, 4),
                 "label": lab,
                 "compound_plain": round(pc, 4),
@@ -103,7 +117,35 @@ def score_segments(segments: pd.DataFrame, lexicon: dict, t: Thresholds) -> pd.D
                 "contrast_words": min(len(CONTRAST.findall(text)), 3),
             }
         )
-    return pd.DataFrame(rows)
+    return rows
+
+
+def identity(lexicon: dict, t: Thresholds) -> dict:
+    """What a segment's scores depend on besides its text (the key of the cache)."""
+    from pipeline import segment
+
+    return {
+        "what": "sentiment scores of a text",
+        "lexicon": lexicon,
+        "thresholds": asdict(t),
+        "packages": versions("vaderSentiment", "spacy"),
+        "code": source_digest(sys.modules[__name__], segment),
+    }
+
+
+def score_segments(segments: pd.DataFrame, lexicon: dict, t: Thresholds, cache_folder=None) -> pd.DataFrame:
+    """Pure core: segment_id, compound, label (adapted lexicon) and the same with plain VADER; with the adapted
+    lexicon also the spread over sentences (highest and lowest compound, shares of positive and negative
+    sentences) and the contrast words (up to 3), which the code-level model learns from. With ``cache_folder``
+    each text's scores are kept there between runs (``pipeline.core.textcache``)."""
+    texts = list(segments["text"])
+    cache = TextCache(cache_folder, identity(lexicon, t))
+    rows = cache.map(texts, lambda missing: _scores(missing, lexicon, t))
+    cache.save()
+    if cache_folder:
+        log.info("sentiment: %d of %d texts scored, the rest from the cache", cache.computed, len(texts))
+    table = pd.DataFrame([{"segment_id": sid, **row} for sid, row in zip(segments["segment_id"], rows, strict=True)])
+    return table[["segment_id", *SCORE_COLUMNS]] if len(table) else table
 
 
 def load_lexicon(path) -> dict:

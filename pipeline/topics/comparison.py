@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 from pipeline.topics.model import OUTLIER, TopicResult, fit_bertopic
@@ -119,6 +120,36 @@ def quality_sample(n: int, settings: TopicSettings) -> np.ndarray | None:
     return np.sort(np.random.default_rng(settings.seed).choice(n, settings.quality_sample, replace=False))
 
 
+def _runs(seeds: list[int], main_seed: int, args: tuple, workers: int) -> dict:
+    """(model, seed) -> (top words, each document's topic) for every run of the table but the main fit.
+
+    This process fits BERTopic with the other seeds (they share its distance matrix, ``distances.py``), while
+    ``workers - 1`` processes fit LDA and NMF, the longest first; once its own runs are done this process takes
+    the baseline runs no worker has started, from the shortest. Every run has its own seed and computes on one
+    thread, so where it runs changes only the time."""
+    baseline = [("lda", s) for s in seeds] + [("nmf", s) for s in seeds]
+    own = [("bertopic", s) for s in seeds if s != main_seed]
+    docs, _, settings, k, counts, vocab = args
+    without_vectors = (docs, None, settings, k, counts, vocab)  # LDA and NMF do not read them
+    done = {}
+    pool = ProcessPoolExecutor(workers - 1, mp_context=multiprocessing.get_context("spawn")) if workers > 1 else None
+    try:
+        pending = {task: pool.submit(_quality_run, *task, *without_vectors) for task in baseline} if pool else {}
+        for task in own:
+            done[task] = _quality_run(*task, *args)
+        for task in reversed(baseline):
+            if task not in pending or pending[task].cancel():
+                done[task] = _quality_run(*task, *without_vectors)
+        done.update({task: future.result() for task, future in pending.items() if task not in done})
+    finally:
+        if pool:
+            pool.shutdown(cancel_futures=True)
+    for name in ("lda", "bertopic", "nmf"):
+        took = [t for (kind, _), (_, _, t) in done.items() if kind == name]
+        log.info("quality: %d %s run(s), %.1fs each on average", len(took), name, np.mean(took) if took else 0)
+    return {task: (words, assigned) for task, (words, assigned, _) in done.items()}
+
+
 def quality(
     docs: list[str],
     embeddings: np.ndarray,
@@ -133,7 +164,7 @@ def quality(
     BERTopic is fitted on it with every seed (the main fit's cluster selection), LDA and NMF get the topic count
     of its fit with the configured seed. Otherwise the main fit is BERTopic's run with the configured seed and
     gives the topic count. The runs are independent (each has its own seed, each computes on one thread) and run
-    in ``workers`` processes: the table does not depend on ``workers``.
+    in ``workers`` processes (``_runs``): the table does not depend on ``workers``.
     """
     # scikit-learn takes about a second to import: loaded only by the steps that fit or score
     from sklearn.metrics import normalized_mutual_info_score
@@ -178,20 +209,7 @@ def quality(
     cv = vectorizer(settings, min_df=2 if len(docs) >= 200 else 1)
     counts = cv.fit_transform(docs)
     vocab = cv.get_feature_names_out()
-    # the longest runs first, so that the workers finish together
-    tasks = [("lda", s) for s in seeds] + [("bertopic", s) for s in seeds if s != settings.seed]
-    tasks += [("nmf", s) for s in seeds]
-    args = (docs, embeddings, resolved, k, counts, vocab)
-    if workers > 1 and len(tasks) > 1:
-        done = Parallel(n_jobs=min(workers, len(tasks)), backend="loky")(
-            delayed(_quality_run)(*task, *args) for task in tasks
-        )
-    else:
-        done = [_quality_run(*task, *args) for task in tasks]
-    for name in ("lda", "bertopic", "nmf"):
-        took = [t for (kind, _), (_, _, t) in zip(tasks, done, strict=True) if kind == name]
-        log.info("quality: %d %s run(s), %.1fs each on average", len(took), name, np.mean(took) if took else 0)
-    by_task = {task: (words, assigned) for task, (words, assigned, _) in zip(tasks, done, strict=True)}
+    by_task = _runs(seeds, settings.seed, (docs, embeddings, resolved, k, counts, vocab), workers)
     by_task[("bertopic", settings.seed)] = (list(main.words.values()), main.topics)
     runs = {name: [by_task[(name, s)] for s in seeds] for name in ("bertopic", "lda", "nmf")}
     rows = []

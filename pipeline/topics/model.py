@@ -30,6 +30,7 @@ from threadpoolctl import threadpool_limits
 from pipeline.core.files import atomic_folder
 from pipeline.embeddings import embed
 from pipeline.topics.compiled import import_compiled
+from pipeline.topics.distances import fast_pairwise_distances
 from pipeline.topics.settings import TopicSettings
 from pipeline.topics.vocabulary import segment_vocabulary, vectorizer
 
@@ -109,7 +110,8 @@ def _reusing_umap():
                     # UMAP's transform() needs the search index; nothing here calls it (models.freeze places
                     # later segments by similarity to the topics' centres)
                     warnings.filterwarnings("ignore", message="precomputed_knn", category=UserWarning)
-                embedding = super().fit_transform(X, y=y, **kwargs)
+                with fast_pairwise_distances():  # below 4,096 points: the same distances, in compiled code
+                    embedding = super().fit_transform(X, y=y, **kwargs)
             _LAST_REDUCTION.clear()
             _LAST_REDUCTION.update(key=key, state=dict(self.__dict__), embedding=embedding.copy())
             return embedding

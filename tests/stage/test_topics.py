@@ -235,6 +235,47 @@ def test_umap_is_given_exact_neighbours_above_its_own_exact_range(settings, monk
     assert seen == [True] and len(result.words) == 3
 
 
+def test_umaps_all_pairs_distances_come_from_compiled_code_bit_for_bit():
+    """Below 4,096 points UMAP computes every pairwise distance through scikit-learn with one Python call per pair;
+    ``fast_pairwise_distances`` computes the same matrix in one compiled loop: equal to the bit and in the same
+    dtype (float32 and float64 points, a zero vector among them), only while inside, other metrics untouched."""
+    from contextlib import nullcontext
+
+    from sklearn.metrics import pairwise_distances
+
+    from pipeline.topics import distances
+
+    umap_module = import_compiled("umap.umap_")
+    cosine = import_compiled("umap.distances").cosine
+    original = umap_module.pairwise_distances
+    rng = np.random.default_rng(1)
+    points = rng.normal(size=(150, 384)).astype(np.float32)
+    points[7] = 0.0
+    for x in (points, points.astype(np.float64)):
+        expected = pairwise_distances(x, metric=cosine)
+        with distances.fast_pairwise_distances():
+            assert umap_module.pairwise_distances is not original
+            got = umap_module.pairwise_distances(x, metric=cosine)
+            again = umap_module.pairwise_distances(x, metric=cosine)  # the process's last matrix, a copy
+            euclidean = umap_module.pairwise_distances(x, metric="euclidean")
+        assert got.dtype == expected.dtype and np.array_equal(got, expected)
+        assert np.array_equal(again, expected) and again is not got
+        assert np.array_equal(euclidean, pairwise_distances(x, metric="euclidean"))
+    assert umap_module.pairwise_distances is original
+
+    # and so the fit: the same topics and words as with UMAP's own computation
+    docs, vectors, _ = synthetic_corpus()
+    fits = []
+    for context in (nullcontext, distances.fast_pairwise_distances):
+        topic_model._LAST_REDUCTION.clear()
+        distances._LAST.clear()
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(topic_model, "fast_pairwise_distances", context)
+            fits.append(topics.fit_bertopic(docs, vectors, SETTINGS, seed=11))
+    assert distances._LAST, "the fit computed its distances in compiled code"
+    assert np.array_equal(fits[0].topics, fits[1].topics) and fits[0].words == fits[1].words
+
+
 def test_auto_reuses_the_reduction_and_gives_what_a_fresh_leaf_fit_gives(settings, monkeypatch):
     """auto's leaf refit reuses eom's UMAP reduction: one reduction instead of two, the same topics."""
     UMAP = import_compiled("umap").UMAP

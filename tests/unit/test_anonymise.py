@@ -36,3 +36,37 @@ def test_scan_outputs_finds_leaked_values(tmp_path):
     hits = find_values(tmp_path, {"Sarah"})
     assert [h[0].rsplit("/", 1)[1] for h in hits] == ["b.parquet", "c.md"]
     assert find_values(tmp_path, set()) == []
+
+
+def test_the_scan_counts_what_the_whole_pattern_counts_and_searches_a_changed_file_only(tmp_path, monkeypatch):
+    """count_values leaves out values that cannot occur (a word of theirs is not a word of the text): the counts
+    are those of the pattern of every value. A file searched before for the same values is not searched again."""
+    from pipeline.gate import scan
+    from pipeline.gate.anonymise import value_pattern
+
+    values = {"Sarah", "Sarah Jones", "07700 900123", "+44 7700 900123", "j.smith@example.org", "St. Mary's", "O'Neil"}
+    texts = [
+        "Sarah Jones rang. Sarah rang back on +44 7700 900123, or 07700 900123.",
+        "Sarahs, Sarah-like; Jones Sarah; mail j.smith@example.org or j.smith@example.orgs",
+        "at St. Mary's with O'Neil, and St Mary's, and ONeil",
+        "no one here",
+        "",
+    ]
+    for text in texts:
+        assert scan.count_values(text, values) == len(value_pattern(values).findall(text)), text
+
+    out, cache = tmp_path / "outputs", tmp_path / "private" / "scan"
+    out.mkdir()
+    for i, text in enumerate(texts[:4]):
+        (out / f"{i}.md").write_text(text)
+    first = find_values(out, values, cache_folder=cache)
+    assert first == find_values(out, values) and [n for _, n in first] == [4, 3, 2]
+    searched = []
+    original = scan._searchable_text
+    monkeypatch.setattr(scan, "_searchable_text", lambda path: searched.append(path.name) or original(path))
+    (out / "3.md").write_text("now Sarah is here")
+    assert find_values(out, values, cache_folder=cache) == [*first, (str(out / "3.md"), 1)]
+    assert searched == ["3.md"]
+    searched.clear()
+    find_values(out, values | {"Kevin"}, cache_folder=cache)
+    assert sorted(searched) == ["0.md", "1.md", "2.md", "3.md"], "other values: every file searched again"
