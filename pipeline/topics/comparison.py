@@ -72,6 +72,10 @@ def mean_pairwise_ari(assignments: list[np.ndarray]) -> float:
     return float(np.mean([adjusted_rand_score(assignments[i], assignments[j]) for i, j in pairs]))
 
 
+# LDA's passes over the segments (scikit-learn's online variational Bayes, batches of 256)
+LDA_PASSES = 10
+
+
 def fit_baseline(kind: str, docs: list[str], k: int, seed: int, settings: TopicSettings, counts, vocab):
     """scikit-learn LDA (on counts) or NMF (on TF-IDF) with k topics: top words and per-document topics, computed
     on one thread (the same whatever threads the process has)."""
@@ -89,7 +93,7 @@ def _fit_baseline(kind: str, docs: list[str], k: int, seed: int, settings: Topic
 
     if kind == "lda":
         model = LatentDirichletAllocation(
-            n_components=k, random_state=seed, learning_method="online", max_iter=10, batch_size=256
+            n_components=k, random_state=seed, learning_method="online", max_iter=LDA_PASSES, batch_size=256
         )
         doc_topic = model.fit_transform(counts)
     else:

@@ -133,6 +133,30 @@ def _backend(embedding_model):
     return EncoderBackend()
 
 
+def _umap(settings: TopicSettings, n_docs: int, seed: int):
+    return _reusing_umap()(
+        n_neighbors=max(2, min(settings.n_neighbors, n_docs - 1)),
+        n_components=min(settings.n_components, max(2, n_docs - 2)),
+        min_dist=0.0,
+        metric="cosine",
+        random_state=seed,
+        n_jobs=1,
+    )
+
+
+def _hdbscan(settings: TopicSettings, n_docs: int):
+    # HDBSCAN loads with numba: only where topics are fitted
+    from hdbscan import HDBSCAN
+
+    return HDBSCAN(
+        min_cluster_size=settings.cluster_size(n_docs),
+        min_samples=settings.min_samples,
+        metric="euclidean",
+        cluster_selection_method=settings.cluster_selection,
+        prediction_data=True,
+    )
+
+
 def build_model(
     settings: TopicSettings, n_docs: int, seed: int, embedding_model=None, seed_topic_list=None, vocabulary=None
 ):
@@ -141,28 +165,10 @@ def build_model(
     BERTopic = import_compiled("bertopic").BERTopic
     ClassTfidfTransformer = import_compiled("bertopic.vectorizers").ClassTfidfTransformer
 
-    # HDBSCAN loads with numba: only where topics are fitted
-    from hdbscan import HDBSCAN
-
-    umap_model = _reusing_umap()(
-        n_neighbors=max(2, min(settings.n_neighbors, n_docs - 1)),
-        n_components=min(settings.n_components, max(2, n_docs - 2)),
-        min_dist=0.0,
-        metric="cosine",
-        random_state=seed,
-        n_jobs=1,
-    )
-    hdbscan_model = HDBSCAN(
-        min_cluster_size=settings.cluster_size(n_docs),
-        min_samples=settings.min_samples,
-        metric="euclidean",
-        cluster_selection_method=settings.cluster_selection,
-        prediction_data=True,
-    )
     model = BERTopic(
         embedding_model=_backend(embedding_model),
-        umap_model=umap_model,
-        hdbscan_model=hdbscan_model,
+        umap_model=_umap(settings, n_docs, seed),
+        hdbscan_model=_hdbscan(settings, n_docs),
         vectorizer_model=vectorizer(settings, vocabulary=vocabulary),
         # reduce_frequent_words=False and the segment-level vocabulary: measured on the demo
         # (NPMI 0.124 against 0.045 with BERTopic's defaults; benchmarks/RESULTS.md)
@@ -218,6 +224,11 @@ def fit_bertopic(
             return _fit_bertopic(docs, embeddings, chosen, seed, embedding_model, seed_topic_list)
 
     auto = settings.cluster_selection == "auto"
+    if auto and seed_topic_list is None and settings.nr_topics is None and len(docs) >= settings.min_segments:
+        found = _eom_clusters(docs, embeddings, settings, seed)
+        if found is not None and found >= 2 and too_few_topics(found, len(docs)):
+            log.info("cluster selection auto: eom finds %d topics in %d segments, fitting with leaf", found, len(docs))
+            return fit("leaf")
     result = fit("eom" if auto else settings.cluster_selection)
     if result.selection == "eom" and result.model is not None and too_few_topics(len(result.words), len(docs)):
         if not auto:
@@ -235,6 +246,21 @@ def fit_bertopic(
         )
         result = fit("leaf")
     return result
+
+
+def _eom_clusters(docs: list[str], embeddings: np.ndarray, settings: TopicSettings, seed: int) -> int | None:
+    """The number of topics a fit with HDBSCAN's eom selection would find: the count of its clusters, from the
+    same reduction and clustering BERTopic would compute first (the reduction is kept for the fit that follows,
+    ``ReusingUMAP``). ``auto`` decides with it before fitting, so the eom fit is not computed only to be dropped.
+    None where the reduction or the clustering fails (the fit then says why)."""
+    eom = replace(settings, cluster_selection="eom")
+    with threadpool_limits(1):
+        try:
+            reduced = np.nan_to_num(_umap(eom, len(docs), seed).fit_transform(embeddings.copy(), y=None))
+            labels = _hdbscan(eom, len(docs)).fit(reduced).labels_
+        except (ValueError, TypeError):
+            return None
+    return len(set(np.asarray(labels).tolist()) - {OUTLIER})
 
 
 def _fit_bertopic(

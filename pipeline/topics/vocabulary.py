@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import numpy as np
@@ -56,17 +57,31 @@ def vectorizer(settings: TopicSettings, min_df: int = 1, vocabulary=None):
     )
 
 
+# the last vocabulary of this process, by a digest of the segments and the stop words: ``cluster_selection: auto``
+# and the comparison's seeds fit BERTopic more than once on the same segments
+_LAST_VOCABULARY: dict = {}
+
+
 def segment_vocabulary(docs: list[str], settings: TopicSettings) -> list[str] | None:
     """Words and word pairs used in at least two segments: candidates for topic words (no one-off words).
 
-    Fixed at segment level, not at topic level, so it behaves the same with 2 topics or 200.
+    Fixed at segment level, not at topic level, so it behaves the same with 2 topics or 200. The last one computed
+    in the process is reused for the same segments and stop words (it depends on nothing else).
     """
     if len(docs) < 2:
         return None
-    try:
-        vocab = list(vectorizer(settings, min_df=2).fit(docs).get_feature_names_out())
-    except ValueError:  # nothing used twice
-        return None
+    digest = hashlib.sha256()
+    for doc in docs:
+        digest.update(doc.encode("utf-8") + b"\0")
+    key = (digest.hexdigest(), tuple(stop_words(settings)))
+    if _LAST_VOCABULARY.get("key") != key:
+        try:
+            vocab = list(vectorizer(settings, min_df=2).fit(docs).get_feature_names_out())
+        except ValueError:  # nothing used twice
+            vocab = []
+        _LAST_VOCABULARY.clear()
+        _LAST_VOCABULARY.update(key=key, vocab=vocab)
+    vocab = list(_LAST_VOCABULARY["vocab"])
     return vocab if len(vocab) >= 10 else None
 
 

@@ -195,11 +195,11 @@ def test_auto_cluster_selection_falls_back_to_leaf_only_where_eom_finds_too_few_
     assert topics.too_few_topics(4, 13676) and topics.too_few_topics(13, 13676) and not topics.too_few_topics(14, 13676)
     real = fit_seed7
     assert real.selection == "eom" and len(real.words) == 3, "120 segments: eom is kept"
-    calls = []
+    calls, eom_topics = [], [3]
 
     def fake(docs, embeddings, s, seed, embedding_model=None, seed_topic_list=None):
         calls.append(s.cluster_selection)
-        k = 3 if s.cluster_selection == "eom" else 12
+        k = eom_topics[0] if s.cluster_selection == "eom" else 12
         words = {t: [f"w{t}"] for t in range(k)}
         return topics.TopicResult(
             np.arange(len(docs)) % k, np.ones(len(docs)), None, words, object(), selection=s.cluster_selection
@@ -207,11 +207,32 @@ def test_auto_cluster_selection_falls_back_to_leaf_only_where_eom_finds_too_few_
 
     monkeypatch.setattr(topic_model, "_fit_bertopic", fake)
     big = ["some words here"] * 1000
-    result = topics.fit_bertopic(big, np.zeros((1000, 2)), settings, seed=0)
-    assert calls == ["eom", "leaf"] and result.selection == "leaf" and len(result.words) == 12
+    # auto counts eom's clusters first (_eom_clusters) and fits once; where it cannot count, it fits eom to see
+    for counted, expected in ((3, ["leaf"]), (8, ["eom"]), (None, ["eom", "leaf"])):
+        calls.clear()
+        eom_topics[0] = counted or 3
+        monkeypatch.setattr(topic_model, "_eom_clusters", lambda *args, n=counted: n)
+        result = topics.fit_bertopic(big, np.zeros((1000, 2)), settings, seed=0)
+        assert calls == expected and result.selection == expected[-1]
+        assert len(result.words) == (8 if expected == ["eom"] else 12)
     calls.clear()
+    eom_topics[0] = 3
     eom = topics.fit_bertopic(big, np.zeros((1000, 2)), dataclasses.replace(settings, cluster_selection="eom"), seed=0)
     assert calls == ["eom"] and eom.selection == "eom", "eom chosen by name is kept (with a warning)"
+
+
+def test_auto_decided_from_eoms_clusters_gives_what_fitting_eom_first_gives(settings, monkeypatch):
+    """1,020 segments about three subjects: eom finds 3 topics, too few; counting its clusters first and fitting
+    leaf once gives the same topics and words as fitting eom and then leaf."""
+    docs, vectors, _ = synthetic_corpus(per_theme=340)
+    assert topic_model._eom_clusters(docs, vectors, settings, 5) == 3
+    decided = topics.fit_bertopic(docs, vectors, settings, seed=5)
+    monkeypatch.setattr(topic_model, "_eom_clusters", lambda *args: None)
+    topic_model._LAST_REDUCTION.clear()
+    fitted_twice = topics.fit_bertopic(docs, vectors, settings, seed=5)
+    assert decided.selection == fitted_twice.selection == "leaf"
+    assert np.array_equal(decided.topics, fitted_twice.topics) and decided.words == fitted_twice.words
+    assert np.array_equal(decided.probability, fitted_twice.probability)
 
 
 # ---------------------------------------------------------------- speed without changing results
