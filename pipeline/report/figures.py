@@ -220,6 +220,10 @@ def cooccurrence_heatmap(cooccurrence: pd.DataFrame, codes: pd.DataFrame):
     return fig
 
 
+# the saturation figure labels every interview on its axis, and marks each, up to this many per group
+LABELLED_INTERVIEWS = 40
+
+
 def saturation_curves(saturation: pd.DataFrame, roles: dict, n_codes: int):
     """Cumulative distinct codes by interview, one line per role (tables/saturation.csv)."""
     plt = _pyplot()
@@ -234,12 +238,19 @@ def saturation_curves(saturation: pd.DataFrame, roles: dict, n_codes: int):
         colour = ROLE_COLOURS[i % len(ROLE_COLOURS)]
         reached = int(x[np.argmax(y)])
         label = f"{role_label}: {int(y.max())} codes by interview {reached}"
-        ax.plot(x, y, marker="o", drawstyle="steps-post", color=colour, markersize=4, linewidth=1.6, label=label)
+        marker = "o" if len(x) <= LABELLED_INTERVIEWS else None  # beyond, the markers would merge into a bar
+        ax.plot(x, y, marker=marker, drawstyle="steps-post", color=colour, markersize=4, linewidth=1.6, label=label)
     ax.axhline(n_codes, color="#999999", linestyle="--", linewidth=0.8)
     ax.text(0.6, n_codes + 0.15, f"all {n_codes} codes of the codebook", va="bottom", fontsize=7, color="#666666")
     ax.set_xlim(0.5, longest + 0.5)
     ax.set_ylim(0, n_codes * 1.12)
-    ax.set_xticks(range(1, longest + 1))
+    if longest <= LABELLED_INTERVIEWS:
+        ax.set_xticks(range(1, longest + 1))
+    else:  # one label per interview would overlap into a black bar: matplotlib picks a few round numbers
+        # matplotlib loads slowly (and sets its backend): only where a figure is drawn
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel("Interviews of the group, in manifest order")
     ax.set_ylabel("Distinct codes found so far")

@@ -28,7 +28,7 @@ from safetensors.numpy import save_file as save_tensors
 
 from pipeline.core.files import atomic_folder
 from pipeline.core.hashing import code_hash, package_versions
-from pipeline.topics.compiled import import_compiled
+from pipeline.topics.compiled import import_compiled, without_sentence_transformers
 from pipeline.topics.model import TopicResult, _digest
 
 KEY_FILE = "key"
@@ -112,7 +112,8 @@ def load_fit(folder, kind: str, key: str, with_model: bool = True):
         BERTopic = import_compiled("bertopic").BERTopic
 
         logging.getLogger("BERTopic").setLevel(logging.ERROR)  # "no embedding model": none is needed after the fit
-        model = BERTopic.load(str(entry / "bertopic"))
+        with without_sentence_transformers():  # the same model, without importing PyTorch
+            model = BERTopic.load(str(entry / "bertopic"))
         # the loader drops the language when it sets an embedding backend; saved again, the config would differ
         model.language = json.loads((entry / "bertopic" / "config.json").read_text(encoding="utf-8"))["language"]
     return TopicResult(

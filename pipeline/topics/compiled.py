@@ -14,6 +14,9 @@ core: a multimodal back-end (sentence-transformers), text generation, zero-shot 
 embeddings and c-TF-IDF words), and importing them costs about 4 s in every process that fits a topic model.
 ``import_compiled`` imports BERTopic without them: BERTopic itself treats each as not installed (it catches the
 ``ModuleNotFoundError`` and names the missing extra if one is asked for), so nothing it computes changes.
+Its file module also imports PyTorch (about 1.3 s) only to save and load topic embeddings in PyTorch's .bin
+format; the pipeline saves and loads safetensors, so PyTorch is hidden for that one import (BERTopic records it
+as absent) and stays importable afterwards.
 """
 
 from __future__ import annotations
@@ -70,6 +73,26 @@ def _numba_caching():
     warnings.filterwarnings("ignore", message="Cannot cache compiled function", category=numba.NumbaWarning)
 
 
+@contextmanager
+def without_sentence_transformers():
+    """While inside: ``import sentence_transformers`` fails, unless it is imported already.
+
+    ``BERTopic.load`` first tries to rebuild the embedding model named in the saved configuration through
+    sentence-transformers, which imports transformers and PyTorch (about 3 s), and then, offline, cannot load the
+    named model and falls back to an empty backend. Both ways end in that empty backend (the pipeline gives BERTopic
+    its own embeddings), so a loaded model is the same; only the 3 s go."""
+    with _LOCK:
+        hide = "sentence_transformers" not in sys.modules
+        if hide:
+            sys.modules["sentence_transformers"] = None  # None makes the import raise ImportError
+    try:
+        yield
+    finally:
+        with _LOCK:
+            if hide and sys.modules.get("sentence_transformers", 0) is None:
+                del sys.modules["sentence_transformers"]
+
+
 def import_compiled(name: str) -> ModuleType:
     """``importlib.import_module(name)``, with numba's on-disk cache on for what the import declares (see the
     module's docstring). Only the first import in a process declares anything; later calls return the module."""
@@ -78,4 +101,11 @@ def import_compiled(name: str) -> ModuleType:
         # pynndescent and umap first, whatever ``name`` is: they are the ones that declare numba functions
         importlib.import_module("pynndescent")
         importlib.import_module("umap")
-        return importlib.import_module(name)
+        hide_torch = "bertopic" not in sys.modules and "torch" not in sys.modules
+        if hide_torch:  # BERTopic's file module imports PyTorch only to offer its .bin format (see the docstring)
+            sys.modules["torch"] = None
+        try:
+            return importlib.import_module(name)
+        finally:
+            if hide_torch and sys.modules.get("torch", 0) is None:
+                del sys.modules["torch"]

@@ -415,9 +415,31 @@ def test_bertopic_is_imported_without_the_optional_modules_the_pipeline_never_us
         "from bertopic.backend import BaseEmbedder, MultiModalBackend\n"
         "from bertopic.representation import PartOfSpeech, TextGeneration\n"
         "from bertopic.vectorizers import ClassTfidfTransformer\n"
-        "loaded = [m for m in ('sentence_transformers', 'transformers', 'spacy') if m in sys.modules]\n"
+        "loaded = [m for m in ('sentence_transformers', 'transformers', 'spacy', 'torch') if m in sys.modules]\n"
         "extras = [type(x).__name__ for x in (MultiModalBackend, PartOfSpeech, TextGeneration)]\n"
         "print(loaded, extras, bertopic.BERTopic.__name__, BaseEmbedder.__name__)\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[] ['NotInstalled', 'NotInstalled', 'NotInstalled'] BERTopic BaseEmbedder"
+
+
+def test_a_cached_fit_loads_without_pytorch_and_with_the_empty_backend_the_loader_falls_back_to(
+    settings, tmp_path, fit_seed3
+):
+    """BERTopic.load tries to rebuild an embedding model through sentence-transformers (PyTorch, about 3 s) and,
+    with none saved, falls back to an empty backend; loading skips the import and gets that same backend."""
+    from pipeline.topics import cache as topic_cache
+
+    docs, vectors, _ = synthetic_corpus()
+    key = topic_cache.fit_key("main", docs, vectors, settings, seed=3)
+    topic_cache.store_fit(tmp_path, "main", key, fit_seed3)
+    probe = (
+        "import sys\n"
+        "from pipeline.topics import cache\n"
+        f"fit = cache.load_fit({str(tmp_path)!r}, 'main', {key!r})\n"
+        "loaded = [m for m in ('sentence_transformers', 'transformers', 'torch') if m in sys.modules]\n"
+        "import sentence_transformers\n"  # importable again afterwards
+        "print(loaded, type(fit.model.embedding_model).__name__, len(fit.words))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert done.stdout.strip() == f"[] BaseEmbedder {len(fit_seed3.words)}"

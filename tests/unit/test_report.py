@@ -241,6 +241,27 @@ def test_a_segment_is_quoted_once_where_there_is_a_choice():
 # ---------------------------------------------------------------- edges: tables, figures, findings.md
 
 
+def test_the_saturation_figure_of_a_large_corpus_labels_round_numbers_not_every_interview():
+    """A label and a marker for each of 1,250 interviews merged into a black bar (seen at scale)."""
+    from pipeline.report import figures
+
+    for n, every in ((9, True), (1250, False)):
+        saturation = pd.DataFrame(
+            {
+                "role": "practitioner",
+                "interview_number": range(1, n + 1),
+                "cumulative_codes": [min(i // 3 + 1, 18) for i in range(n)],
+            }
+        )
+        fig = figures.saturation_curves(saturation, ROLES, 18)
+        ax = fig.axes[0]
+        ticks = [t for t in ax.get_xticks() if 1 <= t <= n]
+        assert (len(ticks) == n) is every and (every or 3 <= len(ticks) <= 12)
+        assert all(float(t).is_integer() for t in ticks)
+        assert (ax.lines[0].get_marker() == "o") is every
+        fig.clf()
+
+
 def test_the_participant_heatmap_of_a_large_corpus_keeps_a_fixed_width_without_labels():
     """0.3 in per interview would pass matplotlib's 65,536-pixel limit at 300 dpi beyond about 700 interviews."""
     import numpy as np
