@@ -38,6 +38,7 @@ from safetensors.numpy import load_file, save_file
 from pipeline.core.errors import PipelineError
 from pipeline.core.files import atomic_path, cache_folder, read_table, verify_sha256, write_json
 from pipeline.core.hashing import sha256
+from pipeline.core.textcache import text_key
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +55,6 @@ DEFAULT_RUNTIME = "onnx"
 # what the exported graph depends on besides the weights (a change here exports it again)
 ONNX_OPSET = 17
 ONNX_EXPORT = {"opset": ONNX_OPSET, "inputs": ["input_ids", "attention_mask", "token_type_ids"], "output": "tokens"}
-
-
-def text_key(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def model_folder() -> Path:

@@ -54,9 +54,17 @@ def _kernel():
 _LAST: dict = {}
 
 
+def array_digest(array) -> str:
+    """dtype, shape and a sha256 of an array's bytes ("" for None): the key of what was computed from it."""
+    if array is None:
+        return ""
+    array = np.ascontiguousarray(array)
+    return f"{array.dtype}{array.shape}" + hashlib.sha256(array.tobytes()).hexdigest()
+
+
 def _cosine_matrix(x: np.ndarray) -> np.ndarray:
     x = np.ascontiguousarray(x)
-    key = f"{x.dtype}{x.shape}" + hashlib.sha256(x.tobytes()).hexdigest()
+    key = array_digest(x)
     if _LAST.get("key") != key:
         _, loop = _kernel()
         # scikit-learn keeps float32 input in float32 and computes everything else in float64

@@ -15,7 +15,6 @@ segments), topic diversity (share of unique words among all topics' top words) a
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import warnings
@@ -30,6 +29,7 @@ from threadpoolctl import threadpool_limits
 from pipeline.core.files import atomic_folder
 from pipeline.embeddings import embed
 from pipeline.topics.compiled import import_compiled
+from pipeline.topics.distances import array_digest as _digest
 from pipeline.topics.distances import fast_pairwise_distances
 from pipeline.topics.settings import TopicSettings
 from pipeline.topics.vocabulary import segment_vocabulary, vectorizer
@@ -38,13 +38,6 @@ log = logging.getLogger(__name__)
 
 
 OUTLIER = -1
-
-
-def _digest(array) -> str:
-    if array is None:
-        return ""
-    array = np.ascontiguousarray(array)
-    return f"{array.dtype}{array.shape}" + hashlib.sha256(array.tobytes()).hexdigest()
 
 
 # the last UMAP reduction of this process: its key (vectors, labels, settings), fitted state and result
