@@ -454,7 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("out")
     sp.add_argument("--cache", required=True, help="the corpus's embedding cache folder")
     sp.add_argument("--workers", type=int, default=1, help="processes embedding at once (vectors do not depend on it)")
-    sp.add_argument("--runtime", default="onnx", help="onnx (default) or torch: what runs the model")
+    sp.add_argument("--runtime", default="onnx-int8", help="onnx-int8 (default), onnx or torch: what runs the model")
 
     sp = add(
         "code-segments",

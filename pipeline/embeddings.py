@@ -23,6 +23,7 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
@@ -50,11 +51,16 @@ MODEL_SHA256 = {
 DIMENSIONS = 384
 # sentence_bert_config.json of the release: texts are cut after this many tokens (the tokenizer file says 128)
 MAX_TOKENS = 256
-RUNTIMES = ("onnx", "torch")
-DEFAULT_RUNTIME = "onnx"
+RUNTIMES = ("onnx", "onnx-int8", "torch")
+DEFAULT_RUNTIME = "onnx-int8"
 # what the exported graph depends on besides the weights (a change here exports it again)
 ONNX_OPSET = 17
 ONNX_EXPORT = {"opset": ONNX_OPSET, "inputs": ["input_ids", "attention_mask", "token_type_ids"], "output": "tokens"}
+# onnx-int8: ONNX Runtime's dynamic quantisation of the exported graph: the matrix products with a weight matrix in
+# int8, one scale per output channel, their inputs quantised per text as it runs; the products whose names match
+# "keep_float" (each layer's feed-forward output, whose input has the widest range) stay in float (a change here
+# quantises the graph again)
+INT8 = {"weight_type": "QInt8", "per_channel": True, "reduce_range": False, "keep_float": r"layer\.\d+/output/dense/"}
 
 
 def model_folder() -> Path:
@@ -86,7 +92,8 @@ def _sentence_transformer(folder: Path):
 
 def runtime_versions(runtime: str) -> dict:
     """The packages whose versions can change a vector's last bits, for this runtime."""
-    names = ("onnx", "onnxruntime", "torch", "transformers") if runtime == "onnx" else ("torch", "transformers")
+    onnx = runtime.startswith("onnx")
+    names = ("onnx", "onnxruntime", "torch", "transformers") if onnx else ("torch", "transformers")
     names += ("sentence-transformers",) if runtime == "torch" else ("tokenizers",)
     return {name: version(name) for name in sorted(names)}
 
@@ -105,9 +112,22 @@ def runtime_identity(runtime: str) -> dict:
         "weights_sha256": MODEL_SHA256["model.safetensors"],
         "versions": runtime_versions(runtime),
     }
-    if runtime == "onnx":
+    if runtime.startswith("onnx"):
         identity["onnx_key"] = onnx_key()
+    if runtime == "onnx-int8":
+        identity["int8_key"] = int8_key()
+        # int8 products give other last bits on processors without VNNI instructions
+        identity["int8_instructions"] = _vnni()
     return identity
+
+
+def _vnni() -> str:
+    """Whether this processor has int8 dot-product instructions (VNNI), which ONNX Runtime uses for int8."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8").split()
+    except OSError:
+        return "unknown"
+    return "vnni" if {"avx512_vnni", "avx_vnni"} & set(flags) else "no vnni"
 
 
 def _export_about() -> dict:
@@ -120,14 +140,17 @@ def onnx_key() -> str:
     return hashlib.sha256(json.dumps(_export_about(), sort_keys=True).encode()).hexdigest()[:16]
 
 
-def onnx_graph() -> Path:
-    """The ONNX graph of the pinned weights, exported once per machine and kept in the cache folder.
+def _int8_about() -> dict:
+    return {"graph_key": onnx_key(), "quantisation": INT8, "onnxruntime": version("onnxruntime")}
 
-    The weights are checked first (a changed file stops with one line naming it). A cached graph is used only
-    if its own sha256 matches the one recorded when it was written; otherwise it is exported again."""
-    folder = model_folder()
-    verify_model(folder)
-    entry = cache_folder() / "onnx" / f"all-MiniLM-L6-v2-{onnx_key()}"
+
+def int8_key() -> str:
+    """The key of the quantised graph: the exported graph's key, the quantisation settings, the quantiser's version."""
+    return hashlib.sha256(json.dumps(_int8_about(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _cached_graph(entry: Path, key: str, about: dict, make) -> Path:
+    """``entry/model.onnx``, made by ``make(graph path)`` unless a copy whose sha256 matches its record is there."""
     graph, about_path = entry / "model.onnx", entry / "about.json"
     if graph.exists() and about_path.exists():
         try:
@@ -135,14 +158,60 @@ def onnx_graph() -> Path:
                 return graph
         except (OSError, ValueError):
             pass
-        log.warning("the cached ONNX graph %s does not match its record: exported again", graph)
+        log.warning("the cached ONNX graph %s does not match its record: made again", graph)
     started = time.perf_counter()
-    _export_onnx(folder, graph)
-    write_json({"key": onnx_key(), "graph_sha256": sha256(graph), **_export_about()}, about_path)
-    log.info(
-        "exported all-MiniLM-L6-v2 to ONNX once for this machine (%.1fs): %s", time.perf_counter() - started, graph
-    )
+    make(graph)
+    write_json({"key": key, "graph_sha256": sha256(graph), **about}, about_path)
+    log.info("made %s once for this machine (%.1fs)", graph, time.perf_counter() - started)
     return graph
+
+
+def onnx_graph(runtime: str = "onnx") -> Path:
+    """The ONNX graph of the pinned weights, exported once per machine and kept in the cache folder; for
+    ``onnx-int8`` that graph quantised (``INT8``), also kept.
+
+    The weights are checked first (a changed file stops with one line naming it). A cached graph is used only
+    if its own sha256 matches the one recorded when it was written; otherwise it is made again."""
+    folder = model_folder()
+    verify_model(folder)
+    entry = cache_folder() / "onnx" / f"all-MiniLM-L6-v2-{onnx_key()}"
+    graph = _cached_graph(entry, onnx_key(), _export_about(), lambda path: _export_onnx(folder, path))
+    if runtime != "onnx-int8":
+        return graph
+    entry = cache_folder() / "onnx" / f"all-MiniLM-L6-v2-int8-{int8_key()}"
+    return _cached_graph(entry, int8_key(), _int8_about(), lambda path: _quantise(graph, path))
+
+
+def _quantise(graph: Path, out: Path) -> None:
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    model = onnx.load(str(graph))
+    weights = {init.name for init in model.graph.initializer}
+    # the products of two activations (attention's scores and their weighted sum) stay in float
+    nodes = [
+        n.name
+        for n in model.graph.node
+        if n.op_type == "MatMul" and weights & set(n.input) and not re.search(INT8["keep_float"], n.name)
+    ]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # the quantiser logs a suggestion to pre-process the graph (meant for static quantisation) on the root logger
+    root, level = logging.getLogger(), logging.getLogger().level
+    root.setLevel(logging.ERROR)
+    try:
+        with atomic_path(out) as tmp:
+            # given the graph itself (not its path) the quantiser works in a temporary folder of its own, not
+            # beside the exported graph, which another process may be reading
+            quantize_dynamic(
+                model,
+                str(tmp),
+                weight_type=getattr(QuantType, INT8["weight_type"]),
+                per_channel=INT8["per_channel"],
+                reduce_range=INT8["reduce_range"],
+                nodes_to_quantize=nodes,
+            )
+    finally:
+        root.setLevel(level)
 
 
 def _export_onnx(folder: Path, graph: Path) -> None:
@@ -186,9 +255,8 @@ class OnnxEncoder:
     """all-MiniLM-L6-v2 in ONNX Runtime, one text at a time on one thread: tokens (the release's tokenizer, cut
     at ``MAX_TOKENS``), the graph, mean pooling and L2 normalisation, as sentence-transformers does."""
 
-    runtime = "onnx"
-
-    def __init__(self, graph: Path, folder: Path):
+    def __init__(self, graph: Path, folder: Path, runtime: str = "onnx"):
+        self.runtime = runtime
         # ONNX Runtime loads its native library: only where sentences are embedded
         import onnxruntime
         from tokenizers import Tokenizer
@@ -231,11 +299,11 @@ class TorchEncoder:
 
 @cache
 def embedding_model(runtime: str = DEFAULT_RUNTIME):
-    """The encoder of ``runtime`` (``onnx`` or ``torch``), offline, weights checked; one per process."""
+    """The encoder of ``runtime`` (``RUNTIMES``), offline, weights checked; one per process."""
     runtime_identity(runtime)  # a runtime that does not exist stops here
     folder = model_folder()
-    if runtime == "onnx":
-        return OnnxEncoder(onnx_graph(), folder)
+    if runtime.startswith("onnx"):
+        return OnnxEncoder(onnx_graph(runtime), folder, runtime)
     verify_model(folder)
     return TorchEncoder(folder)
 

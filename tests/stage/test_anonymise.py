@@ -27,7 +27,29 @@ def found(text: str) -> list[tuple[str, str]]:
 
 def test_model_files_match_the_official_release():
     ner.verify_model(ner.model_folder())
-    assert ner.ner_model().pipe_names == ["tok2vec", "ner"]
+    assert ner.ner_model().pipe_names == ["ner"]
+
+
+def test_the_ner_finds_the_same_entities_without_the_shared_tok2vec_component():
+    """The NER has its own token-to-vector layer: leaving out the component that feeds only the tagger and the
+    parser changes no entity (checked on interviews by other writers)."""
+    from pipeline.core.nlp import import_spacy
+
+    full = import_spacy().load(ner.model_folder(), exclude=["tagger", "parser", "attribute_ruler", "lemmatizer"])
+    assert full.pipe_names == ["tok2vec", "ner"]
+    texts = [
+        line.split(":", 1)[-1].strip()
+        for folder in ("voices", "voices_heldout")
+        for path in sorted((ROOT / "tests" / "fixtures" / folder / "transcripts").iterdir())
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+
+    def entities(nlp):
+        return [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in nlp.pipe(texts)]
+
+    found = entities(ner.ner_model())
+    assert sum(map(len, found)) > 200 and found == entities(full)
 
 
 def test_a_changed_model_file_is_refused(tmp_path):

@@ -57,9 +57,10 @@ def test_the_record_of_a_run_hashes_every_input_and_names_seeds_versions_and_sta
     assert record["git"] == {"commit": None, "uncommitted_changes": None}
     assert record["software"]["bertopic"] and record["software"]["python"] and record["software"]["onnxruntime"]
     made_by = record["embeddings"]  # which runtime computed the vectors, from what weights, and the graph's key
-    assert made_by["runtime"] == config["embeddings"]["runtime"] == "onnx"
+    assert made_by["runtime"] == config["embeddings"]["runtime"] == "onnx-int8"
     assert made_by["weights_sha256"] == embeddings.MODEL_SHA256["model.safetensors"]
     assert made_by["onnx_key"] == embeddings.onnx_key() and made_by["versions"]["onnxruntime"]
+    assert made_by["int8_key"] == embeddings.int8_key() and made_by["int8_instructions"] in ("vnni", "no vnni")
     assert record["stages"] == {
         "prepare_interviews": {"jobs": 1, "seconds_total": 4.5, "seconds_max": 4.5, "peak_memory_mb": 120.0}
     }
