@@ -96,8 +96,9 @@ rule evaluate_topics:
         unpack(topic_inputs),
         segments=f"{OUT}/tables/segments.csv",
         segment_codes=f"{OUT}/tables/segment_codes.csv",
-        # after fit_topics: its main fit is then in the topic cache, and is not fitted here again
-        main_fit=f"{OUT}/models/topics",
+        # below 400 interviews: after fit_topics, whose main fit is then in the topic cache and is not fitted here
+        # again; from 400 on, beside it (see MAIN_FIT_FIRST)
+        **MAIN_FIT_FIRST,
     output:
         quality=report(
             f"{OUT}/tables/topic_quality.csv",

@@ -2,7 +2,14 @@
 topic tables (``tables``), the comparison with NMF and LDA (``comparison``), the fit cache (``cache``), figures
 and the stages (``stage``). The names below are the package's public API."""
 
-from pipeline.topics.comparison import diversity, mean_pairwise_ari, npmi_coherence, quality, quality_sample
+from pipeline.topics.comparison import (
+    diversity,
+    mean_pairwise_ari,
+    npmi_coherence,
+    quality,
+    quality_sample,
+    reduce_sample,
+)
 from pipeline.topics.model import (
     OUTLIER,
     TopicResult,
@@ -35,6 +42,7 @@ __all__ = [
     "npmi_coherence",
     "quality",
     "quality_sample",
+    "reduce_sample",
     "fit_topics",
     "evaluate_topics",
     "save_model",

@@ -40,8 +40,10 @@ log = logging.getLogger(__name__)
 OUTLIER = -1
 
 
-# the last UMAP reduction of this process: its key (vectors, labels, settings), fitted state and result
-_LAST_REDUCTION: dict = {}
+# this process's last UMAP reductions: key (vectors, labels, settings) -> (fitted state, result), the newest last
+_REDUCTIONS: dict = {}
+# as many as the topic comparison fits on its sample (one per seed, computed before it knows the cluster selection)
+REDUCTIONS_KEPT = 8
 
 
 # UMAP computes exact neighbours below 4,096 points and approximates them above (pynndescent, whose nn_descent
@@ -84,19 +86,23 @@ def _reusing_umap():
     UMAP = import_compiled("umap").UMAP
 
     class ReusingUMAP(UMAP):
-        """UMAP that reuses this process's last reduction of the same vectors, labels and settings.
+        """UMAP that reuses this process's recent reductions of the same vectors, labels and settings.
 
-        ``cluster_selection: auto`` fits eom and then leaf on the same vectors; UMAP with a fixed random_state
-        gives the same reduction every time, so reusing it changes only the time (about a third of a fit).
+        ``cluster_selection: auto`` fits eom and then leaf on the same vectors, and the topic comparison reduces
+        its sample with each seed before it knows the selection (``comparison.reduce_sample``); UMAP with a
+        fixed random_state gives the same reduction every time, so reusing it changes only the time (about a
+        third of a fit).
         Between ``EXACT_NEIGHBOURS_FROM`` and ``EXACT_NEIGHBOURS_UNTIL`` points it is given exact cosine
         neighbours (``exact_cosine_neighbours``) instead of approximating them.
         """
 
         def fit_transform(self, X, y=None, **kwargs):
             key = (_digest(X), _digest(y), json.dumps(self.get_params(), sort_keys=True, default=str))
-            if _LAST_REDUCTION.get("key") == key:
-                self.__dict__.update(_LAST_REDUCTION["state"])
-                return _LAST_REDUCTION["embedding"].copy()
+            if key in _REDUCTIONS:
+                state, embedding = _REDUCTIONS.pop(key)
+                _REDUCTIONS[key] = (state, embedding)  # the newest again
+                self.__dict__.update(state)
+                return embedding.copy()
             with warnings.catch_warnings():
                 if self.metric == "cosine" and EXACT_NEIGHBOURS_FROM <= len(X) <= EXACT_NEIGHBOURS_UNTIL:
                     self.precomputed_knn = exact_cosine_neighbours(X, self.n_neighbors)
@@ -105,8 +111,9 @@ def _reusing_umap():
                     warnings.filterwarnings("ignore", message="precomputed_knn", category=UserWarning)
                 with fast_pairwise_distances():  # below 4,096 points: the same distances, in compiled code
                     embedding = super().fit_transform(X, y=y, **kwargs)
-            _LAST_REDUCTION.clear()
-            _LAST_REDUCTION.update(key=key, state=dict(self.__dict__), embedding=embedding.copy())
+            _REDUCTIONS[key] = (dict(self.__dict__), embedding.copy())
+            while len(_REDUCTIONS) > REDUCTIONS_KEPT:
+                del _REDUCTIONS[next(iter(_REDUCTIONS))]
             return embedding
 
     return ReusingUMAP
@@ -126,7 +133,8 @@ def _backend(embedding_model):
     return EncoderBackend()
 
 
-def _umap(settings: TopicSettings, n_docs: int, seed: int):
+def umap_reducer(settings: TopicSettings, n_docs: int, seed: int):
+    """UMAP as the topic model uses it (``ReusingUMAP``: this process's recent reductions are reused)."""
     return _reusing_umap()(
         n_neighbors=max(2, min(settings.n_neighbors, n_docs - 1)),
         n_components=min(settings.n_components, max(2, n_docs - 2)),
@@ -160,7 +168,7 @@ def build_model(
 
     model = BERTopic(
         embedding_model=_backend(embedding_model),
-        umap_model=_umap(settings, n_docs, seed),
+        umap_model=umap_reducer(settings, n_docs, seed),
         hdbscan_model=_hdbscan(settings, n_docs),
         vectorizer_model=vectorizer(settings, vocabulary=vocabulary),
         # reduce_frequent_words=False and the segment-level vocabulary: measured on the demo
@@ -249,7 +257,7 @@ def _eom_clusters(docs: list[str], embeddings: np.ndarray, settings: TopicSettin
     eom = replace(settings, cluster_selection="eom")
     with threadpool_limits(1):
         try:
-            reduced = np.nan_to_num(_umap(eom, len(docs), seed).fit_transform(embeddings.copy(), y=None))
+            reduced = np.nan_to_num(umap_reducer(eom, len(docs), seed).fit_transform(embeddings.copy(), y=None))
             labels = _hdbscan(eom, len(docs)).fit(reduced).labels_
         except (ValueError, TypeError):
             return None

@@ -15,7 +15,7 @@ from pipeline.core.errors import PipelineError
 from pipeline.core.files import read_table, write_csv, write_text
 from pipeline.topics import cache as topic_cache
 from pipeline.topics import figures
-from pipeline.topics.comparison import quality
+from pipeline.topics.comparison import quality, reduce_sample
 from pipeline.topics.model import apply_frozen, fit_bertopic, save_model
 from pipeline.topics.settings import TopicSettings
 from pipeline.topics.tables import class_words, crosswalk, dominant_codes, segment_topics, topic_table, topics_per_group
@@ -189,6 +189,12 @@ def evaluate_topics(
         return read_table(out)
     key = topic_cache.fit_key("main", docs, vectors, settings, seed=settings.seed, seed_words=None)
     main = topic_cache.load_fit(cache_folder, "main", key, with_model=False)
+    if main is None and reduce_sample(docs, vectors, settings):
+        # On a sample the comparison needs only the main fit's cluster selection. From 400 interviews on the
+        # workflow runs this job beside fit_topics rather than after it (pipeline/rules/topics.smk): the
+        # sample's reductions, which do not depend on the selection, are computed first, and by then fit_topics
+        # has usually stored its fit. If not, the main fit is computed here too: the same fit, the same table.
+        main = topic_cache.load_fit(cache_folder, "main", key, with_model=False)
     if main is not None:
         log.info("quality: main fit (seed %d) is fit_topics' own, from the cache", settings.seed)
     else:

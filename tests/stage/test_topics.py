@@ -228,7 +228,7 @@ def test_auto_decided_from_eoms_clusters_gives_what_fitting_eom_first_gives(sett
     assert topic_model._eom_clusters(docs, vectors, settings, 5) == 3
     decided = topics.fit_bertopic(docs, vectors, settings, seed=5)
     monkeypatch.setattr(topic_model, "_eom_clusters", lambda *args: None)
-    topic_model._LAST_REDUCTION.clear()
+    topic_model._REDUCTIONS.clear()
     fitted_twice = topics.fit_bertopic(docs, vectors, settings, seed=5)
     assert decided.selection == fitted_twice.selection == "leaf"
     assert np.array_equal(decided.topics, fitted_twice.topics) and decided.words == fitted_twice.words
@@ -251,7 +251,7 @@ def test_umap_is_given_exact_neighbours_above_its_own_exact_range(settings, monk
         return original(self, X, y=y, **kwargs)
 
     monkeypatch.setattr(UMAP, "fit_transform", spy)
-    topic_model._LAST_REDUCTION.clear()
+    topic_model._REDUCTIONS.clear()
     result = topics.fit_bertopic(docs, vectors, settings, seed=1)
     assert seen == [True] and len(result.words) == 3
 
@@ -288,7 +288,7 @@ def test_umaps_all_pairs_distances_come_from_compiled_code_bit_for_bit():
     docs, vectors, _ = synthetic_corpus()
     fits = []
     for context in (nullcontext, distances.fast_pairwise_distances):
-        topic_model._LAST_REDUCTION.clear()
+        topic_model._REDUCTIONS.clear()
         distances._LAST.clear()
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(topic_model, "fast_pairwise_distances", context)
@@ -312,10 +312,10 @@ def test_auto_reuses_the_reduction_and_gives_what_a_fresh_leaf_fit_gives(setting
         return original(self, X, y=y, **kwargs)
 
     monkeypatch.setattr(UMAP, "fit_transform", counting)
-    topic_model._LAST_REDUCTION.clear()
+    topic_model._REDUCTIONS.clear()
     reused = topics.fit_bertopic(docs, vectors, auto, seed=5)
     assert reused.selection == "leaf" and len(calls) == 1
-    topic_model._LAST_REDUCTION.clear()
+    topic_model._REDUCTIONS.clear()
     fresh = topics.fit_bertopic(docs, vectors, dataclasses.replace(auto, cluster_selection="leaf"), seed=5)
     assert len(calls) == 2
     assert np.array_equal(reused.topics, fresh.topics) and reused.words == fresh.words
@@ -332,6 +332,33 @@ def test_above_its_sample_size_the_comparison_runs_on_a_seeded_sample_with_match
     on_sample = topics.fit_bertopic([docs[i] for i in drawn], vectors[drawn], SETTINGS, seed=SETTINGS.seed)
     assert table.loc["bertopic", "n_topics"] == len(on_sample.words)
     assert table.loc["bertopic", "npmi"] > table.loc["lda", "npmi"]
+
+
+def test_the_samples_reductions_computed_before_the_selection_is_known_give_the_same_table(main_fit, monkeypatch):
+    """evaluate_topics reduces its sample with every seed while fit_topics may still be fitting (from 400
+    interviews on): the comparison's fits then reuse those reductions (no UMAP computed again) and its table is
+    the one computed without them."""
+    UMAP = import_compiled("umap").UMAP
+
+    docs, vectors, _ = synthetic_corpus()
+    sampled = dataclasses.replace(SETTINGS, quality_sample=90)
+    dominant = ["a"] * len(docs)
+    topic_model._REDUCTIONS.clear()
+    plain = topics.quality(docs, vectors, sampled, main_fit, dominant)
+    calls = []
+    original = UMAP.fit_transform
+
+    def counting(self, X, y=None, **kwargs):
+        calls.append(len(X))
+        return original(self, X, y=y, **kwargs)
+
+    monkeypatch.setattr(UMAP, "fit_transform", counting)
+    topic_model._REDUCTIONS.clear()
+    assert not topics.reduce_sample(docs, vectors, SETTINGS), "every segment is compared: nothing to prepare"
+    assert topics.reduce_sample(docs, vectors, sampled) and calls == [90] * sampled.quality_seeds
+    prepared = topics.quality(docs, vectors, sampled, main_fit, dominant)
+    assert calls == [90] * sampled.quality_seeds, "the comparison's fits reused the reductions"
+    pd.testing.assert_frame_equal(prepared, plain)
 
 
 def test_quality_table_does_not_depend_on_the_number_of_workers(settings, main_fit, main_quality):

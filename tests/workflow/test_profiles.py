@@ -67,3 +67,27 @@ def test_embeddings_and_topic_comparison_ask_for_one_core_and_start_their_worker
     # threads, and so the workers, are capped by --cores (the SLURM tier's node has 2 CPUs)
     capped = planned("--cores", "2", "--set-threads", "embed_segments=4", "evaluate_topics=4")
     assert capped == {"embed_segments": (2, 2), "evaluate_topics": (2, 2)}
+
+
+def test_the_topic_comparison_waits_for_the_topic_model_only_below_400_interviews(project, tmp_path):
+    """Below 400 interviews evaluate_topics reuses fit_topics' whole fit, so it runs after it; from 400 on it
+    compares a sample, needs only the fit's cluster selection and runs beside it (common.smk, MAIN_FIT_FIRST)."""
+    import shutil
+
+    def comparison_inputs(corpus) -> str:
+        result = snakemake(project, "-n", "-p", corpus=corpus)
+        assert result.returncode == 0, result.stderr[-3000:]
+        block = re.search(r"(?:local)?rule evaluate_topics:\n(.*?)\n\n", result.stdout + result.stderr, re.S)
+        return re.search(r"^\s+input: (.*)$", block.group(1), flags=re.M).group(1)
+
+    assert "models/topics" in comparison_inputs(TINY)
+    large = tmp_path / "large"
+    shutil.copytree(TINY, large, ignore=shutil.ignore_patterns("codes.csv"))
+    rows = ["participant_id,role,wave,file"] + [
+        f"P{k:03d},{'practitioner' if k % 2 else 'service_user'},1,transcripts/P01_w1.txt" for k in range(400)
+    ]
+    (large / "manifest.csv").write_text("\n".join(rows) + "\n")
+    settings = (large / "corpus.yaml").read_text().replace("name: tiny", "name: large")
+    (large / "corpus.yaml").write_text(settings)
+    inputs = comparison_inputs(large)
+    assert "embeddings.safetensors" in inputs and "models/topics" not in inputs
