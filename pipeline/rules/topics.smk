@@ -94,11 +94,10 @@ rule evaluate_topics:
     on the segments the topic model is fitted on."""
     input:
         unpack(topic_inputs),
+        # below 400 interviews after fit_topics (its main fit is then in the topic cache), from 400 on beside it
+        **MAIN_FIT_FIRST,
         segments=f"{OUT}/tables/segments.csv",
         segment_codes=f"{OUT}/tables/segment_codes.csv",
-        # below 400 interviews: after fit_topics, whose main fit is then in the topic cache and is not fitted here
-        # again; from 400 on, beside it (see MAIN_FIT_FIRST)
-        **MAIN_FIT_FIRST,
     output:
         quality=report(
             f"{OUT}/tables/topic_quality.csv",
