@@ -7,8 +7,8 @@ Three runtimes compute vectors from those weights (``embeddings.runtime`` in the
 - ``onnx-int8`` (the default): the graph below with ONNX Runtime's dynamic quantisation (``INT8``): 30 of the 36
   products with a weight matrix in int8 (one scale per output channel, the input quantised per text as it runs),
   each layer's feed-forward output and attention's products of two activations in float. Made once per machine
-  from the float graph and cached beside it (``int8_key``). About 1.6 times faster than ``onnx``; cosine to its
-  vectors 0.996 on average, and the coding and sentiment agreement and the topic models' ranking stay within
+  from the float graph and cached beside it (``int8_key``). About 1.5 times faster than ``onnx``; cosine to its
+  vectors 0.995 on average, and the coding and sentiment agreement and the topic models' ranking stay within
   what issue 23 asks (benchmarks/RESULTS.md, "Embedding runtime"). Its int8 products may round differently on
   processors without VNNI instructions, so the runtime's identity records whether this one has them.
 - ``onnx``: ONNX Runtime runs a graph exported on this machine from the checked weights with

@@ -45,5 +45,5 @@ def ner_model():
     verify_model(folder)
     # the NER component has a token-to-vector layer of its own ([components.ner.model.tok2vec] in the model's
     # config.cfg); the shared "tok2vec" component feeds only the tagger and the parser, so it is left out too (a
-    # third of the NER's time, the same entities: tests/stage/test_gate.py)
+    # third of the NER's time, the same entities: tests/stage/test_anonymise.py)
     return spacy.load(folder, exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer"])

@@ -94,7 +94,7 @@ QUALITY_WORKERS = 2 if len(IDS) >= 400 else 1
 # main fit. From 400 on (about 4,000 segments: quality.sample) it compares a sample, needs only the main fit's
 # cluster selection, and runs beside fit_topics: it reduces its sample first, then reads the selection from the
 # topic cache (or fits it itself if fit_topics has not finished). The table is the same either way; at 1,250
-# interviews the comparison (about a minute) no longer waits the topic model's 25 s (benchmarks/RESULTS.md).
+# interviews the comparison (about a minute) no longer waits for the topic model's 25 s (benchmarks/RESULTS.md).
 MAIN_FIT_FIRST = {"main_fit": f"{OUT}/models/topics"} if len(IDS) < 400 else {}
 
 
