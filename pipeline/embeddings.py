@@ -9,7 +9,7 @@ Three runtimes compute vectors from those weights (``embeddings.runtime`` in the
   each layer's feed-forward output and attention's products of two activations in float. Made once per machine
   from the float graph and cached beside it (``int8_key``). About 1.5 times faster than ``onnx``; cosine to its
   vectors 0.995 on average, and the coding and sentiment agreement and the topic models' ranking stay within
-  what issue 23 asks (benchmarks/RESULTS.md, "Embedding runtime"). Its int8 products may round differently on
+  what issue 23 asks (benchmarks/RESULTS.md, issue 23, "Session 15"). Its int8 products may round differently on
   processors without VNNI instructions, so the runtime's identity records whether this one has them.
 - ``onnx``: ONNX Runtime runs a graph exported on this machine from the checked weights with
   ``torch.onnx.export`` (no download), kept in the cache folder (``core.files.cache_folder``) under a key of the
@@ -65,8 +65,8 @@ ONNX_OPSET = 17
 ONNX_EXPORT = {"opset": ONNX_OPSET, "inputs": ["input_ids", "attention_mask", "token_type_ids"], "output": "tokens"}
 # onnx-int8: ONNX Runtime's dynamic quantisation of the exported graph: the matrix products with a weight matrix in
 # int8, one scale per output channel, their inputs quantised per text as it runs; the products whose names match
-# "keep_float" (each layer's feed-forward output, whose input has the widest range) stay in float (a change here
-# quantises the graph again)
+# "keep_float" (each layer's feed-forward output, the products whose quantisation moves the vectors most) stay in
+# float (a change here quantises the graph again)
 INT8 = {"weight_type": "QInt8", "per_channel": True, "reduce_range": False, "keep_float": r"layer\.\d+/output/dense/"}
 
 
@@ -128,6 +128,7 @@ def runtime_identity(runtime: str) -> dict:
     return identity
 
 
+@cache
 def _vnni() -> str:
     """Whether this processor has int8 dot-product instructions (VNNI), which ONNX Runtime uses for int8."""
     try:
@@ -142,9 +143,13 @@ def _export_about() -> dict:
     return {"weights_sha256": MODEL_SHA256["model.safetensors"], "export": ONNX_EXPORT, **runtime_versions("onnx")}
 
 
+def _key(about: dict) -> str:
+    return hashlib.sha256(json.dumps(about, sort_keys=True).encode()).hexdigest()[:16]
+
+
 def onnx_key() -> str:
     """The key of the exported graph (``_export_about``, hashed)."""
-    return hashlib.sha256(json.dumps(_export_about(), sort_keys=True).encode()).hexdigest()[:16]
+    return _key(_export_about())
 
 
 def _int8_about() -> dict:
@@ -153,7 +158,7 @@ def _int8_about() -> dict:
 
 def int8_key() -> str:
     """The key of the quantised graph: the exported graph's key, the quantisation settings, the quantiser's version."""
-    return hashlib.sha256(json.dumps(_int8_about(), sort_keys=True).encode()).hexdigest()[:16]
+    return _key(_int8_about())
 
 
 def _cached_graph(entry: Path, key: str, about: dict, make) -> Path:
