@@ -15,17 +15,15 @@ import sys
 import threading
 from types import ModuleType
 
+from pipeline.core.imports import hidden
+
 _LOCK = threading.Lock()
 
 
 def import_spacy() -> ModuleType:
     """``import spacy``, with thinc's optional PyTorch import skipped (see the module's docstring)."""
     with _LOCK:
-        if "spacy" in sys.modules or "torch" in sys.modules:
+        if "spacy" in sys.modules:
             return importlib.import_module("spacy")
-        # None in sys.modules makes ``import torch`` raise ImportError, which thinc catches
-        sys.modules["torch"] = None
-        try:
+        with hidden("torch"):  # thinc catches the ImportError (a process with PyTorch imported keeps it)
             return importlib.import_module("spacy")
-        finally:
-            del sys.modules["torch"]

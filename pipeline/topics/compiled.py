@@ -25,8 +25,10 @@ import importlib
 import sys
 import threading
 import warnings
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from types import ModuleType
+
+from pipeline.core.imports import hidden
 
 _LOCK = threading.Lock()
 # BERTopic's optional modules the pipeline never uses (see the module's docstring)
@@ -81,16 +83,8 @@ def without_sentence_transformers():
     sentence-transformers, which imports transformers and PyTorch (about 3 s), and then, offline, cannot load the
     named model and falls back to an empty backend. Both ways end in that empty backend (the pipeline gives BERTopic
     its own embeddings), so a loaded model is the same; only the 3 s go."""
-    with _LOCK:
-        hide = "sentence_transformers" not in sys.modules
-        if hide:
-            sys.modules["sentence_transformers"] = None  # None makes the import raise ImportError
-    try:
+    with hidden("sentence_transformers"):
         yield
-    finally:
-        with _LOCK:
-            if hide and sys.modules.get("sentence_transformers", 0) is None:
-                del sys.modules["sentence_transformers"]
 
 
 def import_compiled(name: str) -> ModuleType:
@@ -101,11 +95,6 @@ def import_compiled(name: str) -> ModuleType:
         # pynndescent and umap first, whatever ``name`` is: they are the ones that declare numba functions
         importlib.import_module("pynndescent")
         importlib.import_module("umap")
-        hide_torch = "bertopic" not in sys.modules and "torch" not in sys.modules
-        if hide_torch:  # BERTopic's file module imports PyTorch only to offer its .bin format (see the docstring)
-            sys.modules["torch"] = None
-        try:
+        # BERTopic's file module imports PyTorch only to offer its .bin format (see the docstring)
+        with hidden("torch") if "bertopic" not in sys.modules else nullcontext():
             return importlib.import_module(name)
-        finally:
-            if hide_torch and sys.modules.get("torch", 0) is None:
-                del sys.modules["torch"]
