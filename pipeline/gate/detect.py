@@ -254,27 +254,43 @@ def _word(token) -> str:
     return token.text.rstrip(".") or token.text
 
 
+def _name_token(token) -> bool:
+    """A token an entity found by the NER is judged on: capitalised, and no stop word, pronoun, month or day."""
+    word = _word(token)
+    return (
+        token.text[:1].isupper()
+        and not token.is_stop
+        and word.lower() not in STOP_WORDS
+        and word.lower() not in PRONOUNS
+        and word not in CALENDAR
+    )
+
+
+def _name_evidence(word: str) -> bool:
+    """The word is written mostly capitalised, or is a known name: without one such word an entity is dropped."""
+    return proper_noun_score(word) > 0.3 or is_namelike(word)
+
+
+def may_hold_entity(doc) -> bool:
+    """Whether ``detect_ner`` could keep an entity in this tokenised text: only if some token passes the same two
+    tests it applies to an entity's tokens (``_name_token``, ``_name_evidence``). Most turns of speech have no such
+    token ("Yeah, I think so"), and the NER is not run on them: their findings are the same, empty, either way."""
+    return any(_name_token(t) and _name_evidence(_word(t)) for t in doc)
+
+
 def detect_ner(doc, allow: AllowList, policy: Policy = Policy()) -> list[Finding]:
     out = []
     for ent in doc.ents:
         category = NER_CATEGORY.get(ent.label_)
         if category is None or allow.covers(ent.text):
             continue
-        tokens = [
-            t
-            for t in ent
-            if t.text[:1].isupper()
-            and not t.is_stop
-            and _word(t).lower() not in STOP_WORDS
-            and _word(t).lower() not in PRONOUNS
-            and _word(t) not in CALENDAR
-        ]
+        tokens = [t for t in ent if _name_token(t)]
         if not tokens:
             continue
         words = [_word(t) for t in tokens]
         if category == "ORG" and all(_is_acronym(w) for w in words):
             continue  # acronyms (IT, PSO, ADHD, NPS) are rarely identifying; named employers have words
-        if not any(proper_noun_score(w) > 0.3 or is_namelike(w) for w in words):
+        if not any(_name_evidence(w) for w in words):
             continue  # capitalised common words the model mistook for names ("Yeah", "Honestly")
         first = tokens[0]
         sentence_start = first.i == 0 or doc[first.i - 1].text in {".", "!", "?", ",", ":", ";", '"'}
@@ -310,9 +326,15 @@ def detect(texts: list[str], allow: AllowList, nlp=None, policy: Policy = Policy
     """Pure core: identifiers in each text (spans refer to the text as given)."""
     nlp = nlp or ner_model()
     masked = [_masked(t, policy.marks) for t in texts]
+    # tokenised once; the NER runs only on texts where it could find something (``may_hold_entity``). Each text
+    # is its own document, so its entities do not depend on which others are in the batch (tests/stage/test_anonymise.py)
+    docs = [nlp.make_doc(text) for text in masked]
+    worth = [may_hold_entity(doc) for doc in docs]
+    parsed = nlp.pipe((doc for doc, w in zip(docs, worth, strict=True) if w), batch_size=64)  # in order, lazily
     results = []
-    for text, doc in zip(masked, nlp.pipe(masked, batch_size=64), strict=True):
-        findings = detect_patterns(text, policy) + detect_rules(text, allow, policy) + detect_ner(doc, allow, policy)
+    for text, w in zip(masked, worth, strict=True):
+        entities = detect_ner(next(parsed), allow, policy) if w else []
+        findings = detect_patterns(text, policy) + detect_rules(text, allow, policy) + entities
         holidays = [m.span() for m in HOLIDAY_NAME.finditer(text)]  # Christmas Eve, Easter: no person, no place
         findings = [
             f for f in findings if f.category == "DATE" or not any(a <= f.start and f.end <= b for a, b in holidays)
