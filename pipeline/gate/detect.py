@@ -326,8 +326,8 @@ def detect(texts: list[str], allow: AllowList, nlp=None, policy: Policy = Policy
     """Pure core: identifiers in each text (spans refer to the text as given)."""
     nlp = nlp or ner_model()
     masked = [_masked(t, policy.marks) for t in texts]
-    # tokenised once; the NER runs only on texts where it could find something (``may_hold_entity``). Each text
-    # is its own document, so its entities do not depend on which others are in the batch (tests/stage/test_anonymise.py)
+    # tokenised once; the NER runs only on texts where it could find something (``may_hold_entity``). Each text is
+    # its own document: its entities do not depend on which others are in the batch (tests/stage/test_anonymise.py)
     docs = [nlp.make_doc(text) for text in masked]
     worth = [may_hold_entity(doc) for doc in docs]
     parsed = nlp.pipe((doc for doc, w in zip(docs, worth, strict=True) if w), batch_size=64)  # in order, lazily

@@ -51,6 +51,7 @@ def test_the_ner_finds_the_same_entities_without_the_shared_tok2vec_component():
     found = entities(ner.ner_model())
     assert sum(map(len, found)) > 200 and found == entities(full)
 
+
 def test_texts_the_ner_is_not_run_on_could_have_given_no_finding():
     """``detect`` runs the NER only on texts with a token ``detect_ner`` could keep (``may_hold_entity``). On
     interviews by other writers and the demo's, the NER run on every text anyway finds nothing kept in the texts
@@ -69,15 +70,14 @@ def test_texts_the_ner_is_not_run_on_could_have_given_no_finding():
     every = list(nlp.pipe(texts, batch_size=64))
     worth = [may_hold_entity(nlp.make_doc(t)) for t in texts]
     assert 0.1 * len(texts) < sum(worth) < 0.9 * len(texts)  # a real share is skipped, a real share is not
-    assert not any(detect_ner(doc, ALLOW) for doc, w in zip(every, worth) if not w)
-    kept = list(nlp.pipe([t for t, w in zip(texts, worth) if w], batch_size=64))
+    assert not any(detect_ner(doc, ALLOW) for doc, w in zip(every, worth, strict=True) if not w)
+    kept = list(nlp.pipe([t for t, w in zip(texts, worth, strict=True) if w], batch_size=64))
 
     def entities(docs):
         return [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in docs]
 
-    assert entities(kept) == entities(doc for doc, w in zip(every, worth) if w)
+    assert entities(kept) == entities(doc for doc, w in zip(every, worth, strict=True) if w)
     assert sum(len(detect_ner(doc, ALLOW)) for doc in kept) > 50
-
 
 
 def test_a_changed_model_file_is_refused(tmp_path):
