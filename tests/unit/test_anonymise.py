@@ -39,8 +39,9 @@ def test_scan_outputs_finds_leaked_values(tmp_path):
 
 
 def test_the_scan_counts_what_the_whole_pattern_counts_and_searches_a_changed_file_only(tmp_path, monkeypatch):
-    """count_values leaves out values that cannot occur (a word of theirs is not a word of the text): the counts
-    are those of the pattern of every value. A file searched before for the same values is not searched again."""
+    """The scan gives the pattern only the values the automaton finds as whole words (``ValueSearch``): that set is
+    the pattern's own, and the counts are those of the pattern of every value. A file searched before for the same
+    values is not searched again."""
     from pipeline.gate import scan
     from pipeline.gate.anonymise import value_pattern
 
@@ -51,9 +52,16 @@ def test_the_scan_counts_what_the_whole_pattern_counts_and_searches_a_changed_fi
         "at St. Mary's with O'Neil, and St Mary's, and ONeil",
         "no one here",
         "",
+        "Sarah_2, 2Sarah, Sarah2, éSarah, Sarahé, «Sarah», Sarah\nJones, (Sarah Jones), +44 7700 900123x, "
+        "x+44 7700 900123",
+        "St. Mary's St. Mary's O'Neil's O'Neil_ Sarah Jones Jones",
+        "Sarah2 and Sarah_x and éSarah; call 07700 9001234 or 207700 900123",  # no whole word at all
     ]
     for text in texts:
         assert scan.count_values(text, values) == len(value_pattern(values).findall(text)), text
+        # the automaton's whole-word test is the pattern's: no value it has no match of, none it has one of missed
+        assert scan.ValueSearch(values).present(text) == {v for v in values if value_pattern([v]).search(text)}
+    assert [scan.count_values(t, values) for t in texts[5:]] == [3, 4, 0]  # digits, "_", accents join a word
 
     out, cache = tmp_path / "outputs", tmp_path / "private" / "scan"
     out.mkdir()
