@@ -36,6 +36,10 @@ rule tabulate_findings:
         f"{OUT}/logs/tabulate_findings.log",
     benchmark:
         f"{OUT}/benchmarks/tabulate_findings.tsv"
+    # the findings chain (tables -> format_tables -> draw_figures -> write_findings -> the notebooks) needs only the
+    # codes, so it starts beside the topic models rather than after them, and the last notebooks and the output
+    # scan do not wait for it at the end
+    priority: 1
     conda:
         CONDA_ENV
     params:

@@ -124,6 +124,7 @@ rule write_findings:
         f"{OUT}/logs/write_findings.log",
     benchmark:
         f"{OUT}/benchmarks/write_findings.tsv"
+    priority: 1  # the findings notebook waits for it: see tabulate_findings
     conda:
         CONDA_ENV
     params:
