@@ -64,8 +64,8 @@ class ValueSearch:
     An Aho-Corasick automaton of the values (``pyahocorasick``) reads a text once and reports every occurrence of
     every value, whole word or not; those bounded by non-word characters on both sides are the occurrences the
     pattern can match. Only the values with one are given to the pattern, which changes nothing it matches (a value
-    with no whole-word occurrence never matches) and counts them exactly. A pattern of every value would read the
-    text once per alternative it tries; at 1,250 interviews this is 4 times faster."""
+    with no whole-word occurrence never matches) and counts them exactly. Listing every word of each output first,
+    to rule values out, took 4 times as long at 1,250 interviews (73 MB of text)."""
 
     def __init__(self, values: set[str]):
         # a C extension: loaded where outputs are scanned
