@@ -95,11 +95,6 @@ class ValueSearch:
         return len(value_pattern(present).findall(text)) if present else 0
 
 
-def count_values(text: str, values: set[str]) -> int:
-    """How many times ``values`` occur in ``text`` as whole words (``value_pattern``'s matches)."""
-    return ValueSearch(values).count(text)
-
-
 def _file_key(path: Path) -> str:
     return f"{path.suffix}:{sha256(path)}"
 
