@@ -68,7 +68,10 @@ def exact_cosine_neighbours(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np
     indices = np.empty((n, k), dtype=np.int32)
     distances = np.empty((n, k), dtype=np.float32)
     for start in range(0, n, _BLOCK):
-        block = np.clip(1.0 - x[start : start + _BLOCK] @ x.T, 0.0, 2.0)
+        # 1 - similarity, clipped, in the product's own array (the same float32 operations, without two copies)
+        block = x[start : start + _BLOCK] @ x.T
+        np.subtract(1.0, block, out=block)
+        np.clip(block, 0.0, 2.0, out=block)
         rows = np.arange(len(block))
         block[rows, start + rows] = -1.0  # itself first, whatever the rounding
         candidates = np.argpartition(block, k - 1, axis=1)[:, :k]

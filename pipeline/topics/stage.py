@@ -84,9 +84,16 @@ def fit_topics(
     fit_docs = [d for d, f in zip(docs, in_fit, strict=True) if f]
     kind = "guided" if guided else "main"
     key = topic_cache.fit_key(kind, fit_docs, vectors[in_fit], settings, seed=settings.seed, seed_words=seed_list)
-    result = topic_cache.load_fit(cache_folder, kind, key)
+    # the BERTopic model (seconds to import) serves only the words per role and wave, the saved model and figures
+    needs_model = any(name in out for name in ("per_role", "model", "figure_words"))
+    result = topic_cache.load_fit(cache_folder, kind, key, with_model=needs_model)
     if result is not None:
-        log.info("the %s fit of these %d segments is in the cache: loaded, not fitted again", kind, len(fit_docs))
+        log.info(
+            "the %s fit of these %d segments is in the cache: loaded%s, not fitted again",
+            kind,
+            len(fit_docs),
+            "" if needs_model else " (its topics and words: this job does not use the BERTopic model)",
+        )
     else:
         if guided and embedder is None and settings.profile == "bertopic":  # embeds the seed words
             embedder = emb.encoder_of(embeddings_path)

@@ -284,17 +284,50 @@ def test_umaps_all_pairs_distances_come_from_compiled_code_bit_for_bit():
         assert np.array_equal(euclidean, pairwise_distances(x, metric="euclidean"))
     assert umap_module.pairwise_distances is original
 
-    # and so the fit: the same topics and words as with UMAP's own computation
+    # and so the fits: the same topics and words as with UMAP's own computation, for a first seed and for a second
+    # one that takes the first one's distances and neighbours
     docs, vectors, _ = synthetic_corpus()
-    fits = []
+    fits = {}
     for context in (nullcontext, distances.fast_pairwise_distances):
         topic_model._REDUCTIONS.clear()
         distances._LAST.clear()
+        distances._LAST_NEIGHBOURS.clear()
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(topic_model, "fast_pairwise_distances", context)
-            fits.append(topics.fit_bertopic(docs, vectors, SETTINGS, seed=11))
-    assert distances._LAST, "the fit computed its distances in compiled code"
-    assert np.array_equal(fits[0].topics, fits[1].topics) and fits[0].words == fits[1].words
+            fits[context] = [topics.fit_bertopic(docs, vectors, SETTINGS, seed=seed) for seed in (11, 12)]
+    assert distances._LAST and distances._LAST_NEIGHBOURS, "the fits computed their distances in compiled code"
+    for umaps_own, compiled in zip(*fits.values(), strict=True):
+        assert np.array_equal(umaps_own.topics, compiled.topics) and umaps_own.words == compiled.words
+
+
+def test_umaps_neighbours_of_one_distance_matrix_are_sorted_once_and_are_umaps_own(monkeypatch):
+    """The neighbours UMAP takes from a distance matrix do not depend on the seed: inside the context the last
+    ones are reused for the same matrix (ties and infinite distances included), and any other matrix or number of
+    neighbours is sorted by UMAP's own function; each call gets its own copy."""
+    from pipeline.topics import distances
+
+    umap_module = import_compiled("umap.umap_")
+    umaps_own = umap_module.fast_knn_indices
+    calls = []
+
+    def counting(matrix, n_neighbors):
+        calls.append(n_neighbors)
+        return umaps_own(matrix, n_neighbors)
+
+    monkeypatch.setattr(umap_module, "fast_knn_indices", counting)
+    rng = np.random.default_rng(4)
+    first = rng.integers(0, 4, size=(40, 40)).astype(np.float32)  # many equal distances
+    first[rng.random((40, 40)) < 0.1] = np.inf
+    second = first.copy()
+    second[3, 5] = -1.0  # point 5 becomes the nearest of point 3
+    distances._LAST_NEIGHBOURS.clear()
+    with distances.fast_pairwise_distances():
+        got = [umap_module.fast_knn_indices(m, k) for m, k in ((first, 6), (first, 6), (second, 6), (second, 7))]
+    assert calls == [6, 6, 7], "the same matrix twice in a row is sorted once"
+    expected = [umaps_own(m, k) for m, k in ((first, 6), (first, 6), (second, 6), (second, 7))]
+    assert all(np.array_equal(g, e) and g.dtype == e.dtype for g, e in zip(got, expected, strict=True))
+    assert got[0] is not got[1]
+    assert umap_module.fast_knn_indices is counting, "left as it was"
 
 
 def test_auto_reuses_the_reduction_and_gives_what_a_fresh_leaf_fit_gives(settings, monkeypatch):

@@ -454,6 +454,8 @@ def test_with_frozen_models_a_new_wave_loads_the_topic_fits_and_gives_what_a_cle
     logs = {r: (out / "logs" / f"{r}.log").read_text() for r in TOPIC_RULES}
     assert "main fit of these" in logs["fit_topics"] and "loaded, not fitted again" in logs["fit_topics"]
     assert "guided fit of these" in logs["fit_guided_topics"] and "loaded" in logs["fit_guided_topics"]
+    assert "does not use the BERTopic model" in logs["fit_guided_topics"], "the guided job loads no model"
+    assert "does not use the BERTopic model" not in logs["fit_topics"], "fit_topics writes the model and its words"
     assert "is in the cache: written, not computed" in logs["evaluate_topics"]
     after = pd.read_csv(out / "tables" / "segment_topics.csv")
     wave2 = after["segment_id"].str.startswith("SU9_w2")
