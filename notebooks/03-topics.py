@@ -124,8 +124,9 @@ show(out.table("topics_per_wave"), max_rows=30, caption="tables/topics_per_wave.
 # %% [markdown]
 # ## Topics against codes
 #
-# **File** `tables/topic_code_crosswalk.csv`, written by `pipeline.topics.crosswalk` (rule `fit_topics`); the
-# heatmap by `pipeline.topics.figures.topic_code_heatmap`.
+# **File** `tables/topic_code_crosswalk.csv`, written by `pipeline.topics.crosswalk` (rule
+# `relate_topics_to_codes`, which reads the topic tables and the final codes); the heatmap by
+# `pipeline.topics.figures.topic_code_heatmap`.
 #
 # **How to read it.** One row per topic, one column per code id: the number of the topic's segments carrying
 # the code (final coding). `dominant_code_label` is the code most of the topic's segments carry and
@@ -147,8 +148,8 @@ out.figure("topic_code_heatmap", made_by="pipeline.topics.figures.topic_code_hea
 # ## Topics seeded from the codebook
 #
 # **Files** `tables/guided_topics.csv` and `tables/guided_topic_code_crosswalk.csv`, written by the same
-# functions in a second run (rule `fit_guided_topics`, setting `topics.guided`) whose starting topics are the
-# codebook's codes (their labels and indicator words). Compare it with the unguided model above: a code that
+# functions for a second model (rules `fit_guided_topics` and `relate_topics_to_codes`, setting `topics.guided`)
+# whose starting topics are the codebook's codes (their labels and indicator words). Compare it with the unguided model above: a code that
 # no guided topic forms around is one the segments do not speak about in the codebook's words.
 
 # %%

@@ -203,24 +203,13 @@ def cmd_fit_topics(a) -> None:
     from pipeline import topics
 
     settings = topics.TopicSettings.from_config(json.loads(a.settings))
-    names = (
-        "topics",
-        "segment_topics",
-        "crosswalk",
-        "per_role",
-        "per_wave",
-        "model",
-        "figure_words",
-        "figure_roles",
-        "figure_codes",
-    )
+    names = ("topics", "segment_topics", "per_role", "per_wave", "model", "figure_words", "figure_roles")
     out = {k: getattr(a, k) for k in names if getattr(a, k)}
     out["roles"] = json.loads(a.roles)
     fit_waves = json.loads(a.fit_waves) if a.fit_waves else None
     topics.fit_topics(
         a.segments,
         a.embeddings,
-        a.segment_codes,
         a.codebook,
         settings,
         out,
@@ -228,6 +217,21 @@ def cmd_fit_topics(a) -> None:
         fit_waves=fit_waves,
         cache_folder=a.cache or None,
     )
+
+
+def cmd_relate_topics(a) -> None:
+    from pipeline import topics
+
+    models = {"main": {"segment_topics": a.segment_topics, "topics": a.topics, "crosswalk": a.crosswalk}}
+    guided = (a.guided_segment_topics, a.guided_topics, a.guided_crosswalk)
+    if any(guided) and not all(guided):
+        raise PipelineError(
+            "--guided-segment-topics, --guided-topics and --guided-crosswalk go together",
+            "Give all three (the guided model's tables and its crosswalk) or none",
+        )
+    if all(guided):
+        models["guided"] = dict(zip(("segment_topics", "topics", "crosswalk"), guided, strict=True))
+    topics.relate_topics_to_codes(a.segment_codes, a.codebook, models, figure_codes=a.figure_codes or None)
 
 
 def cmd_evaluate_topics(a) -> None:
@@ -522,15 +526,22 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--model-weights", default="", help="output: sentiment.safetensors (its weights)")
 
     sp = add("fit-topics", cmd_fit_topics, "segments (+ embeddings) -> topic model, topic tables and figures")
-    for name in ("segments", "segment-codes", "codebook", "settings", "topics", "segment-topics", "crosswalk"):
+    for name in ("segments", "codebook", "settings", "topics", "segment-topics"):
         sp.add_argument(f"--{name}", required=True)
     sp.add_argument("--embeddings", default="", help="the embeddings file (profile bertopic)")
     sp.add_argument("--roles", default="{}")
     sp.add_argument("--guided", action="store_true", help="seed the topics from the codebook")
     sp.add_argument("--fit-waves", default="", help="JSON list: fit on these waves only, apply to the rest")
     sp.add_argument("--cache", default="", help="folder of fitted models: a fit of the same input is loaded")
-    for name in ("per-role", "per-wave", "model", "figure-words", "figure-roles", "figure-codes"):
+    for name in ("per-role", "per-wave", "model", "figure-words", "figure-roles"):
         sp.add_argument(f"--{name}", default="")
+
+    sp = add("relate-topics", cmd_relate_topics, "topic tables + final codes -> topic x code crosswalks, heatmap")
+    for name in ("segment-codes", "codebook", "segment-topics", "topics", "crosswalk"):
+        sp.add_argument(f"--{name}", required=True)
+    sp.add_argument("--figure-codes", default="", help="output: the main model's topic x code heatmap (PNG + SVG)")
+    for name in ("guided-segment-topics", "guided-topics", "guided-crosswalk"):
+        sp.add_argument(f"--{name}", default="", help="the guided model's tables and its crosswalk (all or none)")
 
     sp = add("evaluate-topics", cmd_evaluate_topics, "BERTopic vs LDA vs NMF: coherence, diversity, stability")
     for name in ("segments", "segment-codes", "settings", "out"):

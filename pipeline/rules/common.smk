@@ -8,6 +8,7 @@ import functools
 import json
 import os
 import re
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -96,6 +97,20 @@ QUALITY_WORKERS = 2 if len(IDS) >= 400 else 1
 # topic cache (or fits it itself if fit_topics has not finished). The table is the same either way; at 1,250
 # interviews the comparison (about a minute) no longer waits for the topic model's 25 s (benchmarks/RESULTS.md).
 MAIN_FIT_FIRST = {"main_fit": f"{OUT}/models/topics"} if len(IDS) < 400 else {}
+# the guided topic model (topics.guided): its tables, the crosswalk relate_topics_to_codes makes of them, and the
+# command-line arguments that pass them
+GUIDED_TABLES = (
+    {
+        "guided_segment_topics": f"{OUT}/tables/guided_segment_topics.csv",
+        "guided_topics": f"{OUT}/tables/guided_topics.csv",
+    }
+    if TOPICS["guided"]
+    else {}
+)
+GUIDED_CROSSWALK = {"guided_crosswalk": f"{OUT}/tables/guided_topic_code_crosswalk.csv"} if TOPICS["guided"] else {}
+GUIDED_ARGUMENTS = "".join(
+    f" --{name.replace('_', '-')} {shlex.quote(path)}" for name, path in {**GUIDED_TABLES, **GUIDED_CROSSWALK}.items()
+)
 
 
 def workers(rule, most):
@@ -226,7 +241,9 @@ def notebook_inputs(wildcards):
     """The outputs a notebook reads (pipeline.notebooks.READS): the required ones, and the optional ones that a
     rule of this workflow makes (a stage not in the workflow leaves a "not produced" note in the notebook)."""
     reads = READS[wildcards.notebook]
-    made = [p for p in reads["optional"] if any(r.is_producer(f"{OUT}/{p}") for r in workflow.rules)]
+    # the guided model's files only where topics.guided asks for the model (its rule is there either way)
+    optional = [p for p in reads["optional"] if TOPICS["guided"] or not p.startswith("tables/guided_")]
+    made = [p for p in optional if any(r.is_producer(f"{OUT}/{p}") for r in workflow.rules)]
     return [f"{OUT}/{p}" for p in reads["required"] + made]
 
 

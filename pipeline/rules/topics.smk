@@ -1,21 +1,21 @@
 """Topics: segments + the shared embeddings -> BERTopic topics (tables/topics.csv, segment_topics.csv,
-topics_per_role.csv, topics_per_wave.csv, topic_code_crosswalk.csv, models/topics/, figures); a guided run
-seeded from the codebook (topics.guided); and tables/topic_quality.csv (BERTopic vs LDA vs NMF)."""
+topics_per_role.csv, topics_per_wave.csv, models/topics/, figures); a guided run seeded from the codebook
+(topics.guided); their topics against the final codes (topic_code_crosswalk.csv, heatmap); and
+tables/topic_quality.csv (BERTopic vs LDA vs NMF)."""
 
 
 rule fit_topics:
-    """BERTopic on participant segments: topics, outliers reassigned, words per role and wave, crosswalk."""
+    """BERTopic on participant segments: topics, outliers reassigned, words per role and wave. It reads no
+    coding (relate_topics_to_codes does), so it runs beside code_segments."""
     input:
         unpack(topic_inputs),
         segments=f"{OUT}/tables/segments.csv",
-        segment_codes=f"{OUT}/tables/segment_codes.csv",
         codebook=CODEBOOK,
     output:
         topics=f"{OUT}/tables/topics.csv",
         segment_topics=f"{OUT}/tables/segment_topics.csv",
         per_role=f"{OUT}/tables/topics_per_role.csv",
         per_wave=f"{OUT}/tables/topics_per_wave.csv",
-        crosswalk=f"{OUT}/tables/topic_code_crosswalk.csv",
         model=directory(f"{OUT}/models/topics"),
         figure_words=report(
             f"{OUT}/figures/topic_words.png",
@@ -29,12 +29,6 @@ rule fit_topics:
             category="Topics",
         ),
         figure_roles_svg=f"{OUT}/figures/topics_by_role.svg",
-        figure_codes=report(
-            f"{OUT}/figures/topic_code_heatmap.png",
-            caption="../captions/topic_code_heatmap.rst",
-            category="Topics",
-        ),
-        figure_codes_svg=f"{OUT}/figures/topic_code_heatmap.svg",
     log:
         f"{OUT}/logs/fit_topics.log",
     benchmark:
@@ -51,25 +45,22 @@ rule fit_topics:
         cache=TOPIC_CACHE,
     shell:
         "python -m pipeline fit-topics --segments {input.segments:q} --embeddings={params.embeddings:q}"
-        " --segment-codes {input.segment_codes:q} --codebook {input.codebook:q} --settings {params.settings:q}"
+        " --codebook {input.codebook:q} --settings {params.settings:q}"
         " --roles {params.roles:q} --topics {output.topics:q} --segment-topics {output.segment_topics:q}"
-        " --crosswalk {output.crosswalk:q} --per-role {output.per_role:q} --per-wave {output.per_wave:q}"
-        " --model {output.model:q} --figure-words {output.figure_words:q}"
-        " --figure-roles {output.figure_roles:q} --figure-codes {output.figure_codes:q}"
+        " --per-role {output.per_role:q} --per-wave {output.per_wave:q}"
+        " --model {output.model:q} --figure-words {output.figure_words:q} --figure-roles {output.figure_roles:q}"
         " --fit-waves={params.fit_waves:q} --cache {params.cache:q} --log {log:q}"
 
 
 rule fit_guided_topics:
-    """The same model seeded with one topic per code (its label and indicator words)."""
+    """The same model seeded with one topic per code (its label and indicator words); topics.guided only."""
     input:
         unpack(topic_inputs),
         segments=f"{OUT}/tables/segments.csv",
-        segment_codes=f"{OUT}/tables/segment_codes.csv",
         codebook=CODEBOOK,
     output:
         topics=f"{OUT}/tables/guided_topics.csv",
         segment_topics=f"{OUT}/tables/guided_segment_topics.csv",
-        crosswalk=f"{OUT}/tables/guided_topic_code_crosswalk.csv",
     log:
         f"{OUT}/logs/fit_guided_topics.log",
     benchmark:
@@ -84,9 +75,42 @@ rule fit_guided_topics:
         cache=TOPIC_CACHE,
     shell:
         "python -m pipeline fit-topics --guided --segments {input.segments:q} --embeddings={params.embeddings:q}"
-        " --segment-codes {input.segment_codes:q} --codebook {input.codebook:q} --settings {params.settings:q}"
+        " --codebook {input.codebook:q} --settings {params.settings:q}"
         " --topics {output.topics:q} --segment-topics {output.segment_topics:q}"
-        " --crosswalk {output.crosswalk:q} --fit-waves={params.fit_waves:q} --cache {params.cache:q} --log {log:q}"
+        " --fit-waves={params.fit_waves:q} --cache {params.cache:q} --log {log:q}"
+
+
+rule relate_topics_to_codes:
+    """Each topic model's topics against the final codes: topic x code contingency, dominant codes, NMI (log) and
+    the heatmap. Its own step: the topic models neither wait for the coding nor run again when only it changes."""
+    input:
+        **GUIDED_TABLES,
+        segment_topics=f"{OUT}/tables/segment_topics.csv",
+        topics=f"{OUT}/tables/topics.csv",
+        segment_codes=f"{OUT}/tables/segment_codes.csv",
+        codebook=CODEBOOK,
+    output:
+        **GUIDED_CROSSWALK,
+        crosswalk=f"{OUT}/tables/topic_code_crosswalk.csv",
+        figure_codes=report(
+            f"{OUT}/figures/topic_code_heatmap.png",
+            caption="../captions/topic_code_heatmap.rst",
+            category="Topics",
+        ),
+        figure_codes_svg=f"{OUT}/figures/topic_code_heatmap.svg",
+    log:
+        f"{OUT}/logs/relate_topics_to_codes.log",
+    benchmark:
+        f"{OUT}/benchmarks/relate_topics_to_codes.tsv"
+    conda:
+        CONDA_ENV
+    params:
+        code=code_of("pipeline.topics.stage"),
+        guided=GUIDED_ARGUMENTS,
+    shell:
+        "python -m pipeline relate-topics --segment-codes {input.segment_codes:q} --codebook {input.codebook:q}"
+        " --segment-topics {input.segment_topics:q} --topics {input.topics:q} --crosswalk {output.crosswalk:q}"
+        " --figure-codes {output.figure_codes:q}{params.guided} --log {log:q}"
 
 
 rule evaluate_topics:

@@ -20,7 +20,7 @@ from pipeline.topics.model import (
     too_few_topics,
 )
 from pipeline.topics.settings import TopicSettings
-from pipeline.topics.stage import evaluate_topics, fit_topics
+from pipeline.topics.stage import evaluate_topics, fit_topics, relate_topics_to_codes
 from pipeline.topics.tables import class_words, crosswalk, dominant_codes, segment_topics, topic_table
 from pipeline.topics.vocabulary import clean, light_embedder, modelled, seed_words, stop_words, vectorizer
 
@@ -43,6 +43,7 @@ __all__ = [
     "quality",
     "quality_sample",
     "reduce_sample",
+    "relate_topics_to_codes",
     "fit_topics",
     "evaluate_topics",
     "save_model",

@@ -61,7 +61,6 @@ def fit_mask(seg: pd.DataFrame, keep: pd.Series, fit_waves) -> np.ndarray:
 def fit_topics(
     segments_csv,
     embeddings_path,
-    segment_codes_csv,
     codebook_path,
     settings: TopicSettings,
     out: dict,
@@ -69,7 +68,8 @@ def fit_topics(
     fit_waves=None,
     cache_folder=None,
 ) -> dict:
-    """Edge: fit the topic model (guided by the codebook if asked) and write its tables, model and figures.
+    """Edge: fit the topic model (guided by the codebook's codes if asked) and write its tables, model and
+    figures. It reads no coding: the topics against the codes come after, from ``relate_topics_to_codes``.
 
     With ``cache_folder``, a fit of the same segments, vectors and settings is loaded instead of fitted
     again (``pipeline.topics.cache``), and a new fit is stored there."""
@@ -119,12 +119,8 @@ def fit_topics(
         log.warning(result.message)
     st = segment_topics(seg, keep, result)
     topics = topic_table(seg, st, result, vectors if len(docs) else None, keep)
-    codes = read_table(segment_codes_csv)
-    labels = {c.id: c.label for c in codebook.codes}
-    cross, nmi = crosswalk(st, codes, topics, codebook.ids, labels)
     write_csv(st, out["segment_topics"])
     write_csv(topics, out["topics"])
-    write_csv(cross, out["crosswalk"])
     if "per_role" in out:
         modelled_seg = seg[keep.to_numpy()]
         role_words = class_words(result.model, docs, result.topics, list(modelled_seg["role"]), "role")
@@ -137,7 +133,6 @@ def fit_topics(
             out["model"],
             settings,
             {
-                "nmi_dominant_code": nmi,
                 "guided": guided,
                 "fitted_on_waves": fit_waves or "all",
                 "cluster_selection_used": result.selection or None,
@@ -148,20 +143,43 @@ def fit_topics(
         weights = {t: result.model.get_topic(t) for t in result.words} if result.model is not None else {}
         figures.topic_words(topics, weights, out["figure_words"])
         figures.topics_by_role(read_table(out["per_role"]), roles, out["figure_roles"])
-        figures.topic_code_heatmap(cross, codebook, out["figure_codes"])
     n_topics = len(result.words)
     log.info(
-        "%d of %d segments modelled: %d topics (HDBSCAN %s), %d outliers reassigned, NMI with dominant code %.3f, "
-        "in %.1fs",
+        "%d of %d segments modelled: %d topics (HDBSCAN %s), %d outliers reassigned, in %.1fs",
         len(docs),
         len(seg),
         n_topics,
         result.selection or "-",
         int(result.reassigned.sum()),
-        nmi,
         time.perf_counter() - started,
     )
-    return {"topics": n_topics, "segments": len(docs), "nmi": nmi}
+    return {"topics": n_topics, "segments": len(docs)}
+
+
+def relate_topics_to_codes(segment_codes_csv, codebook_path, models: dict, figure_codes=None) -> dict:
+    """Edge: each fitted model's topics against the final codes. ``models`` maps a model's name ("main",
+    "guided") to its files: ``segment_topics`` and ``topics`` (read) and ``crosswalk`` (written: the topic x code
+    contingency and each topic's dominant code, ``tables.crosswalk``). ``figure_codes``: the main model's heatmap.
+    Returns each model's NMI between topics and the segments' dominant codes (also in the log).
+
+    Its own step, so that the topic models neither wait for the coding nor run again when only the codes change
+    (a review round, say)."""
+    started = time.perf_counter()
+    codebook = load_codebook(codebook_path)
+    codes = read_table(segment_codes_csv)
+    labels = {c.id: c.label for c in codebook.codes}
+    nmis = {}
+    for name, files in models.items():
+        # the tables are read as text: topic ids are numbers again, so topics sort as the fit wrote them
+        st = read_table(files["segment_topics"]).astype({"topic_id": int})
+        topics = read_table(files["topics"]).astype({"topic_id": int})
+        cross, nmis[name] = crosswalk(st, codes, topics, codebook.ids, labels)
+        write_csv(cross, files["crosswalk"])
+        if name == "main" and figure_codes:
+            figures.topic_code_heatmap(cross, codebook, figure_codes)
+        log.info("%s topic model: NMI between topics and the segments' dominant codes %.3f", name, nmis[name])
+    log.info("topics related to codes in %.1fs", time.perf_counter() - started)
+    return nmis
 
 
 def evaluate_topics(

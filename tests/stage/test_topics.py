@@ -503,3 +503,55 @@ def test_a_cached_fit_loads_without_pytorch_and_with_the_empty_backend_the_loade
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
     assert done.stdout.strip() == f"[] BaseEmbedder {len(fit_seed3.words)}"
+
+
+def test_topics_are_related_to_codes_from_the_written_tables_as_from_the_fit_itself(tmp_path):
+    """relate_topics_to_codes reads the topic tables fit_topics wrote (as text) and writes each model's crosswalk
+    exactly as ``crosswalk`` makes it from the tables in memory, topics in numeric order (10 after 2), and the main
+    model's heatmap; the guided model's three files go together or not at all (one error line, nothing written)."""
+    from pipeline.codebook import load_codebook
+    from pipeline.core.files import write_csv
+    from tests.conftest import cli, error_lines
+
+    codebook = load_codebook(ROOT / "config" / "codebook.yaml")
+    first, second = codebook.ids[:2]
+    st = pd.DataFrame(
+        {
+            "segment_id": [f"s{i}" for i in range(6)],
+            "topic_id": [10, 2, 10, 2, 10, -1],
+            "probability": [0.9, 0.8, 0.7, 0.6, 0.5, 0.0],
+            "assignment": ["cluster"] * 5 + ["too_short"],
+        }
+    )
+    table = pd.DataFrame({"topic_id": [2, 10], "label": ["two", "ten"], "size": [2, 3]})
+    codes = pd.DataFrame(
+        {
+            "segment_id": ["s0", "s1", "s2", "s3", "s4"],
+            "code_id": [first, second, first, first, second],
+            "source": ["model", "human", "model", "pattern", "human"],
+            "confidence": ["0.9", "1", "0.6", "0.5", "1"],
+            "final": ["True", "True", "True", "False", "True"],
+        }
+    )
+    files = {name: tmp_path / f"{name}.csv" for name in ("st", "topics", "codes")}
+    for frame, name in ((st, "st"), (table, "topics"), (codes, "codes")):
+        write_csv(frame, files[name])
+    expected, nmi = topics.crosswalk(st, codes, table, codebook.ids, {c.id: c.label for c in codebook.codes})
+    write_csv(expected, tmp_path / "expected.csv")
+    main = ("--segment-topics", files["st"], "--topics", files["topics"], "--crosswalk", tmp_path / "cross.csv")
+    common = ("relate-topics", "--segment-codes", files["codes"], "--codebook", ROOT / "config" / "codebook.yaml")
+    guided = ("--guided-segment-topics", files["st"], "--guided-topics", files["topics"])
+    outputs = ("--guided-crosswalk", tmp_path / "guided.csv", "--figure-codes", tmp_path / "h.png")
+    result = cli(*common, *main, *guided, *outputs)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "cross.csv").read_bytes() == (tmp_path / "expected.csv").read_bytes()
+    assert (tmp_path / "guided.csv").read_bytes() == (tmp_path / "expected.csv").read_bytes()
+    assert pd.read_csv(tmp_path / "cross.csv")["topic_id"].tolist() == [2, 10]
+    assert (tmp_path / "h.png").read_bytes()[:4] == b"\x89PNG" and (tmp_path / "h.svg").exists()
+
+    (tmp_path / "cross.csv").unlink()
+    result = cli(*common, *main, *guided)  # the guided crosswalk missing
+    errors = error_lines(result.stderr)
+    assert result.returncode == 2 and len(errors) == 1 and "go together" in errors[0], result.stderr
+    assert not (tmp_path / "cross.csv").exists()
+    assert 0 < nmi <= 1

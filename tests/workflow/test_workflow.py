@@ -328,6 +328,10 @@ def test_a_filled_in_review_queue_comes_back_as_human_decisions(tiny_run, scenar
     queue.loc[0, ["decision", "reviewer"]] = ["include", "JB"]
     queue.loc[1, "decision"] = "exclude"
     queue.to_csv(corpus / "review_queue.csv", index=False)
+    # the round changes the coding: the steps that read it run again, the topic models (which do not) stay
+    plan = planned_jobs(snakemake(project, "-n", corpus=CORPUS))
+    assert plan.get("code_segments") == 1 and plan.get("relate_topics_to_codes") == 1, plan
+    assert not {"fit_topics", "fit_guided_topics", "embed_segments"} & plan.keys(), plan
     result = snakemake(project, "--until", "code_segments", corpus=CORPUS)  # the stage that reads the decisions
     assert result.returncode == 0, result.stderr[-3000:]
     coded = pd.read_csv(project / "outputs" / "tiny" / "tables" / "segment_codes.csv")
@@ -335,6 +339,25 @@ def test_a_filled_in_review_queue_comes_back_as_human_decisions(tiny_run, scenar
     assert pair["final"].all() and ((pair["source"] == "human") & (pair["coder"] == "JB")).any()
     excluded = coded[(coded["segment_id"] == second.segment_id) & (coded["code_id"] == second.code_id)]
     assert not excluded["final"].any()
+
+
+def test_without_topics_guided_no_guided_model_is_fitted_and_its_crosswalk_is_not_asked_for(project):
+    """topics.guided: false leaves the guided model out of the plan (notebook 03, which lists its tables as
+    optional, then says they were not produced), and relate_topics_to_codes relates the main model only."""
+    settings = project / "small_corpus.yaml"
+    settings.write_text(settings.read_text() + "topics:\n  guided: false\n")
+    result = snakemake(project, "-n", "-p")
+    assert result.returncode == 0, result.stderr[-3000:]
+    plan = planned_jobs(result)
+    assert plan.get("fit_topics") == 1 and plan.get("relate_topics_to_codes") == 1, plan
+    assert "fit_guided_topics" not in plan, plan
+    relate = next(line for line in result.stdout.splitlines() if "pipeline relate-topics" in line)
+    assert "--crosswalk" in relate and "guided" not in relate
+    settings.write_text(settings.read_text().replace("guided: false", "guided: true"))
+    result = snakemake(project, "-n", "-p")
+    assert planned_jobs(result).get("fit_guided_topics") == 1
+    relate = next(line for line in result.stdout.splitlines() if "pipeline relate-topics" in line)
+    assert "--guided-crosswalk" in relate and "--guided-topics" in relate and "--guided-segment-topics" in relate
 
 
 def test_two_clean_runs_give_byte_identical_tables_and_figures(tiny_run, tmp_path):
