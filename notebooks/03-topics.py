@@ -149,8 +149,9 @@ out.figure("topic_code_heatmap", made_by="pipeline.topics.figures.topic_code_hea
 #
 # **Files** `tables/guided_topics.csv` and `tables/guided_topic_code_crosswalk.csv`, written by the same
 # functions for a second model (rules `fit_guided_topics` and `relate_topics_to_codes`, setting `topics.guided`)
-# whose starting topics are the codebook's codes (their labels and indicator words). Compare it with the unguided model above: a code that
-# no guided topic forms around is one the segments do not speak about in the codebook's words.
+# whose starting topics are the codebook's codes (their labels and indicator words). Compare it with the
+# unguided model above: a code that no guided topic forms around is one the segments do not speak about in the
+# codebook's words.
 
 # %%
 show(
