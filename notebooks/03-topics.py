@@ -170,7 +170,8 @@ show(
 # %% [markdown]
 # ## How much to trust the topics
 #
-# **File** `tables/topic_quality.csv`, written by `pipeline.topics.quality` (rule `evaluate_topics`).
+# **File** `tables/topic_quality.csv`: the runs compared by `pipeline.topics.compare` (rule `evaluate_topics`),
+# tabulated with the segments' codes by `pipeline.topics.quality_table` (rule `tabulate_topic_quality`).
 #
 # **How it was computed.** BERTopic and two classic topic models (LDA and NMF, with the same number of topics)
 # are fitted on the same segments several times with different random seeds. `npmi` (coherence, -1 to 1) says

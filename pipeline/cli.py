@@ -242,13 +242,18 @@ def cmd_evaluate_topics(a) -> None:
     topics.evaluate_topics(
         a.segments,
         a.embeddings,
-        a.segment_codes,
         settings,
         a.out,
         workers=a.workers,
         fit_waves=fit_waves,
         cache_folder=a.cache or None,
     )
+
+
+def cmd_tabulate_topic_quality(a) -> None:
+    from pipeline import topics
+
+    topics.tabulate_topic_quality(a.runs, a.segment_codes, a.out)
 
 
 def cmd_execute_notebook(a) -> None:
@@ -543,13 +548,17 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("guided-segment-topics", "guided-topics", "guided-crosswalk"):
         sp.add_argument(f"--{name}", default="", help="the guided model's tables and its crosswalk (all or none)")
 
-    sp = add("evaluate-topics", cmd_evaluate_topics, "BERTopic vs LDA vs NMF: coherence, diversity, stability")
-    for name in ("segments", "segment-codes", "settings", "out"):
+    sp = add("evaluate-topics", cmd_evaluate_topics, "BERTopic vs LDA vs NMF: coherence, diversity, stability runs")
+    for name in ("segments", "settings", "out"):
         sp.add_argument(f"--{name}", required=True)
     sp.add_argument("--embeddings", default="")
     sp.add_argument("--workers", type=int, default=1, help="processes for the runs (the table does not depend on it)")
     sp.add_argument("--fit-waves", default="", help="JSON list: evaluate on these waves only (models.freeze)")
-    sp.add_argument("--cache", default="", help="fit_topics' cache folder: its main fit and earlier tables")
+    sp.add_argument("--cache", default="", help="fit_topics' cache folder: its main fit and earlier runs")
+
+    sp = add("tabulate-topic-quality", cmd_tabulate_topic_quality, "comparison runs + final codes -> quality table")
+    for name in ("runs", "segment-codes", "out"):
+        sp.add_argument(f"--{name}", required=True)
 
     sp = add(
         "execute-notebook",

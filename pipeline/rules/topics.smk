@@ -115,19 +115,14 @@ rule relate_topics_to_codes:
 
 rule evaluate_topics:
     """Coherence (NPMI), diversity and stability across seeds for BERTopic, LDA and NMF with matched topic counts,
-    on the segments the topic model is fitted on."""
+    on the segments the topic model is fitted on: the runs, before the codes are known (tabulate_topic_quality)."""
     input:
         unpack(topic_inputs),
         # below 400 interviews after fit_topics (its main fit is then in the topic cache), from 400 on beside it
         **MAIN_FIT_FIRST,
         segments=f"{OUT}/tables/segments.csv",
-        segment_codes=f"{OUT}/tables/segment_codes.csv",
     output:
-        quality=report(
-            f"{OUT}/tables/topic_quality.csv",
-            caption="../captions/topic_quality.rst",
-            category="Topics",
-        ),
+        runs=f"{OUT}/interim/topic_quality_runs.json",
     log:
         f"{OUT}/logs/evaluate_topics.log",
     benchmark:
@@ -146,5 +141,32 @@ rule evaluate_topics:
         cache=TOPIC_CACHE,
     shell:
         "python -m pipeline evaluate-topics --segments {input.segments:q} --embeddings={params.embeddings:q}"
-        " --segment-codes {input.segment_codes:q} --settings {params.settings:q} --out {output.quality:q}"
+        " --settings {params.settings:q} --out {output.runs:q}"
         " --workers {params.workers} --fit-waves={params.fit_waves:q} --cache {params.cache:q} --log {log:q}"
+
+
+rule tabulate_topic_quality:
+    """The quality table: the comparison's runs with the NMI between each model's topics and the compared
+    segments' dominant codes. Its own step, so the comparison neither waits for the coding nor runs again
+    when only the coding changes."""
+    input:
+        runs=f"{OUT}/interim/topic_quality_runs.json",
+        segment_codes=f"{OUT}/tables/segment_codes.csv",
+    output:
+        quality=report(
+            f"{OUT}/tables/topic_quality.csv",
+            caption="../captions/topic_quality.rst",
+            category="Topics",
+        ),
+    log:
+        f"{OUT}/logs/tabulate_topic_quality.log",
+    benchmark:
+        f"{OUT}/benchmarks/tabulate_topic_quality.tsv"
+    priority: 1  # see embed_segments
+    conda:
+        CONDA_ENV
+    params:
+        code=code_of("pipeline.topics.stage"),
+    shell:
+        "python -m pipeline tabulate-topic-quality --runs {input.runs:q} --segment-codes {input.segment_codes:q}"
+        " --out {output.quality:q} --log {log:q}"

@@ -3,11 +3,14 @@ topic tables (``tables``), the comparison with NMF and LDA (``comparison``), the
 and the stages (``stage``). The names below are the package's public API."""
 
 from pipeline.topics.comparison import (
+    QualityRuns,
+    compare,
     diversity,
     mean_pairwise_ari,
     npmi_coherence,
     quality,
     quality_sample,
+    quality_table,
     reduce_sample,
 )
 from pipeline.topics.model import (
@@ -20,17 +23,19 @@ from pipeline.topics.model import (
     too_few_topics,
 )
 from pipeline.topics.settings import TopicSettings
-from pipeline.topics.stage import evaluate_topics, fit_topics, relate_topics_to_codes
+from pipeline.topics.stage import evaluate_topics, fit_topics, relate_topics_to_codes, tabulate_topic_quality
 from pipeline.topics.tables import class_words, crosswalk, dominant_codes, segment_topics, topic_table
 from pipeline.topics.vocabulary import clean, light_embedder, modelled, seed_words, stop_words, vectorizer
 
 __all__ = [
     "OUTLIER",
+    "QualityRuns",
     "TopicResult",
     "TopicSettings",
     "apply_frozen",
     "class_words",
     "clean",
+    "compare",
     "crosswalk",
     "diversity",
     "dominant_codes",
@@ -42,6 +47,7 @@ __all__ = [
     "npmi_coherence",
     "quality",
     "quality_sample",
+    "quality_table",
     "reduce_sample",
     "relate_topics_to_codes",
     "fit_topics",
@@ -50,6 +56,7 @@ __all__ = [
     "seed_words",
     "segment_topics",
     "stop_words",
+    "tabulate_topic_quality",
     "too_few_topics",
     "topic_table",
     "vectorizer",

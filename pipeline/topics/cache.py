@@ -1,15 +1,15 @@
-"""Topic fits and the quality table are not computed twice: a cache keyed by everything they depend on.
+"""Topic fits and the topic comparison are not computed twice: a cache keyed by everything they depend on.
 
 ``fit_topics`` and ``fit_guided_topics`` store their fit in ``outputs/<corpus>/cache/topics/<kind>/``
 (BERTopic's safetensors files, never pickle, and each fitted segment's topic, probability and reassignment);
-``evaluate_topics`` stores its table in ``.../quality/``. A later job whose key matches loads the entry
-instead of computing it. The key is a sha256 of the documents, their vectors (bit for bit), the settings, the
-seed (and seed words), the library versions and the pipeline's own code, so a loaded fit is the fit the job
-would compute.
+``evaluate_topics`` stores its runs (the quality table before the codes are added) in ``.../quality/``. A later
+job whose key matches loads the entry instead of computing it. The key is a sha256 of the documents, their
+vectors (bit for bit), the settings, the seed (and seed words), the library versions and the pipeline's own
+code, so a loaded fit is the fit the job would compute.
 
 Two uses: ``evaluate_topics`` takes ``fit_topics``' main fit instead of fitting it again; and under
 ``models.freeze`` a new wave leaves the documents and vectors of the waves the models learn from unchanged, so
-the topic fits and the quality table are loaded when a wave is added, not computed again. One entry per kind
+the topic fits and the comparison's runs are loaded when a wave is added, not computed again. One entry per kind
 is kept (a new key replaces it).
 """
 
@@ -128,7 +128,7 @@ def load_fit(folder, kind: str, key: str, with_model: bool = True):
 
 
 def store_file(folder, kind: str, key: str, path) -> None:
-    """A finished output file (e.g. the quality table), kept byte for byte."""
+    """A finished output file (e.g. the comparison's runs), kept byte for byte."""
     _store(folder, kind, key, lambda tmp: shutil.copyfile(path, tmp / Path(path).name))
 
 

@@ -6,7 +6,7 @@ import logging
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from itertools import combinations
 
 import numpy as np
@@ -176,6 +176,33 @@ def _runs(seeds: list[int], main_seed: int, args: tuple, workers: int) -> dict:
     return {task: (words, assigned) for task, (words, assigned, _) in done.items()}
 
 
+MODELS = ("bertopic", "lda", "nmf")
+COLUMNS = [
+    "model",
+    "n_topics",
+    "n_topics_range",
+    "seeds",
+    "npmi",
+    "npmi_sd",
+    "diversity",
+    "stability_ari",
+    "nmi_dominant_code",
+    "outlier_share",
+    "segments",
+]
+
+
+@dataclass(frozen=True)
+class QualityRuns:
+    """The comparison before the codes are known: the table's rows without ``nmi_dominant_code``, the positions
+    (in the documents compared) of the segments it compared, and each model's topic for those segments in its run
+    with the configured seed (what the NMI is computed from). ``quality_table`` adds the codes."""
+
+    rows: list[dict]
+    positions: list[int]
+    assignments: dict[str, list[int]]
+
+
 def quality(
     docs: list[str],
     embeddings: np.ndarray,
@@ -184,36 +211,48 @@ def quality(
     dominant: list[str],
     workers: int = 1,
 ) -> pd.DataFrame:
+    """The quality table (``compare``, then ``quality_table`` with each segment's dominant code)."""
+    runs = compare(docs, embeddings, settings, main, workers)
+    return quality_table(runs, [dominant[i] for i in runs.positions])
+
+
+def quality_table(runs: QualityRuns, dominant: list[str]) -> pd.DataFrame:
+    """The runs' table with the NMI between each model's topics (its run with the configured seed) and the
+    compared segments' dominant codes (``dominant``: one per compared segment, in the runs' order)."""
+    # scikit-learn takes about a second to import: loaded only by the steps that fit or score
+    from sklearn.metrics import normalized_mutual_info_score
+
+    rows = []
+    for row in runs.rows:
+        assigned = runs.assignments.get(row["model"])
+        if assigned is not None:
+            row = {**row, "nmi_dominant_code": round(float(normalized_mutual_info_score(dominant, assigned)), 6)}
+        rows.append(row)
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def compare(
+    docs: list[str],
+    embeddings: np.ndarray,
+    settings: TopicSettings,
+    main: TopicResult,
+    workers: int = 1,
+) -> QualityRuns:
     """BERTopic vs LDA vs NMF with matched topic counts on the same segments, over ``quality_seeds`` seeds.
 
     Above ``quality_sample`` segments the three are compared on a seeded sample of that many (``quality_sample``):
     BERTopic is fitted on it with every seed (the main fit's cluster selection), LDA and NMF get the topic count
     of its fit with the configured seed. Otherwise the main fit is BERTopic's run with the configured seed and
     gives the topic count. The runs are independent (each has its own seed, each computes on one thread) and run
-    in ``workers`` processes (``_runs``): the table does not depend on ``workers``.
+    in ``workers`` processes (``_runs``): the table does not depend on ``workers``. It reads no codes.
     """
-    # scikit-learn takes about a second to import: loaded only by the steps that fit or score
-    from sklearn.metrics import normalized_mutual_info_score
-
     # every seed with the cluster selection the main fit used (auto decides once, on the main fit)
     resolved = replace(settings, cluster_selection=main.selection) if main.selection else settings
     seeds = [settings.seed + i for i in range(settings.quality_seeds)]
-    columns = [
-        "model",
-        "n_topics",
-        "n_topics_range",
-        "seeds",
-        "npmi",
-        "npmi_sd",
-        "diversity",
-        "stability_ari",
-        "nmi_dominant_code",
-        "outlier_share",
-        "segments",
-    ]
+    positions = list(range(len(docs)))
     sample = quality_sample(len(docs), settings)
     if sample is not None:
-        docs, embeddings, dominant = [docs[i] for i in sample], embeddings[sample], [dominant[i] for i in sample]
+        docs, embeddings, positions = [docs[i] for i in sample], embeddings[sample], [int(i) for i in sample]
         started = time.perf_counter()
         main = fit_bertopic(docs, embeddings, resolved, settings.seed)
         log.info(
@@ -225,19 +264,14 @@ def quality(
         )
     k = len(main.words)
     if k < 2:
-        return pd.DataFrame(
-            [
-                {"model": m, "n_topics": k, "seeds": len(seeds), "segments": len(docs)}
-                for m in ("bertopic", "lda", "nmf")
-            ],
-            columns=columns,
-        )
+        rows = [{"model": m, "n_topics": k, "seeds": len(seeds), "segments": len(docs)} for m in MODELS]
+        return QualityRuns(rows, positions, {})
     cv = vectorizer(settings, min_df=2 if len(docs) >= 200 else 1)
     counts = cv.fit_transform(docs)
     vocab = cv.get_feature_names_out()
     by_task = _runs(seeds, settings.seed, (docs, embeddings, resolved, k, counts, vocab), workers)
     by_task[("bertopic", settings.seed)] = (list(main.words.values()), main.topics)
-    runs = {name: [by_task[(name, s)] for s in seeds] for name in ("bertopic", "lda", "nmf")}
+    runs = {name: [by_task[(name, s)] for s in seeds] for name in MODELS}
     rows = []
     for name, fits in runs.items():
         npmi_per_run = [np.nanmean(npmi_coherence(words, docs, settings)) if words else np.nan for words, _ in fits]
@@ -251,9 +285,10 @@ def quality(
                 "npmi_sd": round(float(np.nanstd(npmi_per_run)), 6),
                 "diversity": round(float(np.mean([diversity(words) for words, _ in fits if words])), 6),
                 "stability_ari": round(mean_pairwise_ari([a for _, a in fits]), 6),
-                "nmi_dominant_code": round(float(normalized_mutual_info_score(dominant, fits[0][1])), 6),
                 "outlier_share": round(float(np.mean([np.mean(a == OUTLIER) for _, a in fits])), 6),
                 "segments": len(docs),
             }
         )
-    return pd.DataFrame(rows, columns=columns)
+    # the run with the configured seed: its topic for each compared segment
+    assignments = {name: [int(t) for t in fits[0][1]] for name, fits in runs.items()}
+    return QualityRuns(rows, positions, assignments)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ from pipeline.core.errors import PipelineError
 from pipeline.core.files import read_table, write_csv, write_text
 from pipeline.topics import cache as topic_cache
 from pipeline.topics import figures
-from pipeline.topics.comparison import quality, reduce_sample
+from pipeline.topics.comparison import QualityRuns, compare, quality_table, reduce_sample
 from pipeline.topics.model import apply_frozen, fit_bertopic, save_model
 from pipeline.topics.settings import TopicSettings
 from pipeline.topics.tables import class_words, crosswalk, dominant_codes, segment_topics, topic_table, topics_per_group
@@ -185,18 +186,19 @@ def relate_topics_to_codes(segment_codes_csv, codebook_path, models: dict, figur
 def evaluate_topics(
     segments_csv,
     embeddings_path,
-    segment_codes_csv,
     settings: TopicSettings,
     out,
     workers: int = 1,
     fit_waves=None,
     cache_folder=None,
-) -> pd.DataFrame:
-    """Edge: the side-by-side quality table (BERTopic, LDA, NMF) on the segments the topic model is fitted on
-    (every modelled segment, or those of the waves models.freeze lists), in ``workers`` processes.
+) -> QualityRuns:
+    """Edge: the side-by-side comparison (BERTopic, LDA, NMF) on the segments the topic model is fitted on (every
+    modelled segment, or those of the waves models.freeze lists), in ``workers`` processes: its runs, written to
+    ``out`` (JSON, ``write_runs``) for ``tabulate_topic_quality``, which adds the codes. It reads no codes, so it
+    runs beside code_segments, and a change in the coding alone (a review round) does not compare again.
 
-    With ``cache_folder`` (fit_topics' cache): the main fit is fit_topics' own when its key matches, and a table
-    computed before from the same segments, vectors, codes and settings is written again instead of computed
+    With ``cache_folder`` (fit_topics' cache): the main fit is fit_topics' own when its key matches, and runs
+    computed before from the same segments, vectors and settings are written again instead of computed
     (``pipeline.topics.cache``)."""
 
     started = time.perf_counter()
@@ -204,14 +206,13 @@ def evaluate_topics(
     in_fit = fit_mask(seg, keep, fit_waves)
     docs = [d for d, f in zip(docs, in_fit, strict=True) if f]
     vectors = vectors[in_fit]
-    ids = seg.loc[keep, "segment_id"][in_fit]
-    dominant = list(ids.map(dominant_codes(read_table(segment_codes_csv))).fillna("(uncoded)"))
-    table_key = topic_cache.fit_key("quality", docs, vectors, settings, seed=settings.seed, dominant=dominant)
-    text = topic_cache.load_file(cache_folder, "quality", table_key, Path(out).name)
+    ids = list(seg.loc[keep, "segment_id"][in_fit])
+    runs_key = topic_cache.fit_key("quality", docs, vectors, settings, seed=settings.seed)
+    text = topic_cache.load_file(cache_folder, "quality", runs_key, Path(out).name)
     if text is not None:
         write_text(text, out)
-        log.info("the quality table of these %d segments and codes is in the cache: written, not computed", len(docs))
-        return read_table(out)
+        log.info("the comparison of these %d segments is in the cache: written, not computed", len(docs))
+        return read_runs(out)[0]
     key = topic_cache.fit_key("main", docs, vectors, settings, seed=settings.seed, seed_words=None)
     main = topic_cache.load_fit(cache_folder, "main", key, with_model=False)
     if main is None and reduce_sample(docs, vectors, settings):
@@ -225,12 +226,12 @@ def evaluate_topics(
     else:
         main = fit_bertopic(docs, vectors, settings, settings.seed)
         log.info("quality: main fit (seed %d, as fit_topics) in %.1fs", settings.seed, time.perf_counter() - started)
-    table = quality(docs, vectors, settings, main, dominant, workers=workers)
+    runs = compare(docs, vectors, settings, main, workers=workers)
     if main.message:
         log.warning(main.message)
-    write_csv(table, out)
+    write_runs(runs, [ids[i] for i in runs.positions], out)
     if cache_folder:
-        topic_cache.store_file(cache_folder, "quality", table_key, out)
+        topic_cache.store_file(cache_folder, "quality", runs_key, out)
     log.info(
         "topic quality over %d seeds on %d segments (%d worker(s)) in %.1fs",
         settings.quality_seeds,
@@ -238,4 +239,28 @@ def evaluate_topics(
         workers,
         time.perf_counter() - started,
     )
+    return runs
+
+
+def write_runs(runs: QualityRuns, segment_ids: list[str], path) -> None:
+    """The comparison's runs as JSON, with the compared segments' ids (in the runs' order) in place of positions."""
+    data = {"rows": runs.rows, "segment_ids": segment_ids, "assignments": runs.assignments}
+    write_text(json.dumps(data, sort_keys=True) + "\n", path)
+
+
+def read_runs(path) -> tuple[QualityRuns, list[str]]:
+    """(runs, compared segment ids) from ``write_runs``' file."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    ids = data["segment_ids"]
+    return QualityRuns(data["rows"], list(range(len(ids))), data["assignments"]), ids
+
+
+def tabulate_topic_quality(runs_path, segment_codes_csv, out) -> pd.DataFrame:
+    """Edge: the quality table (tables/topic_quality.csv): the comparison's runs (``evaluate_topics``) with the
+    NMI between each model's topics and the compared segments' dominant codes (uncoded: their own category)."""
+    runs, ids = read_runs(runs_path)
+    dominant = list(pd.Series(ids, dtype=object).map(dominant_codes(read_table(segment_codes_csv))).fillna("(uncoded)"))
+    table = quality_table(runs, dominant)
+    write_csv(table, out)
+    log.info("topic quality table of %d compared segments, with their dominant codes", len(ids))
     return table

@@ -555,3 +555,39 @@ def test_topics_are_related_to_codes_from_the_written_tables_as_from_the_fit_its
     assert result.returncode == 2 and len(errors) == 1 and "go together" in errors[0], result.stderr
     assert not (tmp_path / "cross.csv").exists()
     assert 0 < nmi <= 1
+
+
+def test_the_quality_table_from_runs_compared_before_the_codes_is_the_one_computed_with_them(main_fit, tmp_path):
+    """evaluate_topics compares the models without the codes and writes its runs (here on a sample, so the compared
+    segments are a subset); tabulate_topic_quality then adds each model's NMI with the compared segments' dominant
+    codes: the table computed with the codes from the start, to the byte. Other codes change that column only."""
+    from pipeline.core.files import write_csv
+    from pipeline.topics.stage import write_runs
+
+    docs, vectors, truth = synthetic_corpus()
+    sampled = dataclasses.replace(SETTINGS, quality_sample=90)
+    ids = [f"S{i:03d}" for i in range(len(docs))]
+    themes = list(THEMES)
+    dominant = ["(uncoded)" if i % 7 == 0 else themes[t] for i, t in enumerate(truth)]
+
+    def codes_file(codes: list[str], name: str):
+        coded = [(ids[i], c) for i, c in enumerate(codes) if c != "(uncoded)"]
+        frame = pd.DataFrame(coded, columns=["segment_id", "code_id"]).assign(
+            source="human", coder="A", confidence="1", final="True"
+        )
+        write_csv(frame, tmp_path / name)
+        return tmp_path / name
+
+    runs = topics.compare(docs, vectors, sampled, main_fit)
+    assert len(runs.positions) == 90 and runs.positions != list(range(90))
+    write_runs(runs, [ids[i] for i in runs.positions], tmp_path / "runs.json")
+    table = topics.tabulate_topic_quality(tmp_path / "runs.json", codes_file(dominant, "codes.csv"), tmp_path / "q.csv")
+    write_csv(topics.quality(docs, vectors, sampled, main_fit, dominant), tmp_path / "direct.csv")
+    assert (tmp_path / "q.csv").read_bytes() == (tmp_path / "direct.csv").read_bytes()
+    assert table.set_index("model").loc["bertopic", "nmi_dominant_code"] > 0.5, "topics follow the themes"
+
+    shuffled = list(np.random.default_rng(0).permutation(dominant))
+    other = topics.tabulate_topic_quality(tmp_path / "runs.json", codes_file(shuffled, "other.csv"), tmp_path / "o.csv")
+    nmi = "nmi_dominant_code"
+    assert other.drop(columns=nmi).equals(table.drop(columns=nmi))
+    assert (other[nmi] < table[nmi]).all()

@@ -52,7 +52,13 @@ def test_each_rule_reruns_when_the_code_it_runs_changes_and_only_then(tmp_path):
     report_rules, before = changed("report/wording.py")
     assert report_rules == {"format_tables", "draw_figures", "write_findings"}
     topic_rules, before = changed("topics/comparison.py")
-    assert topic_rules == {"fit_topics", "fit_guided_topics", "relate_topics_to_codes", "evaluate_topics"}
+    assert topic_rules == {
+        "fit_topics",
+        "fit_guided_topics",
+        "relate_topics_to_codes",
+        "evaluate_topics",
+        "tabulate_topic_quality",
+    }
     docs, before = changed("coding/README.md")
     assert docs == set(), "a package's documentation is not code"
     template_rules, before = changed("templates/offline.html.j2")
