@@ -171,7 +171,7 @@ show(
 # ## How much to trust the topics
 #
 # **File** `tables/topic_quality.csv`: the runs compared by `pipeline.topics.compare` (rule `evaluate_topics`),
-# tabulated with the segments' codes by `pipeline.topics.quality_table` (rule `tabulate_topic_quality`).
+# tabulated with the segments' codes by `pipeline.topics.quality_table` (rule `relate_topics_to_codes`).
 #
 # **How it was computed.** BERTopic and two classic topic models (LDA and NMF, with the same number of topics)
 # are fitted on the same segments several times with different random seeds. `npmi` (coherence, -1 to 1) says

@@ -231,7 +231,15 @@ def cmd_relate_topics(a) -> None:
         )
     if all(guided):
         models["guided"] = dict(zip(("segment_topics", "topics", "crosswalk"), guided, strict=True))
-    topics.relate_topics_to_codes(a.segment_codes, a.codebook, models, figure_codes=a.figure_codes or None)
+    if bool(a.quality_runs) != bool(a.quality):
+        raise PipelineError(
+            "--quality-runs and --quality go together",
+            "Give both (evaluate_topics' runs and the quality table to write) or neither",
+        )
+    quality = (a.quality_runs, a.quality) if a.quality else None
+    topics.relate_topics_to_codes(
+        a.segment_codes, a.codebook, models, figure_codes=a.figure_codes or None, quality=quality
+    )
 
 
 def cmd_evaluate_topics(a) -> None:
@@ -248,12 +256,6 @@ def cmd_evaluate_topics(a) -> None:
         fit_waves=fit_waves,
         cache_folder=a.cache or None,
     )
-
-
-def cmd_tabulate_topic_quality(a) -> None:
-    from pipeline import topics
-
-    topics.tabulate_topic_quality(a.runs, a.segment_codes, a.out)
 
 
 def cmd_execute_notebook(a) -> None:
@@ -541,12 +543,14 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("per-role", "per-wave", "model", "figure-words", "figure-roles"):
         sp.add_argument(f"--{name}", default="")
 
-    sp = add("relate-topics", cmd_relate_topics, "topic tables + final codes -> topic x code crosswalks, heatmap")
+    sp = add("relate-topics", cmd_relate_topics, "topic tables + final codes -> crosswalks, heatmap, quality table")
     for name in ("segment-codes", "codebook", "segment-topics", "topics", "crosswalk"):
         sp.add_argument(f"--{name}", required=True)
     sp.add_argument("--figure-codes", default="", help="output: the main model's topic x code heatmap (PNG + SVG)")
     for name in ("guided-segment-topics", "guided-topics", "guided-crosswalk"):
         sp.add_argument(f"--{name}", default="", help="the guided model's tables and its crosswalk (all or none)")
+    sp.add_argument("--quality-runs", default="", help="evaluate-topics' runs (with --quality)")
+    sp.add_argument("--quality", default="", help="output: the quality table, the runs with each model's NMI")
 
     sp = add("evaluate-topics", cmd_evaluate_topics, "BERTopic vs LDA vs NMF: coherence, diversity, stability runs")
     for name in ("segments", "settings", "out"):
@@ -555,10 +559,6 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--workers", type=int, default=1, help="processes for the runs (the table does not depend on it)")
     sp.add_argument("--fit-waves", default="", help="JSON list: evaluate on these waves only (models.freeze)")
     sp.add_argument("--cache", default="", help="fit_topics' cache folder: its main fit and earlier runs")
-
-    sp = add("tabulate-topic-quality", cmd_tabulate_topic_quality, "comparison runs + final codes -> quality table")
-    for name in ("runs", "segment-codes", "out"):
-        sp.add_argument(f"--{name}", required=True)
 
     sp = add(
         "execute-notebook",

@@ -1,7 +1,7 @@
 """Topics: segments + the shared embeddings -> BERTopic topics (tables/topics.csv, segment_topics.csv,
 topics_per_role.csv, topics_per_wave.csv, models/topics/, figures); a guided run seeded from the codebook
-(topics.guided); their topics against the final codes (topic_code_crosswalk.csv, heatmap); and
-tables/topic_quality.csv (BERTopic vs LDA vs NMF)."""
+(topics.guided); their comparison with LDA and NMF; and both against the final codes (topic_code_crosswalk.csv,
+heatmap, tables/topic_quality.csv)."""
 
 
 rule fit_topics:
@@ -80,42 +80,10 @@ rule fit_guided_topics:
         " --fit-waves={params.fit_waves:q} --cache {params.cache:q} --log {log:q}"
 
 
-rule relate_topics_to_codes:
-    """Each topic model's topics against the final codes: topic x code contingency, dominant codes, NMI (log) and
-    the heatmap. Its own step: the topic models neither wait for the coding nor run again when only it changes."""
-    input:
-        **GUIDED_TABLES,
-        segment_topics=f"{OUT}/tables/segment_topics.csv",
-        topics=f"{OUT}/tables/topics.csv",
-        segment_codes=f"{OUT}/tables/segment_codes.csv",
-        codebook=CODEBOOK,
-    output:
-        **GUIDED_CROSSWALK,
-        crosswalk=f"{OUT}/tables/topic_code_crosswalk.csv",
-        figure_codes=report(
-            f"{OUT}/figures/topic_code_heatmap.png",
-            caption="../captions/topic_code_heatmap.rst",
-            category="Topics",
-        ),
-        figure_codes_svg=f"{OUT}/figures/topic_code_heatmap.svg",
-    log:
-        f"{OUT}/logs/relate_topics_to_codes.log",
-    benchmark:
-        f"{OUT}/benchmarks/relate_topics_to_codes.tsv"
-    conda:
-        CONDA_ENV
-    params:
-        code=code_of("pipeline.topics.stage"),
-        guided=GUIDED_ARGUMENTS,
-    shell:
-        "python -m pipeline relate-topics --segment-codes {input.segment_codes:q} --codebook {input.codebook:q}"
-        " --segment-topics {input.segment_topics:q} --topics {input.topics:q} --crosswalk {output.crosswalk:q}"
-        " --figure-codes {output.figure_codes:q}{params.guided} --log {log:q}"
-
-
 rule evaluate_topics:
     """Coherence (NPMI), diversity and stability across seeds for BERTopic, LDA and NMF with matched topic counts,
-    on the segments the topic model is fitted on: the runs, before the codes are known (tabulate_topic_quality)."""
+    on the segments the topic model is fitted on: the runs, before the codes are known (relate_topics_to_codes
+    makes the table)."""
     input:
         unpack(topic_inputs),
         # below 400 interviews after fit_topics (its main fit is then in the topic cache), from 400 on beside it
@@ -145,28 +113,44 @@ rule evaluate_topics:
         " --workers {params.workers} --fit-waves={params.fit_waves:q} --cache {params.cache:q} --log {log:q}"
 
 
-rule tabulate_topic_quality:
-    """The quality table: the comparison's runs with the NMI between each model's topics and the compared
-    segments' dominant codes. Its own step, so the comparison neither waits for the coding nor runs again
-    when only the coding changes."""
+rule relate_topics_to_codes:
+    """The topic models against the final codes: for each model the topic x code contingency, dominant codes and
+    NMI (log), and the heatmap; the quality table (the comparison's runs with each model's NMI with the dominant
+    codes). Its own step: the topic models and their comparison neither wait for the coding nor run again when
+    only the coding changes (a review round)."""
     input:
+        **GUIDED_TABLES,
+        segment_topics=f"{OUT}/tables/segment_topics.csv",
+        topics=f"{OUT}/tables/topics.csv",
         runs=f"{OUT}/interim/topic_quality_runs.json",
         segment_codes=f"{OUT}/tables/segment_codes.csv",
+        codebook=CODEBOOK,
     output:
+        **GUIDED_CROSSWALK,
+        crosswalk=f"{OUT}/tables/topic_code_crosswalk.csv",
         quality=report(
             f"{OUT}/tables/topic_quality.csv",
             caption="../captions/topic_quality.rst",
             category="Topics",
         ),
+        figure_codes=report(
+            f"{OUT}/figures/topic_code_heatmap.png",
+            caption="../captions/topic_code_heatmap.rst",
+            category="Topics",
+        ),
+        figure_codes_svg=f"{OUT}/figures/topic_code_heatmap.svg",
     log:
-        f"{OUT}/logs/tabulate_topic_quality.log",
+        f"{OUT}/logs/relate_topics_to_codes.log",
     benchmark:
-        f"{OUT}/benchmarks/tabulate_topic_quality.tsv"
+        f"{OUT}/benchmarks/relate_topics_to_codes.tsv"
     priority: 1  # see embed_segments
     conda:
         CONDA_ENV
     params:
         code=code_of("pipeline.topics.stage"),
+        guided=GUIDED_ARGUMENTS,
     shell:
-        "python -m pipeline tabulate-topic-quality --runs {input.runs:q} --segment-codes {input.segment_codes:q}"
-        " --out {output.quality:q} --log {log:q}"
+        "python -m pipeline relate-topics --segment-codes {input.segment_codes:q} --codebook {input.codebook:q}"
+        " --segment-topics {input.segment_topics:q} --topics {input.topics:q} --crosswalk {output.crosswalk:q}"
+        " --figure-codes {output.figure_codes:q}{params.guided} --quality-runs {input.runs:q}"
+        " --quality {output.quality:q} --log {log:q}"

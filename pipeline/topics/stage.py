@@ -157,17 +157,23 @@ def fit_topics(
     return {"topics": n_topics, "segments": len(docs)}
 
 
-def relate_topics_to_codes(segment_codes_csv, codebook_path, models: dict, figure_codes=None) -> dict:
-    """Edge: each fitted model's topics against the final codes. ``models`` maps a model's name ("main",
-    "guided") to its files: ``segment_topics`` and ``topics`` (read) and ``crosswalk`` (written: the topic x code
-    contingency and each topic's dominant code, ``tables.crosswalk``). ``figure_codes``: the main model's heatmap.
+def relate_topics_to_codes(
+    segment_codes_csv, codebook_path, models: dict, figure_codes=None, quality: tuple | None = None
+) -> dict:
+    """Edge: the topic models against the final codes. ``models`` maps a model's name ("main", "guided") to its
+    files: ``segment_topics`` and ``topics`` (read) and ``crosswalk`` (written: the topic x code contingency and
+    each topic's dominant code, ``tables.crosswalk``). ``figure_codes``: the main model's heatmap. ``quality``:
+    (the comparison's runs from ``evaluate_topics``, the quality table to write: ``tabulate_topic_quality``).
     Returns each model's NMI between topics and the segments' dominant codes (also in the log).
 
-    Its own step, so that the topic models neither wait for the coding nor run again when only the codes change
-    (a review round, say)."""
+    Its own step, so that the topic models and their comparison neither wait for the coding nor run again when
+    only the codes change (a review round, say)."""
     started = time.perf_counter()
     codebook = load_codebook(codebook_path)
     codes = read_table(segment_codes_csv)
+    if quality:
+        runs_path, table_path = quality
+        tabulate_topic_quality(runs_path, codes, table_path)
     labels = {c.id: c.label for c in codebook.codes}
     nmis = {}
     for name, files in models.items():
@@ -194,7 +200,7 @@ def evaluate_topics(
 ) -> QualityRuns:
     """Edge: the side-by-side comparison (BERTopic, LDA, NMF) on the segments the topic model is fitted on (every
     modelled segment, or those of the waves models.freeze lists), in ``workers`` processes: its runs, written to
-    ``out`` (JSON, ``write_runs``) for ``tabulate_topic_quality``, which adds the codes. It reads no codes, so it
+    ``out`` (JSON, ``write_runs``) for ``relate_topics_to_codes``, which adds the codes. It reads no codes, so it
     runs beside code_segments, and a change in the coding alone (a review round) does not compare again.
 
     With ``cache_folder`` (fit_topics' cache): the main fit is fit_topics' own when its key matches, and runs
@@ -255,11 +261,11 @@ def read_runs(path) -> tuple[QualityRuns, list[str]]:
     return QualityRuns(data["rows"], list(range(len(ids))), data["assignments"]), ids
 
 
-def tabulate_topic_quality(runs_path, segment_codes_csv, out) -> pd.DataFrame:
-    """Edge: the quality table (tables/topic_quality.csv): the comparison's runs (``evaluate_topics``) with the
-    NMI between each model's topics and the compared segments' dominant codes (uncoded: their own category)."""
+def tabulate_topic_quality(runs_path, segment_codes: pd.DataFrame, out) -> pd.DataFrame:
+    """The quality table (tables/topic_quality.csv): the comparison's runs (``evaluate_topics``) with the NMI
+    between each model's topics and the compared segments' dominant codes (uncoded: their own category)."""
     runs, ids = read_runs(runs_path)
-    dominant = list(pd.Series(ids, dtype=object).map(dominant_codes(read_table(segment_codes_csv))).fillna("(uncoded)"))
+    dominant = list(pd.Series(ids, dtype=object).map(dominant_codes(segment_codes)).fillna("(uncoded)"))
     table = quality_table(runs, dominant)
     write_csv(table, out)
     log.info("topic quality table of %d compared segments, with their dominant codes", len(ids))

@@ -550,10 +550,11 @@ def test_topics_are_related_to_codes_from_the_written_tables_as_from_the_fit_its
     assert (tmp_path / "h.png").read_bytes()[:4] == b"\x89PNG" and (tmp_path / "h.svg").exists()
 
     (tmp_path / "cross.csv").unlink()
-    result = cli(*common, *main, *guided)  # the guided crosswalk missing
-    errors = error_lines(result.stderr)
-    assert result.returncode == 2 and len(errors) == 1 and "go together" in errors[0], result.stderr
-    assert not (tmp_path / "cross.csv").exists()
+    for incomplete in ((*main, *guided), (*main, "--quality", tmp_path / "q.csv")):  # a guided file, the runs missing
+        result = cli(*common, *incomplete)
+        errors = error_lines(result.stderr)
+        assert result.returncode == 2 and len(errors) == 1 and "go together" in errors[0], result.stderr
+        assert not (tmp_path / "cross.csv").exists() and not (tmp_path / "q.csv").exists()
     assert 0 < nmi <= 1
 
 
@@ -561,7 +562,7 @@ def test_the_quality_table_from_runs_compared_before_the_codes_is_the_one_comput
     """evaluate_topics compares the models without the codes and writes its runs (here on a sample, so the compared
     segments are a subset); tabulate_topic_quality then adds each model's NMI with the compared segments' dominant
     codes: the table computed with the codes from the start, to the byte. Other codes change that column only."""
-    from pipeline.core.files import write_csv
+    from pipeline.core.files import read_table, write_csv
     from pipeline.topics.stage import write_runs
 
     docs, vectors, truth = synthetic_corpus()
@@ -576,7 +577,7 @@ def test_the_quality_table_from_runs_compared_before_the_codes_is_the_one_comput
             source="human", coder="A", confidence="1", final="True"
         )
         write_csv(frame, tmp_path / name)
-        return tmp_path / name
+        return read_table(tmp_path / name)  # as the step reads it
 
     runs = topics.compare(docs, vectors, sampled, main_fit)
     assert len(runs.positions) == 90 and runs.positions != list(range(90))

@@ -331,7 +331,6 @@ def test_a_filled_in_review_queue_comes_back_as_human_decisions(tiny_run, scenar
     # the round changes the coding: the steps that read it run again, the topic models (which do not) stay
     plan = planned_jobs(snakemake(project, "-n", corpus=CORPUS))
     assert plan.get("code_segments") == 1 and plan.get("relate_topics_to_codes") == 1, plan
-    assert plan.get("tabulate_topic_quality") == 1, plan
     assert not {"fit_topics", "fit_guided_topics", "evaluate_topics", "embed_segments"} & plan.keys(), plan
     result = snakemake(project, "--until", "code_segments", corpus=CORPUS)  # the stage that reads the decisions
     assert result.returncode == 0, result.stderr[-3000:]
