@@ -12,8 +12,9 @@ rule embed_segments:
         f"{OUT}/logs/embed_segments.log",
     benchmark:
         f"{OUT}/benchmarks/embed_segments.tsv"
-    # on the longest path through the workflow (embeddings -> coder -> topic model -> topic quality): started
-    # before other ready jobs, which fill the cores these leave idle
+    # on the longest path through the workflow (embeddings -> topic model -> topic quality, or the coder from the
+    # embeddings where the comparison waits for the topic model): started before other ready jobs, which fill the
+    # cores these leave idle
     priority: 1
     conda:
         CONDA_ENV
