@@ -33,7 +33,7 @@ rule fit_topics:
         f"{OUT}/logs/fit_topics.log",
     benchmark:
         f"{OUT}/benchmarks/fit_topics.tsv"
-    priority: 1  # see embed_segments
+    priority: 3  # first: evaluate_topics takes its main fit from the topic cache (see embed_segments)
     conda:
         CONDA_ENV
     params:
@@ -95,7 +95,7 @@ rule evaluate_topics:
         f"{OUT}/logs/evaluate_topics.log",
     benchmark:
         f"{OUT}/benchmarks/evaluate_topics.tsv"
-    priority: 2  # the longest job: first among the ready ones (see embed_segments)
+    priority: 2  # the longest job: right after fit_topics, whose main fit it takes (see embed_segments)
     conda:
         CONDA_ENV
     # scheduled as one core; worker processes for the 3 x seeds runs (capped by --cores): see workers()
