@@ -207,15 +207,17 @@ def cmd_fit_topics(a) -> None:
     out = {k: getattr(a, k) for k in names if getattr(a, k)}
     out["roles"] = json.loads(a.roles)
     fit_waves = json.loads(a.fit_waves) if a.fit_waves else None
+    if a.guided and not a.codebook:
+        raise PipelineError("--guided needs --codebook", "Give the codebook whose codes seed the guided topics")
     topics.fit_topics(
         a.segments,
         a.embeddings,
-        a.codebook,
         settings,
         out,
         guided=a.guided,
         fit_waves=fit_waves,
         cache_folder=a.cache or None,
+        codebook_path=a.codebook or None,
     )
 
 
@@ -533,8 +535,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--model-weights", default="", help="output: sentiment.safetensors (its weights)")
 
     sp = add("fit-topics", cmd_fit_topics, "segments (+ embeddings) -> topic model, topic tables and figures")
-    for name in ("segments", "codebook", "settings", "topics", "segment-topics"):
+    for name in ("segments", "settings", "topics", "segment-topics"):
         sp.add_argument(f"--{name}", required=True)
+    sp.add_argument("--codebook", default="", help="the codebook whose codes seed the topics (with --guided)")
     sp.add_argument("--embeddings", default="", help="the embeddings file (profile bertopic)")
     sp.add_argument("--roles", default="{}")
     sp.add_argument("--guided", action="store_true", help="seed the topics from the codebook")

@@ -10,7 +10,6 @@ rule fit_topics:
     input:
         unpack(topic_inputs),
         segments=f"{OUT}/tables/segments.csv",
-        codebook=CODEBOOK,
     output:
         topics=f"{OUT}/tables/topics.csv",
         segment_topics=f"{OUT}/tables/segment_topics.csv",
@@ -45,7 +44,7 @@ rule fit_topics:
         cache=TOPIC_CACHE,
     shell:
         "python -m pipeline fit-topics --segments {input.segments:q} --embeddings={params.embeddings:q}"
-        " --codebook {input.codebook:q} --settings {params.settings:q}"
+        " --settings {params.settings:q}"
         " --roles {params.roles:q} --topics {output.topics:q} --segment-topics {output.segment_topics:q}"
         " --per-role {output.per_role:q} --per-wave {output.per_wave:q}"
         " --model {output.model:q} --figure-words {output.figure_words:q} --figure-roles {output.figure_roles:q}"

@@ -62,26 +62,26 @@ def fit_mask(seg: pd.DataFrame, keep: pd.Series, fit_waves) -> np.ndarray:
 def fit_topics(
     segments_csv,
     embeddings_path,
-    codebook_path,
     settings: TopicSettings,
     out: dict,
     guided: bool = False,
     fit_waves=None,
     cache_folder=None,
+    codebook_path=None,
 ) -> dict:
-    """Edge: fit the topic model (guided by the codebook's codes if asked) and write its tables, model and
-    figures. It reads no coding: the topics against the codes come after, from ``relate_topics_to_codes``.
+    """Edge: fit the topic model (guided: seeded from the codes of the codebook at ``codebook_path``) and write its
+    tables, model and figures. It reads no coding: the topics against the codes come after, from
+    ``relate_topics_to_codes``.
 
     With ``cache_folder``, a fit of the same segments, vectors and settings is loaded instead of fitted
     again (``pipeline.topics.cache``), and a new fit is stored there."""
 
     started = time.perf_counter()
-    codebook = load_codebook(codebook_path)
     seg, keep, docs, vectors, embedder = _inputs(segments_csv, embeddings_path, settings, fit_waves)
     in_fit = fit_mask(seg, keep, fit_waves)
     seed_list = None
     if guided:
-        _, seed_list = seed_words(codebook, settings)
+        _, seed_list = seed_words(load_codebook(codebook_path), settings)
     fit_docs = [d for d, f in zip(docs, in_fit, strict=True) if f]
     kind = "guided" if guided else "main"
     key = topic_cache.fit_key(kind, fit_docs, vectors[in_fit], settings, seed=settings.seed, seed_words=seed_list)

@@ -96,3 +96,23 @@ def test_unexpected_failures_point_to_the_log_without_a_traceback(tmp_path):
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and "s.log" in result.stderr
     assert "Traceback" in (tmp_path / "s.log").read_text()
+
+
+def test_a_guided_topic_fit_without_the_codebook_is_one_error_line(tmp_path):
+    """fit-topics needs the codebook only to seed guided topics: without it, --guided stops with one line."""
+    outputs = (tmp_path / "topics.csv", tmp_path / "segment_topics.csv")
+    result = cli(
+        "fit-topics",
+        "--guided",
+        "--segments",
+        tmp_path / "segments.csv",
+        "--settings",
+        "{}",
+        "--topics",
+        outputs[0],
+        "--segment-topics",
+        outputs[1],
+    )
+    errors = error_lines(result.stderr)
+    assert result.returncode == 2 and len(errors) == 1 and "--guided needs --codebook" in errors[0], result.stderr
+    assert not any(p.exists() for p in outputs)
