@@ -67,17 +67,26 @@ def array_digest(array) -> str:
     return f"{array.dtype}{array.shape}" + hashlib.sha256(array.tobytes()).hexdigest()
 
 
+def _kept(store: dict, key, compute) -> np.ndarray:
+    """A copy of ``store``'s array if it was computed for ``key``, else of ``compute()``, which replaces it."""
+    if store.get("key") != key:
+        value = compute()
+        store.clear()
+        store.update(key=key, value=value)
+    return store["value"].copy()
+
+
 def _cosine_matrix(x: np.ndarray) -> np.ndarray:
     x = np.ascontiguousarray(x)
-    key = array_digest(x)
-    if _LAST.get("key") != key:
+
+    def compute():
         _, loop = _kernel()
         # scikit-learn keeps float32 input in float32 and computes everything else in float64
         out = np.zeros((len(x), len(x)), dtype=np.float32 if x.dtype == np.float32 else np.float64)
         loop(x, out)
-        _LAST.clear()
-        _LAST.update(key=key, matrix=out)
-    return _LAST["matrix"].copy()
+        return out
+
+    return _kept(_LAST, array_digest(x), compute)
 
 
 # the last neighbours of this process, by a digest of the distance matrix they were taken from
@@ -86,12 +95,7 @@ _LAST_NEIGHBOURS: dict = {}
 
 def _neighbours_of(matrix: np.ndarray, n_neighbors: int, compute) -> np.ndarray:
     """``compute(matrix, n_neighbors)`` (UMAP's ``fast_knn_indices``), or its last result for the same matrix."""
-    key = (array_digest(matrix), n_neighbors)
-    if _LAST_NEIGHBOURS.get("key") != key:
-        indices = compute(matrix, n_neighbors)
-        _LAST_NEIGHBOURS.clear()
-        _LAST_NEIGHBOURS.update(key=key, indices=indices)
-    return _LAST_NEIGHBOURS["indices"].copy()
+    return _kept(_LAST_NEIGHBOURS, (array_digest(matrix), n_neighbors), lambda: compute(matrix, n_neighbors))
 
 
 @contextmanager
