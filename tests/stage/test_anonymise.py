@@ -39,7 +39,7 @@ def test_the_ner_finds_the_same_entities_without_the_shared_tok2vec_component():
     assert full.pipe_names == ["tok2vec", "ner"]
     texts = [
         line.split(":", 1)[-1].strip()
-        for folder in ("voices", "voices_heldout")
+        for folder in ("voices", "voices_heldout", "voices_heldout2")
         for path in sorted((ROOT / "tests" / "fixtures" / folder / "transcripts").iterdir())
         for line in path.read_text(encoding="utf-8").splitlines()
         if line.strip()
@@ -61,7 +61,12 @@ def test_texts_the_ner_is_not_run_on_could_have_given_no_finding():
 
     texts = [
         line.split(":", 1)[-1].strip()
-        for folder in ("tests/fixtures/voices", "tests/fixtures/voices_heldout", "data/demo")
+        for folder in (
+            "tests/fixtures/voices",
+            "tests/fixtures/voices_heldout",
+            "tests/fixtures/voices_heldout2",
+            "data/demo",
+        )
         for path in sorted((ROOT / folder / "transcripts").rglob("*.txt"))
         for line in decode(path.read_bytes(), path)[0].splitlines()
         if line.strip()
