@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import platform
+from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -60,17 +61,27 @@ def code_version(package: Path) -> str:
 
 def imported_modules(root: Path, module: str) -> set[str]:
     """The project's modules ``module`` imports, at the top or inside functions (read from its source, not run)."""
-    path = module_path(root, module)
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names if a.name.split(".")[0] == "pipeline")
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == "pipeline":
-            found.add(node.module)
-            for a in node.names:  # ``from pipeline.gate import anonymise`` names a module
-                if module_path(root, f"{node.module}.{a.name}", missing_ok=True):
-                    found.add(f"{node.module}.{a.name}")
+    for name, names in _imports(module_path(root, module).read_text(encoding="utf-8")):
+        found.add(name)
+        for a in names:  # ``from pipeline.gate import anonymise`` names a module
+            if module_path(root, f"{name}.{a}", missing_ok=True):
+                found.add(f"{name}.{a}")
     return found
+
+
+@lru_cache(maxsize=512)
+def _imports(source: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The project imports in one module's source: (module, names imported from it). Parsed once per process for
+    each source text: the workflow hashes the code of every step (``code_hash``) and most steps share modules, so
+    Snakemake's start-up read the same files dozens of times (about 1 s at every run)."""
+    out = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            out += [(a.name, ()) for a in node.names if a.name.split(".")[0] == "pipeline"]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == "pipeline":
+            out.append((node.module, tuple(a.name for a in node.names)))
+    return tuple(out)
 
 
 def module_path(root: Path, module: str, missing_ok: bool = False) -> Path | None:

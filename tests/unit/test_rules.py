@@ -73,3 +73,24 @@ def test_a_stage_s_code_is_what_it_imports_at_the_top_or_inside_functions():
     assert {"coding/stage.py", "coding/coder.py", "coding/__init__.py", "core/errors.py", "embeddings.py"} <= files
     assert "schemas/codebook.schema.yaml" in files  # a package's data files count with it
     assert not {f for f in files if f.startswith(("report/", "topics/", "sentiment/", "gate/"))}
+
+
+def test_an_import_added_to_a_module_joins_the_stage_s_code_in_the_same_process(tmp_path):
+    """Each module's imports are parsed once per process for each text of its source (Snakemake's start-up hashes
+    the code of every step, and most share modules): an edited module is parsed again, so a new import counts at
+    once, and a removed one no longer does."""
+    shutil.copytree(ROOT / "pipeline", tmp_path / "pipeline", ignore=shutil.ignore_patterns("__pycache__"))
+
+    def topic_files():
+        files = {
+            p.relative_to(tmp_path / "pipeline").as_posix() for p in code_closure(tmp_path, "pipeline.report.stage")
+        }
+        return {f for f in files if f.startswith("topics/")}
+
+    assert topic_files() == set()
+    wording = tmp_path / "pipeline" / "report" / "wording.py"
+    source = wording.read_text(encoding="utf-8")
+    wording.write_text(source + "\n\ndef later():\n    from pipeline.topics import tables  # noqa\n", encoding="utf-8")
+    assert {"topics/__init__.py", "topics/tables.py"} <= topic_files()
+    wording.write_text(source, encoding="utf-8")
+    assert topic_files() == set()
