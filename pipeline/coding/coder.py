@@ -78,6 +78,20 @@ def label_matrix(segment_ids: list[str], human: pd.DataFrame, code_ids: list[str
     return y
 
 
+def dense_csr(dense: np.ndarray):
+    """``scipy.sparse.csr_matrix(dense)`` for a 2-D array, built directly: the same arrays (zeros left out, the
+    rest row by row), without the general conversion's 0.8 s for 15,676 segments x 768 features."""
+    # SciPy's submodules load slowly: only where they are used
+    from scipy.sparse import csr_matrix
+
+    kept = dense != 0
+    index = np.int32 if max(int(kept.sum()), dense.shape[1]) < np.iinfo(np.int32).max else np.int64
+    indptr = np.zeros(dense.shape[0] + 1, dtype=index)
+    np.cumsum(kept.sum(axis=1), out=indptr[1:])
+    columns = np.nonzero(kept)[1].astype(index)
+    return csr_matrix((dense[kept], columns, indptr), shape=dense.shape)
+
+
 def _vectorizer(vocabulary=None):
     # scikit-learn takes about a second to import: loaded only by the steps that fit or score
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -104,7 +118,7 @@ class Coder:
 
     def _features(self, texts, emb, qemb, fit=False):
         # SciPy's submodules load slowly: only where they are used
-        from scipy.sparse import csr_matrix, hstack
+        from scipy.sparse import hstack
 
         if fit:
             vec = _vectorizer()
@@ -116,7 +130,7 @@ class Coder:
             vec.idf_ = self.idf_
             tfidf = vec.transform(texts)
         dense = np.hstack([emb, self.settings.question_weight * qemb]).astype(np.float32)
-        return hstack([csr_matrix(dense), tfidf]).tocsr()
+        return hstack([dense_csr(dense), tfidf]).tocsr()
 
     def fit(self, texts, emb, qemb, y, groups=None, prior=None) -> Coder:
         """Learn each code from the segments whose label for it is known (``y`` 1 / 0; ``UNKNOWN`` elsewhere, so

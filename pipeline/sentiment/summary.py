@@ -34,7 +34,15 @@ def mean_interval(group: pd.DataFrame, by: list[str], seed: int) -> tuple[float,
 def aggregate(scores: pd.DataFrame, by: list[str], seed: int) -> pd.DataFrame:
     """Mean compound with a bootstrap 95% interval (``mean_interval``) and counts per label, for each group."""
     rows = []
-    for i, (key, g) in enumerate(scores.groupby(by, sort=True)):
+    groups = scores.groupby(by, sort=True)
+    # the label counts of every group at once (one pandas comparison per group and label took 1.2 s for 1,250
+    # participants); integers, so the same whichever way they are counted
+    counts = groups["label"].value_counts().unstack(fill_value=0).reindex(columns=LABELS, fill_value=0)
+    label_counts = {
+        k if isinstance(k, tuple) else (k,): row for k, row in zip(counts.index, counts.to_numpy(), strict=True)
+    }
+    none = np.zeros(len(LABELS), dtype=int)  # a group whose segments have no label
+    for i, (key, g) in enumerate(groups):
         key = key if isinstance(key, tuple) else (key,)
         low, high = mean_interval(g, by, seed + i)
         row = dict(zip(by, key, strict=True))
@@ -46,7 +54,7 @@ def aggregate(scores: pd.DataFrame, by: list[str], seed: int) -> pd.DataFrame:
                 "ci_high": round(high, 4),
             }
         )
-        row.update({f"n_{lab}": int((g["label"] == lab).sum()) for lab in LABELS})
+        row.update({f"n_{lab}": int(n) for lab, n in zip(LABELS, label_counts.get(key, none), strict=True)})
         rows.append(row)
     # the same columns when no group has a segment (a corpus where no code was assigned)
     columns = [*by, "segments", "mean_compound", "ci_low", "ci_high", *(f"n_{lab}" for lab in LABELS)]

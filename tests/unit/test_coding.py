@@ -489,3 +489,25 @@ def segments_for_queue():
         }
     )
     return segs, ["a", "b"]
+
+
+def test_the_coder_s_dense_features_become_the_sparse_matrix_scipy_makes_of_them():
+    """``dense_csr`` builds what ``csr_matrix(dense)`` builds (zeros left out, negative zeros too,
+    the same index types), so the coder's features and decisions are unchanged; also with no rows or columns."""
+    from scipy.sparse import csr_matrix
+
+    from pipeline.coding.coder import dense_csr
+
+    rng = np.random.default_rng(0)
+    for shape in ((300, 40), (3, 4), (0, 5), (4, 0)):
+        dense = rng.normal(size=shape).astype(np.float32)
+        if dense.size:
+            dense[dense < -1.0] = 0.0  # about one in six
+            dense[0, :] = 0.0  # a row with nothing
+            dense.flat[1:3] = -0.0
+        made, expected = dense_csr(dense), csr_matrix(dense)
+        assert made.shape == expected.shape and made.dtype == expected.dtype
+        for part in ("data", "indices", "indptr"):
+            got, want = getattr(made, part), getattr(expected, part)
+            assert got.dtype == want.dtype and np.array_equal(got, want)
+        assert np.array_equal(np.signbit(made.data), np.signbit(expected.data))

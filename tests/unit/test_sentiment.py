@@ -68,6 +68,30 @@ def test_aggregate_counts_labels_per_group():
     assert (table.loc["a", "n_positive"], table.loc["a", "n_negative"], table.loc["b", "n_positive"]) == (1, 1, 1)
 
 
+def test_aggregate_label_counts_are_each_group_s_own_with_several_keys_missing_labels_and_no_rows():
+    """The label counts, taken for all groups at once, are what counting each group's rows gives: with two keys,
+    a key that is missing (the group is left out, as pandas leaves it out), a label no segment has, and none."""
+    rng = np.random.default_rng(3)
+    n = 300
+    scores = pd.DataFrame(
+        {
+            "role": rng.choice(["a", "b", None], n),
+            "participant_id": rng.choice([f"P{i}" for i in range(12)], n),
+            "compound": rng.normal(size=n).round(4),
+            "label": rng.choice(["positive", "negative", "neutral"], n),  # no "mixed"
+        }
+    )
+    for by in (["role"], ["role", "participant_id"], ["participant_id"]):
+        table = aggregate(scores, by, seed=0)
+        expected = [
+            [int((g["label"] == lab).sum()) for lab in ("positive", "negative", "neutral", "mixed")]
+            for _, g in scores.groupby(by, sort=True)
+        ]
+        assert table[["n_positive", "n_negative", "n_neutral", "n_mixed"]].to_numpy().tolist() == expected
+        assert (table["segments"] == table[["n_positive", "n_negative", "n_neutral"]].sum(axis=1)).all()
+    assert aggregate(scores.iloc[:0], ["role"], seed=0).empty
+
+
 def test_group_intervals_resample_participants_and_within_one_participant_its_segments():
     """A with two segments at +1, B with four at -1. Resampling the two participants: A twice (a quarter of
     draws, mean 1), both (a half, (2 - 4) / 6), B twice (a quarter, -1): the interval runs from -1 to 1, where
