@@ -377,19 +377,52 @@ def increment_run(n: int, rows, project, work, coder, opts, freeze: bool = False
     """N - 10 interviews, then the last 10 of the order added: the second run is the increment.
 
     Default: the 10 join wave 1 and the models refit on everything (the workflow's default). ``freeze``: the
-    10 are a new wave 2 and models.freeze keeps the coder and topic model fitted on wave 1."""
+    10 are a new wave 2 and models.freeze keeps the coder and topic model fitted on wave 1. With ``opts.repeat``
+    above 1 the increment is measured that many times, each from the same state of the project after the first
+    run (restored from a copy: outputs, private files and Snakemake's records), and the median run is reported."""
     name = f"ai{n}_wave2" if freeze else f"ai{n}_plus10"
     discard(project, name, work)
     corpus = write_corpus(work / "corpora" / name, name, rows[: n - 10], coder)
     print(f"{name}: running the workflow on {n - 10} interviews ...", flush=True)
     base = measure(project, corpus, name, work, f"{name}_base", opts, freeze)
+    state = work / "state" / name
+    if opts.repeat > 1:
+        keep_state(project, name, state)
     write_corpus(corpus, name, rows[:n], coder, wave1=n - 10 if freeze else None)
-    print(f"{name}: adding {10} interviews{' as wave 2 (models.freeze)' if freeze else ''} ...", flush=True)
-    time.sleep(1.1)  # benchmark files of the second run are told apart by their modification time
-    added = measure(project, corpus, name, work, f"{name}_added", opts, freeze)
+    runs = []
+    for k in range(opts.repeat):
+        if k:
+            restore_state(project, name, state)
+        print(f"{name}: adding {10} interviews{' as wave 2 (models.freeze)' if freeze else ''} ...", flush=True)
+        time.sleep(1.1)  # benchmark files of the second run are told apart by their modification time
+        runs.append(measure(project, corpus, name, work, f"{name}_added" + (f"_{k + 1}" if k else ""), opts, freeze))
+    shutil.rmtree(state, ignore_errors=True)
     if not opts.keep:
         discard(project, name, work)
-    return {"base": base, "added": added, "interviews": n, "freeze": freeze}
+    added = sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2]
+    walls = [r["wall_s"] for r in runs]
+    return {"base": base, "added": added, "added_walls": walls, "interviews": n, "freeze": freeze}
+
+
+STATE = ("outputs/{name}", "private/{name}", ".snakemake/metadata", ".snakemake/incomplete")
+
+
+def keep_state(project: Path, name: str, state: Path) -> None:
+    """A copy of what a run leaves in the project for this corpus (modification times kept)."""
+    shutil.rmtree(state, ignore_errors=True)
+    for part in STATE:
+        source = project / part.format(name=name)
+        if source.exists():
+            shutil.copytree(source, state / part.format(name=name), symlinks=True)
+
+
+def restore_state(project: Path, name: str, state: Path) -> None:
+    """The project as ``keep_state`` found it."""
+    for part in STATE:
+        target = project / part.format(name=name)
+        shutil.rmtree(target, ignore_errors=True)
+        if (state / part.format(name=name)).exists():
+            shutil.copytree(state / part.format(name=name), target, symlinks=True)
 
 
 def cached(path: Path, rerun: bool, compute) -> dict:
@@ -488,7 +521,15 @@ def report(full: dict[int, dict], increments: list[dict], cores: int) -> str:
             f"### Adding 10 interviews to {n - 10:,} (giving {n:,}): {heading}",
             "",
             f"Full run of {n - 10:,}: {base['wall_s']:,.1f} s. {what}: {added['wall_s']:,.1f} s"
-            + (f", {share:.1%} of the full run of {n:,} ({reference['wall_s']:,.1f} s)." if share else ".")
+            + (
+                f" (the median of {len(inc['added_walls'])} runs from the same state: "
+                + ", ".join(f"{w:.1f}" for w in sorted(inc["added_walls"]))
+                + " s)"
+                if len(inc.get("added_walls", [])) > 1
+                else ""
+            )
+            + (f", {share:.1%} of the full run of {n:,} ({reference['wall_s']:,.1f} s)" if share else "")
+            + f"; {added['wall_s'] / base['wall_s']:.1%} of the full run of {n - 10:,} beside it."
             + " Jobs that ran (job-seconds): "
             + ", ".join(f"{r} {s['jobs']} ({s['seconds_total']:.1f} s)" for r, s in sorted(added["stages"].items()))
             + ".",
@@ -571,6 +612,9 @@ def main(argv=None) -> int:
     p.add_argument("--rerun", action="store_true", help="measure again what <work>/results/ holds already")
     p.add_argument("--no-increment", action="store_true", help="skip adding 10 interviews to the largest size")
     p.add_argument("--no-write", action="store_true", help="print only; leave benchmarks/RESULTS.md alone")
+    p.add_argument(
+        "--repeat", type=int, default=1, help="measure each increment this many times from the same state (median)"
+    )
     p.add_argument("--coder", type=Path, help="a trained coder folder (default outputs/demo/models/coder)")
     p.add_argument("--scheduler", default="greedy", choices=["greedy", "ilp"], help="Snakemake's job scheduler")
     p.add_argument("--snakemake-args", nargs="*", default=[], help="more options for snakemake (quote them)")
