@@ -379,7 +379,8 @@ def increment_run(n: int, rows, project, work, coder, opts, freeze: bool = False
     Default: the 10 join wave 1 and the models refit on everything (the workflow's default). ``freeze``: the
     10 are a new wave 2 and models.freeze keeps the coder and topic model fitted on wave 1. With ``opts.repeat``
     above 1 the increment is measured that many times, each from the same state of the project after the first
-    run (restored from a copy: outputs, private files and Snakemake's records), and the median run is reported."""
+    run (restored from a copy: outputs, private files and Snakemake's records), and the median run is reported
+    (of an even number, the slower of the middle two)."""
     name = f"ai{n}_wave2" if freeze else f"ai{n}_plus10"
     discard(project, name, work)
     corpus = write_corpus(work / "corpora" / name, name, rows[: n - 10], coder)
@@ -387,12 +388,12 @@ def increment_run(n: int, rows, project, work, coder, opts, freeze: bool = False
     base = measure(project, corpus, name, work, f"{name}_base", opts, freeze)
     state = work / "state" / name
     if opts.repeat > 1:
-        keep_state(project, name, state)
+        mirror_state(project, state, name)
     write_corpus(corpus, name, rows[:n], coder, wave1=n - 10 if freeze else None)
     runs = []
     for k in range(opts.repeat):
         if k:
-            restore_state(project, name, state)
+            mirror_state(state, project, name)
         print(f"{name}: adding {10} interviews{' as wave 2 (models.freeze)' if freeze else ''} ...", flush=True)
         time.sleep(1.1)  # benchmark files of the second run are told apart by their modification time
         runs.append(measure(project, corpus, name, work, f"{name}_added" + (f"_{k + 1}" if k else ""), opts, freeze))
@@ -407,22 +408,13 @@ def increment_run(n: int, rows, project, work, coder, opts, freeze: bool = False
 STATE = ("outputs/{name}", "private/{name}", ".snakemake/metadata", ".snakemake/incomplete")
 
 
-def keep_state(project: Path, name: str, state: Path) -> None:
-    """A copy of what a run leaves in the project for this corpus (modification times kept)."""
-    shutil.rmtree(state, ignore_errors=True)
-    for part in STATE:
-        source = project / part.format(name=name)
-        if source.exists():
-            shutil.copytree(source, state / part.format(name=name), symlinks=True)
-
-
-def restore_state(project: Path, name: str, state: Path) -> None:
-    """The project as ``keep_state`` found it."""
-    for part in STATE:
-        target = project / part.format(name=name)
-        shutil.rmtree(target, ignore_errors=True)
-        if (state / part.format(name=name)).exists():
-            shutil.copytree(state / part.format(name=name), target, symlinks=True)
+def mirror_state(source: Path, target: Path, name: str) -> None:
+    """What a run leaves in a project for this corpus (``STATE``), copied from the folder ``source`` to ``target``
+    with modification times kept: project -> a copy after the base run, and back before each repeat."""
+    for part in (p.format(name=name) for p in STATE):
+        shutil.rmtree(target / part, ignore_errors=True)
+        if (source / part).exists():
+            shutil.copytree(source / part, target / part, symlinks=True)
 
 
 def cached(path: Path, rerun: bool, compute) -> dict:
