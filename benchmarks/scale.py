@@ -28,7 +28,10 @@ Adding interviews: 1,250 is all there is, so the largest size is also run as N -
 10 of the order are added to the manifest and the workflow run again; the second run's time is reported as a
 share of the full run of N. Twice: the 10 join wave 1 and the models refit on everything (the default), and the
 10 are a new wave 2 with `models.freeze: true, fit_waves: [1]` (the evaluators' case: the coder and topic model
-fitted on wave 1 are kept; their fits and the topic quality table come from the cache, pipeline/topic_cache.py).
+fitted on wave 1 are kept; their fits and the topic quality table come from the cache, pipeline/topics/cache.py).
+Single runs of the same code spread by a few seconds: `--repeat 3` measures each increment three times from the
+same state of the project (copied after the base run, restored before each repeat) and reports the median, with
+its share of the base run of N - 10 measured beside it.
 
 Results are kept per run in <work>/results/*.json: rerunning the script skips what is measured already
 (`--rerun` measures again), so it can be stopped and resumed; an interrupted run restarts from scratch.
