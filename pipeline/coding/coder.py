@@ -85,9 +85,10 @@ def dense_csr(dense: np.ndarray):
     from scipy.sparse import csr_matrix
 
     kept = dense != 0
-    index = np.int32 if max(int(kept.sum()), dense.shape[1]) < np.iinfo(np.int32).max else np.int64
+    per_row = kept.sum(axis=1)
+    index = np.int32 if max(int(per_row.sum()), dense.shape[1]) < np.iinfo(np.int32).max else np.int64
     indptr = np.zeros(dense.shape[0] + 1, dtype=index)
-    np.cumsum(kept.sum(axis=1), out=indptr[1:])
+    np.cumsum(per_row, out=indptr[1:])
     columns = np.nonzero(kept)[1].astype(index)
     return csr_matrix((dense[kept], columns, indptr), shape=dense.shape)
 
