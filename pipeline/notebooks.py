@@ -24,11 +24,13 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from pipeline.core.errors import PipelineError
 from pipeline.core.files import atomic_path, write_text
+
+if TYPE_CHECKING:  # pandas (0.4 s to import) serves the notebooks' kernels: the executor runs without it
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +196,8 @@ class Outputs:
         if path is None:
             not_produced(relative)
             return None
+        import pandas as pd
+
         # nullable types: a count column with blanks stays whole numbers (16, not 16.0)
         return pd.read_csv(path).convert_dtypes()
 

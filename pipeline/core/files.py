@@ -10,11 +10,13 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from pipeline.core.encodings import decode
 from pipeline.core.errors import PipelineError
+
+if TYPE_CHECKING:  # pandas takes 0.4 s to import: the executor of notebooks writes files without it
+    import pandas as pd
 
 
 def _umask() -> int:
@@ -151,6 +153,8 @@ def require_columns(header, required, path, fix: str) -> None:
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
+    import pandas as pd
+
     path = Path(path)
     if path.suffix == ".parquet":
         return pd.read_parquet(path)

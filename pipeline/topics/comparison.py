@@ -76,6 +76,22 @@ def mean_pairwise_ari(assignments: list[np.ndarray]) -> float:
 LDA_PASSES = 10
 
 
+def lda_model(k: int, seed: int, n_docs: int):
+    """scikit-learn's online LDA as the comparison fits it: ``LDA_PASSES`` calls of ``partial_fit``, each one pass
+    over the documents in batches of 256, weighted for ``n_docs`` documents.
+
+    That is what ``fit`` with ``max_iter=LDA_PASSES`` computes, step for step, except that ``fit`` then infers every
+    document's topics once more to compute a perplexity (``bound_``) that nothing here reads, before ``transform``
+    infers them again: about a fifth of each run at 1,250 interviews. The topics and each document's topic are the
+    same (tests/unit/test_topics.py)."""
+    # scikit-learn takes about a second to import: loaded only by the steps that fit or score
+    from sklearn.decomposition import LatentDirichletAllocation
+
+    return LatentDirichletAllocation(
+        n_components=k, random_state=seed, learning_method="online", batch_size=256, total_samples=n_docs
+    )
+
+
 def fit_baseline(kind: str, docs: list[str], k: int, seed: int, settings: TopicSettings, counts, vocab):
     """scikit-learn LDA (on counts) or NMF (on TF-IDF) with k topics: top words and per-document topics, computed
     on one thread (the same whatever threads the process has)."""
@@ -86,16 +102,16 @@ def fit_baseline(kind: str, docs: list[str], k: int, seed: int, settings: TopicS
 
 def _fit_baseline(kind: str, docs: list[str], k: int, seed: int, settings: TopicSettings, counts, vocab):
     # scikit-learn takes about a second to import: loaded only by the steps that fit or score
-    from sklearn.decomposition import NMF, LatentDirichletAllocation
+    from sklearn.decomposition import NMF
 
     # scikit-learn takes about a second to import: loaded only by the steps that fit or score
     from sklearn.feature_extraction.text import TfidfTransformer
 
     if kind == "lda":
-        model = LatentDirichletAllocation(
-            n_components=k, random_state=seed, learning_method="online", max_iter=LDA_PASSES, batch_size=256
-        )
-        doc_topic = model.fit_transform(counts)
+        model = lda_model(k, seed, counts.shape[0])
+        for _ in range(LDA_PASSES):
+            model.partial_fit(counts)
+        doc_topic = model.transform(counts)
     else:
         tfidf = TfidfTransformer(sublinear_tf=True).fit_transform(counts)
         model = NMF(n_components=k, random_state=seed, init="nndsvda", max_iter=400)
@@ -104,12 +120,14 @@ def _fit_baseline(kind: str, docs: list[str], k: int, seed: int, settings: Topic
     return words, doc_topic.argmax(axis=1)
 
 
-def _quality_run(kind: str, seed: int, docs, embeddings, settings: TopicSettings, k: int, counts, vocab):
+def _quality_run(
+    kind: str, seed: int, docs, embeddings, settings: TopicSettings, k: int, counts, vocab, reduce_as=None
+):
     """One run of the quality table (a task of ``quality``): its topics' top words, each document's topic, and
-    the seconds it took."""
+    the seconds it took. ``reduce_as``: the documents are a sample of that many (``model.umap_reducer``)."""
     started = time.perf_counter()
     if kind == "bertopic":
-        result = fit_bertopic(docs, embeddings, settings, seed)
+        result = fit_bertopic(docs, embeddings, settings, seed, reduce_as=reduce_as)
         words, assigned = list(result.words.values()), result.topics
     else:
         words, assigned = fit_baseline(kind, docs, k, seed, settings, counts, vocab)
@@ -129,7 +147,7 @@ def reduce_sample(docs: list[str], embeddings: np.ndarray, settings: TopicSettin
     with threadpool_limits(1):
         for seed in range(settings.seed, settings.seed + settings.quality_seeds):
             # the call BERTopic makes (as model._eom_clusters does), so that its fits find the reduction
-            umap_reducer(settings, len(sample), seed).fit_transform(vectors.copy(), y=None)
+            umap_reducer(settings, len(sample), seed, reduce_as=len(docs)).fit_transform(vectors.copy(), y=None)
     log.info(
         "quality: the sample's %d reductions computed before the cluster selection is known, in %.1fs",
         settings.quality_seeds,
@@ -155,7 +173,7 @@ def _runs(seeds: list[int], main_seed: int, args: tuple, workers: int) -> dict:
     thread, so where it runs changes only the time."""
     baseline = [("lda", s) for s in seeds] + [("nmf", s) for s in seeds]
     own = [("bertopic", s) for s in seeds if s != main_seed]
-    docs, _, settings, k, counts, vocab = args
+    docs, _, settings, k, counts, vocab, _ = args
     without_vectors = (docs, None, settings, k, counts, vocab)  # LDA and NMF do not read them
     done = {}
     pool = ProcessPoolExecutor(workers - 1, mp_context=multiprocessing.get_context("spawn")) if workers > 1 else None
@@ -241,8 +259,9 @@ def compare(
     """BERTopic vs LDA vs NMF with matched topic counts on the same segments, over ``quality_seeds`` seeds.
 
     Above ``quality_sample`` segments the three are compared on a seeded sample of that many (``quality_sample``):
-    BERTopic is fitted on it with every seed (the main fit's cluster selection), LDA and NMF get the topic count
-    of its fit with the configured seed. Otherwise the main fit is BERTopic's run with the configured seed and
+    BERTopic is fitted on it with every seed (the main fit's cluster selection; UMAP reduces the sample as it
+    reduces the whole corpus, ``model.umap_reducer``), LDA and NMF get the topic count of its fit with the
+    configured seed. Otherwise the main fit is BERTopic's run with the configured seed and
     gives the topic count. The runs are independent (each has its own seed, each computes on one thread) and run
     in ``workers`` processes (``_runs``): the table does not depend on ``workers``. It reads no codes.
     """
@@ -251,10 +270,11 @@ def compare(
     seeds = [settings.seed + i for i in range(settings.quality_seeds)]
     positions = list(range(len(docs)))
     sample = quality_sample(len(docs), settings)
+    reduce_as = None if sample is None else len(docs)
     if sample is not None:
         docs, embeddings, positions = [docs[i] for i in sample], embeddings[sample], [int(i) for i in sample]
         started = time.perf_counter()
-        main = fit_bertopic(docs, embeddings, resolved, settings.seed)
+        main = fit_bertopic(docs, embeddings, resolved, settings.seed, reduce_as=reduce_as)
         log.info(
             "quality: %d of the segments drawn; BERTopic (seed %d) on them in %.1fs, %d topics",
             len(docs),
@@ -269,7 +289,7 @@ def compare(
     cv = vectorizer(settings, min_df=2 if len(docs) >= 200 else 1)
     counts = cv.fit_transform(docs)
     vocab = cv.get_feature_names_out()
-    by_task = _runs(seeds, settings.seed, (docs, embeddings, resolved, k, counts, vocab), workers)
+    by_task = _runs(seeds, settings.seed, (docs, embeddings, resolved, k, counts, vocab, reduce_as), workers)
     by_task[("bertopic", settings.seed)] = (list(main.words.values()), main.topics)
     runs = {name: [by_task[(name, s)] for s in seeds] for name in MODELS}
     rows = []

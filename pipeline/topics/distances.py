@@ -54,6 +54,44 @@ def _kernel():
     return cosine, upper_then_diagonal
 
 
+@cache
+def _nearest_kernel():
+    """The compiled selection of ``nearest_in_block`` (numba's on-disk cache on: compiled once per machine)."""
+    # numba takes seconds to import: only where topics are fitted
+    import numba
+
+    @numba.njit(cache=True)
+    def nearest(similarity, start, indices, distances):
+        one, low, high = np.float32(1.0), np.float32(0.0), np.float32(2.0)
+        k = indices.shape[1]
+        for r in range(similarity.shape[0]):
+            row, found_i, found_d, filled = start + r, indices[start + r], distances[start + r], 0
+            for j in range(similarity.shape[1]):
+                d = np.float32(-1.0) if j == row else min(max(one - similarity[r, j], low), high)
+                if filled < k:
+                    p = filled
+                    filled += 1
+                elif d < found_d[k - 1]:
+                    p = k - 1
+                else:
+                    continue
+                while p > 0 and found_d[p - 1] > d:
+                    found_d[p], found_i[p] = found_d[p - 1], found_i[p - 1]
+                    p -= 1
+                found_d[p], found_i[p] = d, j
+
+    return nearest
+
+
+def nearest_in_block(similarity: np.ndarray, start: int, indices: np.ndarray, distances: np.ndarray) -> None:
+    """Rows ``start``.. of ``indices`` and ``distances`` (n x k): for each row of ``similarity`` (float32 cosine
+    similarities of points ``start``, ``start + 1`` ... to every point), the k smallest distances ``1 - s``
+    (float32, clipped to [0, 2], the point itself -1) and their points, in the order (distance, index). One pass
+    over each row in compiled code; the same arithmetic as ``np.clip(1 - s, 0, 2)`` in float32, so the distances
+    are those NumPy computes, and ties are broken by the smaller index whether or not they fall at the k-th place."""
+    _nearest_kernel()(np.ascontiguousarray(similarity, dtype=np.float32), start, indices, distances)
+
+
 # the last matrix of this process, by a digest of its points: the comparison fits BERTopic with several seeds on
 # the same segments, and the distances do not depend on the seed
 _LAST: dict = {}

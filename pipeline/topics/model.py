@@ -30,7 +30,7 @@ from pipeline.core.files import atomic_folder
 from pipeline.embeddings import embed
 from pipeline.topics.compiled import import_compiled
 from pipeline.topics.distances import array_digest as _digest
-from pipeline.topics.distances import fast_pairwise_distances
+from pipeline.topics.distances import fast_pairwise_distances, nearest_in_block
 from pipeline.topics.settings import TopicSettings
 from pipeline.topics.vocabulary import segment_vocabulary, vectorizer
 
@@ -60,25 +60,17 @@ _BLOCK = 2048
 
 def exact_cosine_neighbours(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Each point's k nearest points by cosine distance, itself first: (indices, distances), as UMAP takes them
-    (``precomputed_knn``). The same input gives the same result every time."""
+    (``precomputed_knn``). Ordered by distance, then by index (also where points tie at the k-th place). The same
+    input gives the same result every time."""
     x = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(x, axis=1, keepdims=True)
     x = x / np.where(norms == 0, 1, norms)
     n = len(x)
-    indices = np.empty((n, k), dtype=np.int32)
-    distances = np.empty((n, k), dtype=np.float32)
+    indices = np.zeros((n, k), dtype=np.int32)
+    distances = np.zeros((n, k), dtype=np.float32)
     for start in range(0, n, _BLOCK):
-        # 1 - similarity, clipped, in the product's own array (the same float32 operations, without two copies)
-        block = x[start : start + _BLOCK] @ x.T
-        np.subtract(1.0, block, out=block)
-        np.clip(block, 0.0, 2.0, out=block)
-        rows = np.arange(len(block))
-        block[rows, start + rows] = -1.0  # itself first, whatever the rounding
-        candidates = np.argpartition(block, k - 1, axis=1)[:, :k]
-        candidate_distances = np.take_along_axis(block, candidates, axis=1)
-        order = np.lexsort((candidates, candidate_distances), axis=1)  # by distance, then by index
-        indices[start : start + _BLOCK] = np.take_along_axis(candidates, order, axis=1)
-        distances[start : start + _BLOCK] = np.take_along_axis(candidate_distances, order, axis=1)
+        # the similarities of a block of points to all (a matrix product); the k nearest of each in one pass
+        nearest_in_block(x[start : start + _BLOCK] @ x.T, start, indices, distances)
     distances[:, 0] = 0.0
     return indices, distances
 
@@ -96,18 +88,23 @@ def _reusing_umap():
         fixed random_state gives the same reduction every time, so reusing it changes only the time (about a
         third of a fit).
         Between ``EXACT_NEIGHBOURS_FROM`` and ``EXACT_NEIGHBOURS_UNTIL`` points it is given exact cosine
-        neighbours (``exact_cosine_neighbours``) instead of approximating them.
+        neighbours (``exact_cosine_neighbours``) instead of approximating them; ``umap_reducer`` decides so
+        for a sample reduced as its corpus (``matrix_neighbours``).
         """
 
         def fit_transform(self, X, y=None, **kwargs):
-            key = (_digest(X), _digest(y), json.dumps(self.get_params(), sort_keys=True, default=str))
+            matrix_neighbours = getattr(self, "matrix_neighbours", None)
+            if matrix_neighbours is None:
+                matrix_neighbours = EXACT_NEIGHBOURS_FROM <= len(X) <= EXACT_NEIGHBOURS_UNTIL
+            params = json.dumps(self.get_params(), sort_keys=True, default=str)
+            key = (_digest(X), _digest(y), params, matrix_neighbours)
             if key in _REDUCTIONS:
                 state, embedding = _REDUCTIONS.pop(key)
                 _REDUCTIONS[key] = (state, embedding)  # the newest again
                 self.__dict__.update(state)
                 return embedding.copy()
             with warnings.catch_warnings():
-                if self.metric == "cosine" and EXACT_NEIGHBOURS_FROM <= len(X) <= EXACT_NEIGHBOURS_UNTIL:
+                if self.metric == "cosine" and matrix_neighbours:
                     self.precomputed_knn = exact_cosine_neighbours(X, self.n_neighbors)
                     # UMAP's transform() needs the search index; nothing here calls it (models.freeze places
                     # later segments by similarity to the topics' centres)
@@ -136,16 +133,31 @@ def _backend(embedding_model):
     return EncoderBackend()
 
 
-def umap_reducer(settings: TopicSettings, n_docs: int, seed: int):
-    """UMAP as the topic model uses it (``ReusingUMAP``: this process's recent reductions are reused)."""
-    return _reusing_umap()(
+def umap_epochs(n_points: int) -> int:
+    """The epochs UMAP optimises a reduction of ``n_points`` points for when it is given none: 500 up to 10,000
+    points, 200 above (``umap.umap_.simplicial_set_embedding``)."""
+    return 500 if n_points <= 10_000 else 200
+
+
+def umap_reducer(settings: TopicSettings, n_docs: int, seed: int, reduce_as: int | None = None):
+    """UMAP as the topic model uses it (``ReusingUMAP``: this process's recent reductions are reused).
+
+    ``reduce_as``: the ``n_docs`` points are a sample that stands for that many (the topic comparison's sample of
+    a larger corpus), and are reduced as UMAP reduces the whole: with its number of epochs (``umap_epochs``), and
+    with exact neighbours from a matrix product where the whole gets them. Without it, UMAP's own choices for
+    ``n_docs`` points."""
+    reducer = _reusing_umap()(
         n_neighbors=max(2, min(settings.n_neighbors, n_docs - 1)),
         n_components=min(settings.n_components, max(2, n_docs - 2)),
         min_dist=0.0,
         metric="cosine",
+        n_epochs=None if reduce_as is None else umap_epochs(reduce_as),
         random_state=seed,
         n_jobs=1,
     )
+    if reduce_as is not None:
+        reducer.matrix_neighbours = reduce_as >= EXACT_NEIGHBOURS_FROM and n_docs <= EXACT_NEIGHBOURS_UNTIL
+    return reducer
 
 
 def _hdbscan(settings: TopicSettings, n_docs: int):
@@ -162,16 +174,22 @@ def _hdbscan(settings: TopicSettings, n_docs: int):
 
 
 def build_model(
-    settings: TopicSettings, n_docs: int, seed: int, embedding_model=None, seed_topic_list=None, vocabulary=None
+    settings: TopicSettings,
+    n_docs: int,
+    seed: int,
+    embedding_model=None,
+    seed_topic_list=None,
+    vocabulary=None,
+    reduce_as: int | None = None,
 ):
-    """A BERTopic model with every sub-model injected and seeded."""
+    """A BERTopic model with every sub-model injected and seeded (``reduce_as``: ``umap_reducer``)."""
     # BERTopic pulls in UMAP, HDBSCAN and numba (seconds): only where topics are fitted
     BERTopic = import_compiled("bertopic").BERTopic
     ClassTfidfTransformer = import_compiled("bertopic.vectorizers").ClassTfidfTransformer
 
     model = BERTopic(
         embedding_model=_backend(embedding_model),
-        umap_model=umap_reducer(settings, n_docs, seed),
+        umap_model=umap_reducer(settings, n_docs, seed, reduce_as),
         hdbscan_model=_hdbscan(settings, n_docs),
         vectorizer_model=vectorizer(settings, vocabulary=vocabulary),
         # reduce_frequent_words=False and the segment-level vocabulary: measured on the demo
@@ -214,8 +232,10 @@ def fit_bertopic(
     seed: int,
     embedding_model=None,
     seed_topic_list=None,
+    reduce_as: int | None = None,
 ) -> TopicResult:
-    """Pure core: fit, reassign outliers by embedding similarity, recompute topic words.
+    """Pure core: fit, reassign outliers by embedding similarity, recompute topic words. ``reduce_as``: the
+    documents are a sample of that many, reduced as the whole would be (``umap_reducer``).
 
     ``cluster_selection: auto`` fits with HDBSCAN's eom selection and, where that finds too few topics
     (``too_few_topics``), fits again with leaf (benchmarks/RESULTS.md, "Topic quality"). The result says
@@ -225,11 +245,11 @@ def fit_bertopic(
     def fit(selection: str) -> TopicResult:
         chosen = replace(settings, cluster_selection=selection)
         with threadpool_limits(1):  # the same topics whatever threads the process has
-            return _fit_bertopic(docs, embeddings, chosen, seed, embedding_model, seed_topic_list)
+            return _fit_bertopic(docs, embeddings, chosen, seed, embedding_model, seed_topic_list, reduce_as)
 
     auto = settings.cluster_selection == "auto"
     if auto and seed_topic_list is None and settings.nr_topics is None and len(docs) >= settings.min_segments:
-        found = _eom_clusters(docs, embeddings, settings, seed)
+        found = _eom_clusters(docs, embeddings, settings, seed, reduce_as)
         if found is not None and found >= 2 and too_few_topics(found, len(docs)):
             log.info("cluster selection auto: eom finds %d topics in %d segments, fitting with leaf", found, len(docs))
             return fit("leaf")
@@ -252,7 +272,9 @@ def fit_bertopic(
     return result
 
 
-def _eom_clusters(docs: list[str], embeddings: np.ndarray, settings: TopicSettings, seed: int) -> int | None:
+def _eom_clusters(
+    docs: list[str], embeddings: np.ndarray, settings: TopicSettings, seed: int, reduce_as: int | None = None
+) -> int | None:
     """The number of topics a fit with HDBSCAN's eom selection would find: the count of its clusters, from the
     same reduction and clustering BERTopic would compute first (the reduction is kept for the fit that follows,
     ``ReusingUMAP``). ``auto`` decides with it before fitting, so the eom fit is not computed only to be dropped.
@@ -260,7 +282,8 @@ def _eom_clusters(docs: list[str], embeddings: np.ndarray, settings: TopicSettin
     eom = replace(settings, cluster_selection="eom")
     with threadpool_limits(1):
         try:
-            reduced = np.nan_to_num(umap_reducer(eom, len(docs), seed).fit_transform(embeddings.copy(), y=None))
+            reducer = umap_reducer(eom, len(docs), seed, reduce_as)
+            reduced = np.nan_to_num(reducer.fit_transform(embeddings.copy(), y=None))
             labels = _hdbscan(eom, len(docs)).fit(reduced).labels_
         except (ValueError, TypeError):
             return None
@@ -274,6 +297,7 @@ def _fit_bertopic(
     seed: int,
     embedding_model=None,
     seed_topic_list=None,
+    reduce_as: int | None = None,
 ) -> TopicResult:
     n = len(docs)
     if n < settings.min_segments:
@@ -283,7 +307,7 @@ def _fit_bertopic(
             "with more interviews (or a lower topics.min_segments) topics can form",
         )
     vocabulary = segment_vocabulary(docs, settings)
-    model = build_model(settings, n, seed, embedding_model, seed_topic_list, vocabulary)
+    model = build_model(settings, n, seed, embedding_model, seed_topic_list, vocabulary, reduce_as)
     try:
         topics, probs = model.fit_transform(docs, embeddings=embeddings.copy())
     except (ValueError, TypeError) as exc:  # UMAP/HDBSCAN on degenerate input

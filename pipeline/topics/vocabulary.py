@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -44,11 +45,34 @@ def stop_words(settings: TopicSettings) -> list[str]:
     return sorted(set(ENGLISH_STOP_WORDS) | {w.lower() for w in settings.fillers} | {"person", "place"})
 
 
-def vectorizer(settings: TopicSettings, min_df: int = 1, vocabulary=None):
+@cache
+def _counter():
     # scikit-learn takes about a second to import: loaded only by the steps that fit or score
     from sklearn.feature_extraction.text import CountVectorizer
 
-    return CountVectorizer(
+    class WordCounter(CountVectorizer):
+        """scikit-learn's CountVectorizer, whose ``fit`` does not count the words of the documents when it is given
+        its vocabulary.
+
+        With a fixed vocabulary, fitting learns nothing from the documents: scikit-learn counts every word of
+        them and drops the counts. BERTopic fits its vectorizer right before each transform of the same text
+        (every c-TF-IDF: the fit, the outlier update, words per role and wave), so each of them read all the
+        segments twice. Here ``fit`` runs scikit-learn's own ``fit_transform`` on no documents: the same checks
+        and warnings, the same fitted state (``vocabulary_``, ``fixed_vocabulary_``), and the same counts from
+        every ``transform`` (tests/unit/test_topics.py)."""
+
+        def fit(self, raw_documents, y=None):
+            if self.vocabulary is None or isinstance(raw_documents, str):
+                return super().fit(raw_documents, y)
+            self.fit_transform([])
+            return self
+
+    return WordCounter
+
+
+def vectorizer(settings: TopicSettings, min_df: int = 1, vocabulary=None):
+    """The topic models' word counts: unigrams and bigrams of ``TOKEN_PATTERN`` words, without the stop words."""
+    return _counter()(
         stop_words=stop_words(settings),
         ngram_range=(1, 2),
         min_df=min_df,

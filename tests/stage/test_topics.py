@@ -197,7 +197,7 @@ def test_auto_cluster_selection_falls_back_to_leaf_only_where_eom_finds_too_few_
     assert real.selection == "eom" and len(real.words) == 3, "120 segments: eom is kept"
     calls, eom_topics = [], [3]
 
-    def fake(docs, embeddings, s, seed, embedding_model=None, seed_topic_list=None):
+    def fake(docs, embeddings, s, seed, embedding_model=None, seed_topic_list=None, reduce_as=None):
         calls.append(s.cluster_selection)
         k = eom_topics[0] if s.cluster_selection == "eom" else 12
         words = {t: [f"w{t}"] for t in range(k)}
@@ -362,9 +362,49 @@ def test_above_its_sample_size_the_comparison_runs_on_a_seeded_sample_with_match
     table = topics.quality(docs, vectors, sampled, main_fit, ["a"] * len(docs)).set_index("model")
     assert (table["segments"] == 90).all() and table["n_topics"].nunique() == 1
     drawn = topics.quality_sample(len(docs), sampled)
-    on_sample = topics.fit_bertopic([docs[i] for i in drawn], vectors[drawn], SETTINGS, seed=SETTINGS.seed)
+    on_sample = topics.fit_bertopic(
+        [docs[i] for i in drawn], vectors[drawn], SETTINGS, seed=SETTINGS.seed, reduce_as=len(docs)
+    )
     assert table.loc["bertopic", "n_topics"] == len(on_sample.words)
     assert table.loc["bertopic", "npmi"] > table.loc["lda", "npmi"]
+
+
+def test_the_sample_is_reduced_as_the_corpus_it_is_drawn_from(main_fit, monkeypatch):
+    """Every UMAP reduction of the comparison's sample (prepared early, or in its fits) takes the settings UMAP
+    gives the whole corpus: the epochs for that many points, and exact neighbours from a matrix product where the
+    corpus gets them (here from 100 points: the corpus of 120 does, a corpus of 90 would not)."""
+    UMAP = import_compiled("umap").UMAP
+
+    docs, vectors, _ = synthetic_corpus()
+    sampled = dataclasses.replace(SETTINGS, quality_sample=90)
+    monkeypatch.setattr(topic_model, "EXACT_NEIGHBOURS_FROM", 100)
+    monkeypatch.setattr(topic_model, "umap_epochs", lambda n: {len(docs): 321}[n])  # any other size: KeyError
+    seen = []
+    original = UMAP.fit_transform
+
+    def spy(self, X, y=None, **kwargs):
+        seen.append((len(X), self.n_epochs, self.precomputed_knn[0] is not None))
+        return original(self, X, y=y, **kwargs)
+
+    monkeypatch.setattr(UMAP, "fit_transform", spy)
+    topic_model._REDUCTIONS.clear()
+    assert topics.reduce_sample(docs, vectors, sampled)
+    table = topics.quality(docs, vectors, sampled, main_fit, ["a"] * len(docs))
+    assert seen == [(90, 321, True)] * sampled.quality_seeds and (table["segments"] == 90).all()
+    seen.clear()
+    topics.fit_bertopic(docs[:90], vectors[:90], SETTINGS, seed=3)  # 90 segments of their own: UMAP's own choices
+    assert seen == [(90, None, False)]
+
+
+def test_umaps_epochs_are_its_own_default_for_the_size():
+    """umap_epochs gives what UMAP does when given none: the same reduction (below 10,000 points, 500; above, 200)."""
+    UMAP = import_compiled("umap").UMAP
+
+    x = np.random.default_rng(4).normal(size=(60, 8)).astype(np.float32)
+    own = UMAP(n_neighbors=5, random_state=0, n_jobs=1).fit_transform(x)
+    given = UMAP(n_neighbors=5, random_state=0, n_jobs=1, n_epochs=topic_model.umap_epochs(60)).fit_transform(x)
+    assert np.array_equal(own, given)
+    assert topic_model.umap_epochs(10_000) == 500 and topic_model.umap_epochs(10_001) == 200
 
 
 def test_the_samples_reductions_computed_before_the_selection_is_known_give_the_same_table(main_fit, monkeypatch):

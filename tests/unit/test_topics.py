@@ -104,6 +104,54 @@ def test_guided_seed_words_come_from_the_codebook(settings):
 # ---------------------------------------------------------------- speed without changing results
 
 
+def test_the_word_counter_fitted_on_its_vocabulary_is_scikit_learns_without_reading_the_text(settings):
+    """Given a vocabulary, ``fit`` counts nothing: the fitted state and every count are CountVectorizer's own, and
+    the text is not read (a document that cannot be read would fail it). Without one it learns as before."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from pipeline.topics.vocabulary import vectorizer
+
+    docs = ["the probation officer showed the video", "a video about anger", "Anger and the officer", "nothing"]
+    vocab = ["anger", "officer", "probation officer", "video", "unused word"]
+    ours = vectorizer(settings, vocabulary=vocab)
+    theirs = CountVectorizer(**ours.get_params())
+    assert ours.fit(docs) is ours and theirs.fit(docs) is theirs
+    assert vars(ours).keys() == vars(theirs).keys() and ours.vocabulary_ == theirs.vocabulary_
+    assert ours.fixed_vocabulary_ and (ours.transform(docs) != theirs.transform(docs)).nnz == 0
+
+    class Unreadable(list):
+        def __iter__(self):
+            raise AssertionError("the documents were read")
+
+    vectorizer(settings, vocabulary=vocab).fit(Unreadable(docs))
+    with pytest.raises(ValueError, match="string object received"):
+        vectorizer(settings, vocabulary=vocab).fit("one text, not a list")
+    learnt, reference = (
+        vectorizer(settings, min_df=1).fit(docs),
+        CountVectorizer(**ours.get_params() | {"vocabulary": None}),
+    )
+    assert learnt.vocabulary_ == reference.fit(docs).vocabulary_
+
+
+def test_the_comparisons_lda_is_scikit_learns_fit_without_its_perplexity():
+    """``LDA_PASSES`` partial fits weighted for all the documents give ``fit``'s topics and document topics, bit
+    for bit (``fit`` also computes a perplexity nothing reads)."""
+    from sklearn.decomposition import LatentDirichletAllocation
+
+    from pipeline.topics.comparison import LDA_PASSES, lda_model
+
+    counts = np.random.default_rng(2).poisson(0.3, size=(700, 60))  # three batches of 256, the last one short
+    reference = LatentDirichletAllocation(
+        n_components=4, random_state=7, learning_method="online", max_iter=LDA_PASSES, batch_size=256
+    )
+    expected = reference.fit_transform(counts)
+    model = lda_model(4, 7, len(counts))
+    for _ in range(LDA_PASSES):
+        model.partial_fit(counts)
+    assert np.array_equal(model.components_, reference.components_)
+    assert np.array_equal(model.transform(counts), expected)
+
+
 def test_exact_neighbours_match_a_brute_force_search():
     rng = np.random.default_rng(3)
     x = rng.normal(size=(300, 20)).astype(np.float32)
@@ -123,6 +171,20 @@ def test_exact_neighbours_match_a_brute_force_search():
         assert (np.diff(distances[row]) >= 0).all()
     again = topics.exact_cosine_neighbours(x, 6)
     assert np.array_equal(again[0], indices) and np.array_equal(again[1], distances)
+
+
+def test_exact_neighbours_break_ties_at_the_kth_place_by_index():
+    """Ten copies of one point and ten of another (entries of +-1: every similarity is exact in float32). Each
+    point's nearest are itself, then copies of it at distance 0: more than fit, so the smallest indices are kept,
+    whichever way a selection algorithm would meet them."""
+    rng = np.random.default_rng(5)
+    a, b = rng.choice([-1.0, 1.0], size=(2, 16)).astype(np.float32)
+    x = np.stack([a] * 10 + [b] * 10)[::-1].copy()  # the copies of b first
+    indices, distances = topics.exact_cosine_neighbours(x, 4)
+    for row in range(20):
+        group = range(0, 10) if row < 10 else range(10, 20)
+        assert indices[row].tolist() == [row] + [i for i in group if i != row][:3]
+        assert distances[row].tolist() == [0.0] * 4
 
 
 # ---------------------------------------------------------------- the cache of fits
