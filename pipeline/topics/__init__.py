@@ -11,7 +11,6 @@ from pipeline.topics.comparison import (
     quality,
     quality_sample,
     quality_table,
-    reduce_sample,
 )
 from pipeline.topics.model import (
     OUTLIER,
@@ -48,7 +47,6 @@ __all__ = [
     "quality",
     "quality_sample",
     "quality_table",
-    "reduce_sample",
     "relate_topics_to_codes",
     "fit_topics",
     "evaluate_topics",

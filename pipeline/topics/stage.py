@@ -16,7 +16,7 @@ from pipeline.core.errors import PipelineError
 from pipeline.core.files import read_table, write_csv, write_text
 from pipeline.topics import cache as topic_cache
 from pipeline.topics import figures
-from pipeline.topics.comparison import QualityRuns, compare, quality_table, reduce_sample
+from pipeline.topics.comparison import QualityRuns, compare, quality_table
 from pipeline.topics.model import apply_frozen, fit_bertopic, save_model
 from pipeline.topics.settings import TopicSettings
 from pipeline.topics.tables import class_words, crosswalk, dominant_codes, segment_topics, topic_table, topics_per_group
@@ -79,12 +79,14 @@ def fit_topics(
     started = time.perf_counter()
     seg, keep, docs, vectors, embedder = _inputs(segments_csv, embeddings_path, settings, fit_waves)
     in_fit = fit_mask(seg, keep, fit_waves)
-    seed_list = None
-    if guided:
-        _, seed_list = seed_words(load_codebook(codebook_path), settings)
+    codebook = load_codebook(codebook_path) if guided else None
     fit_docs = [d for d, f in zip(docs, in_fit, strict=True) if f]
     kind = "guided" if guided else "main"
-    key = topic_cache.fit_key(kind, fit_docs, vectors[in_fit], settings, seed=settings.seed, seed_words=seed_list)
+    # the guided fit's seed words are made from the codes' labels and indicator words with the settings' stop words
+    # (scikit-learn's list, whose version the key holds): keyed on those, a fit loaded from the cache needs no
+    # scikit-learn (1.5 s to import)
+    seeded_by = [[c.id, c.label, list(c.patterns)] for c in codebook.codes] if guided else None
+    key = topic_cache.fit_key(kind, fit_docs, vectors[in_fit], settings, seed=settings.seed, seed_words=seeded_by)
     # the BERTopic model (seconds to import) serves only the words per role and wave, the saved model and figures
     needs_model = any(name in out for name in ("per_role", "model", "figure_words"))
     result = topic_cache.load_fit(cache_folder, kind, key, with_model=needs_model)
@@ -104,7 +106,7 @@ def fit_topics(
             settings,
             settings.seed,
             embedding_model=embedder if guided else None,
-            seed_topic_list=seed_list,
+            seed_topic_list=seed_words(codebook, settings)[1] if guided else None,
         )
         if cache_folder:
             topic_cache.store_fit(cache_folder, kind, key, result)
@@ -220,13 +222,8 @@ def evaluate_topics(
         log.info("the comparison of these %d segments is in the cache: written, not computed", len(docs))
         return read_runs(out)[0]
     key = topic_cache.fit_key("main", docs, vectors, settings, seed=settings.seed, seed_words=None)
+    # the workflow runs this job after fit_topics, whose main fit is then in the cache
     main = topic_cache.load_fit(cache_folder, "main", key, with_model=False)
-    if main is None and reduce_sample(docs, vectors, settings):
-        # On a sample the comparison needs only the main fit's cluster selection. From 400 interviews on the
-        # workflow runs this job beside fit_topics rather than after it (pipeline/rules/topics.smk): the
-        # sample's reductions, which do not depend on the selection, are computed first, and by then fit_topics
-        # has usually stored its fit. If not, the main fit is computed here too: the same fit, the same table.
-        main = topic_cache.load_fit(cache_folder, "main", key, with_model=False)
     if main is not None:
         log.info("quality: main fit (seed %d) is fit_topics' own, from the cache", settings.seed)
     else:

@@ -480,6 +480,17 @@ def test_with_frozen_models_a_new_wave_loads_the_topic_fits_and_gives_what_a_cle
     assert "does not use the BERTopic model" in logs["fit_guided_topics"], "the guided job loads no model"
     assert "does not use the BERTopic model" not in logs["fit_topics"], "fit_topics writes the model and its words"
     assert "is in the cache: written, not computed" in logs["evaluate_topics"]
+    # loaded from the cache, the guided fit makes no seed words, and so needs no scikit-learn (1.5 s to import)
+    again = snakemake(
+        project,
+        *("--forcerun", "fit_guided_topics", "--until", "fit_guided_topics"),
+        corpus=corpus,
+        prefix=("env", "PYTHONPROFILEIMPORTTIME=1"),  # every process lists its imports on stderr
+    )
+    assert again.returncode == 0 and "loaded" in (out / "logs" / "fit_guided_topics.log").read_text()
+    imported = set(re.findall(r"^import time:.*\|\s+([\w.]+)$", again.stderr, re.MULTILINE))
+    assert "rule fit_guided_topics" in again.stderr and {"numpy", "pipeline.topics.stage"} <= imported
+    assert "sklearn" not in imported, "scikit-learn was imported"
     after = pd.read_csv(out / "tables" / "segment_topics.csv")
     wave2 = after["segment_id"].str.startswith("SU9_w2")
     assert wave2.any() and set(after.loc[wave2 & (after["assignment"] != "too_short"), "assignment"]) == {
