@@ -91,6 +91,13 @@ REVIEW = CORPUS.root / "review_queue.csv"
 # 2 cores, one process (the earlier code) against two: demo 17 s and 42 s; 100 Anthropic interviews 28 s and
 # 53 s; 400: 135 s and 107 s; 1,250: 243 s and 165 s (benchmarks/RESULTS.md, "Scale")
 QUALITY_WORKERS = 2 if len(IDS) >= 400 else 1
+# evaluate_topics waits for fit_topics below 400 interviews, where it compares every segment and reuses the whole
+# main fit. From 400 on (about 4,000 segments: quality.sample) it compares a sample, needs only the main fit's
+# cluster selection, and runs beside fit_topics: it reduces its sample first, then reads the selection from the
+# topic cache, waiting for it while fit_topics marks the fit as under way (it fits it itself only where no fit is
+# under way). The table is the same either way; at 1,250 interviews the comparison (about a minute) does not wait
+# for the topic model's 25 s before it starts (benchmarks/RESULTS.md, issue 23, sessions 17 and 19).
+MAIN_FIT_FIRST = {"main_fit": f"{OUT}/models/topics"} if len(IDS) < 400 else {}
 # the guided topic model (topics.guided): its tables, the crosswalk relate_topics_to_codes makes of them, and the
 # command-line arguments that pass them
 GUIDED_TABLES = (

@@ -85,11 +85,8 @@ rule evaluate_topics:
     makes the table)."""
     input:
         unpack(topic_inputs),
-        # after fit_topics: its main fit (or, on a sample, the fit's cluster selection) is then in the topic cache.
-        # Until session 19 the comparison ran beside it from 400 interviews on and reduced its sample first; with
-        # the sample reduced as its corpus (12 s instead of 28 at 1,250 interviews) it was ready before the fit
-        # and fitted it again (benchmarks/RESULTS.md, issue 23)
-        main_fit=f"{OUT}/models/topics",
+        # below 400 interviews after fit_topics (its main fit is then in the topic cache), from 400 on beside it
+        **MAIN_FIT_FIRST,
         segments=f"{OUT}/tables/segments.csv",
     output:
         runs=f"{OUT}/interim/topic_quality_runs.json",

@@ -11,6 +11,7 @@ from pipeline.topics.comparison import (
     quality,
     quality_sample,
     quality_table,
+    reduce_sample,
 )
 from pipeline.topics.model import (
     OUTLIER,
@@ -47,6 +48,7 @@ __all__ = [
     "quality",
     "quality_sample",
     "quality_table",
+    "reduce_sample",
     "relate_topics_to_codes",
     "fit_topics",
     "evaluate_topics",

@@ -18,7 +18,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import shutil
+import socket
+import time
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -32,6 +36,8 @@ from pipeline.topics.compiled import import_compiled, without_sentence_transform
 from pipeline.topics.model import TopicResult, _digest
 
 KEY_FILE = "key"
+
+log = logging.getLogger(__name__)
 
 
 def fit_key(kind: str, docs: list[str], vectors: np.ndarray | None, settings, **extra) -> str:
@@ -125,6 +131,71 @@ def load_fit(folder, kind: str, key: str, with_model: bool = True):
         info["message"],
         selection=info["selection"],
     )
+
+
+# ---------------------------------------------------------------- a fit under way
+
+# how long the comparison waits for a fit that another process marks as under way, at most (then it fits it itself)
+WAIT_AT_MOST = 600.0
+
+
+def _mark(folder, kind: str) -> Path:
+    return Path(folder) / f"{kind}.fitting"
+
+
+@contextmanager
+def fitting(folder, kind: str, key: str):
+    """While inside, the cache says that this process is computing the fit of ``key``: ``<kind>.fitting``, with
+    the key, the host and the process id (nothing where ``folder`` is None). Removed on the way out, whether the
+    fit was stored or failed."""
+    if not folder:
+        yield
+        return
+    mark = _mark(folder, kind)
+    mark.parent.mkdir(parents=True, exist_ok=True)
+    mark.write_text(json.dumps({"key": key, "host": socket.gethostname(), "pid": os.getpid()}), encoding="utf-8")
+    try:
+        yield
+    finally:
+        mark.unlink(missing_ok=True)
+
+
+def _under_way(folder, kind: str, key: str) -> bool:
+    """Whether a process is computing the fit of ``key`` now: its mark is there and, on this host, it is alive."""
+    try:
+        mark = json.loads(_mark(folder, kind).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if mark.get("key") != key:
+        return False
+    if mark.get("host") == socket.gethostname():
+        try:
+            os.kill(int(mark["pid"]), 0)
+        except ProcessLookupError:
+            return False  # it ended without removing its mark (killed)
+        except PermissionError:
+            pass  # alive, another user's
+    return True
+
+
+def wait_for_fit(folder, kind: str, key: str, at_most: float = WAIT_AT_MOST, every: float = 0.25):
+    """The stored fit of ``key`` (without the model), waiting for it while another process marks it as under way
+    (``fitting``); None at once where none is, when that process ends without storing it, or after ``at_most``
+    seconds (on another host its end cannot be seen)."""
+    if not folder:
+        return None
+    started = time.monotonic()
+    while True:
+        found = load_fit(folder, kind, key, with_model=False)
+        if found is not None or not _under_way(folder, kind, key):
+            found = found or load_fit(folder, kind, key, with_model=False)  # stored just before the mark went
+            if found is not None and time.monotonic() - started >= every:
+                log.info("the %s fit, under way beside this job, waited for %.1fs", kind, time.monotonic() - started)
+            return found
+        if time.monotonic() - started >= at_most:
+            log.warning("the %s fit under way elsewhere did not arrive in %.0fs: fitting it here", kind, at_most)
+            return None
+        time.sleep(every)
 
 
 def store_file(folder, kind: str, key: str, path) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from pipeline.topics.model import OUTLIER, TopicResult, fit_bertopic
+from pipeline.topics.model import OUTLIER, TopicResult, fit_bertopic, umap_reducer
 from pipeline.topics.settings import TopicSettings
 from pipeline.topics.vocabulary import vectorizer
 
@@ -132,6 +132,28 @@ def _quality_run(
     else:
         words, assigned = fit_baseline(kind, docs, k, seed, settings, counts, vocab)
     return words, assigned, time.perf_counter() - started
+
+
+def reduce_sample(docs: list[str], embeddings: np.ndarray, settings: TopicSettings) -> bool:
+    """What the comparison can compute before it knows the main fit's cluster selection, where it compares on a
+    sample (``quality_sample``): the sample's UMAP reduction with each seed (UMAP comes before the clustering, and
+    does not depend on it). They are kept in this process (``model.ReusingUMAP``), so the fits of ``quality``
+    reuse them and its table is the same. True if the comparison is on a sample."""
+    sample = quality_sample(len(docs), settings)
+    if sample is None:
+        return False
+    started = time.perf_counter()
+    vectors = embeddings[sample]
+    with threadpool_limits(1):
+        for seed in range(settings.seed, settings.seed + settings.quality_seeds):
+            # the call BERTopic makes (as model._eom_clusters does), so that its fits find the reduction
+            umap_reducer(settings, len(sample), seed, reduce_as=len(docs)).fit_transform(vectors.copy(), y=None)
+    log.info(
+        "quality: the sample's %d reductions computed before the cluster selection is known, in %.1fs",
+        settings.quality_seeds,
+        time.perf_counter() - started,
+    )
+    return True
 
 
 def quality_sample(n: int, settings: TopicSettings) -> np.ndarray | None:

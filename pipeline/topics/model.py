@@ -42,7 +42,7 @@ OUTLIER = -1
 
 # this process's last UMAP reductions: key (vectors, labels, settings) -> (fitted state, result), the newest last
 _REDUCTIONS: dict = {}
-# a few: the reduction auto counts eom's clusters on is the next fit's; the comparison's seeds are one each
+# as many as the topic comparison fits on its sample (one per seed, computed before it knows the cluster selection)
 REDUCTIONS_KEPT = 8
 
 
@@ -83,9 +83,10 @@ def _reusing_umap():
     class ReusingUMAP(UMAP):
         """UMAP that reuses this process's recent reductions of the same vectors, labels and settings.
 
-        ``cluster_selection: auto`` counts eom's clusters and then fits on the same vectors (``_eom_clusters``);
-        UMAP with a fixed random_state gives the same reduction every time, so reusing it changes only the time
-        (about a third of a fit).
+        ``cluster_selection: auto`` fits eom and then leaf on the same vectors, and the topic comparison reduces
+        its sample with each seed before it knows the selection (``comparison.reduce_sample``); UMAP with a
+        fixed random_state gives the same reduction every time, so reusing it changes only the time (about a
+        third of a fit).
         Between ``EXACT_NEIGHBOURS_FROM`` and ``EXACT_NEIGHBOURS_UNTIL`` points it is given exact cosine
         neighbours (``exact_cosine_neighbours``) instead of approximating them; ``umap_reducer`` decides so
         for a sample reduced as its corpus (``matrix_neighbours``).

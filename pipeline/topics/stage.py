@@ -16,7 +16,7 @@ from pipeline.core.errors import PipelineError
 from pipeline.core.files import read_table, write_csv, write_text
 from pipeline.topics import cache as topic_cache
 from pipeline.topics import figures
-from pipeline.topics.comparison import QualityRuns, compare, quality_table
+from pipeline.topics.comparison import QualityRuns, compare, quality_table, reduce_sample
 from pipeline.topics.model import apply_frozen, fit_bertopic, save_model
 from pipeline.topics.settings import TopicSettings
 from pipeline.topics.tables import class_words, crosswalk, dominant_codes, segment_topics, topic_table, topics_per_group
@@ -100,16 +100,18 @@ def fit_topics(
     else:
         if guided and embedder is None and settings.profile == "bertopic":  # embeds the seed words
             embedder = emb.encoder_of(embeddings_path)
-        result = fit_bertopic(
-            fit_docs,
-            vectors[in_fit],
-            settings,
-            settings.seed,
-            embedding_model=embedder if guided else None,
-            seed_topic_list=seed_words(codebook, settings)[1] if guided else None,
-        )
-        if cache_folder:
-            topic_cache.store_fit(cache_folder, kind, key, result)
+        # marked in the cache while it is computed: the comparison, beside this job, waits for it (evaluate_topics)
+        with topic_cache.fitting(cache_folder, kind, key):
+            result = fit_bertopic(
+                fit_docs,
+                vectors[in_fit],
+                settings,
+                settings.seed,
+                embedding_model=embedder if guided else None,
+                seed_topic_list=seed_words(codebook, settings)[1] if guided else None,
+            )
+            if cache_folder:
+                topic_cache.store_fit(cache_folder, kind, key, result)
     if fit_waves:
         result = apply_frozen(result, vectors[in_fit], vectors, in_fit)
         log.info(
@@ -222,8 +224,14 @@ def evaluate_topics(
         log.info("the comparison of these %d segments is in the cache: written, not computed", len(docs))
         return read_runs(out)[0]
     key = topic_cache.fit_key("main", docs, vectors, settings, seed=settings.seed, seed_words=None)
-    # the workflow runs this job after fit_topics, whose main fit is then in the cache
     main = topic_cache.load_fit(cache_folder, "main", key, with_model=False)
+    if main is None and reduce_sample(docs, vectors, settings):
+        # On a sample the comparison needs only the main fit's cluster selection. From 400 interviews on the
+        # workflow runs this job beside fit_topics rather than after it (pipeline/rules/topics.smk): the sample's
+        # reductions, which do not depend on the selection, are computed first; then, while fit_topics is still
+        # fitting these segments (its mark in the cache says so), its fit is waited for rather than computed
+        # twice. Where no fit is under way, the main fit is computed here: the same fit, the same table.
+        main = topic_cache.wait_for_fit(cache_folder, "main", key)
     if main is not None:
         log.info("quality: main fit (seed %d) is fit_topics' own, from the cache", settings.seed)
     else:

@@ -370,9 +370,9 @@ def test_above_its_sample_size_the_comparison_runs_on_a_seeded_sample_with_match
 
 
 def test_the_sample_is_reduced_as_the_corpus_it_is_drawn_from(main_fit, monkeypatch):
-    """Every UMAP reduction of the comparison's sample takes the settings UMAP gives the whole corpus: the epochs
-    for that many points, and exact neighbours from a matrix product where the corpus gets them (here from 100
-    points: the corpus of 120 does, a corpus of 90 would not)."""
+    """Every UMAP reduction of the comparison's sample (prepared early, or in its fits) takes the settings UMAP
+    gives the whole corpus: the epochs for that many points, and exact neighbours from a matrix product where the
+    corpus gets them (here from 100 points: the corpus of 120 does, a corpus of 90 would not)."""
     UMAP = import_compiled("umap").UMAP
 
     docs, vectors, _ = synthetic_corpus()
@@ -388,6 +388,7 @@ def test_the_sample_is_reduced_as_the_corpus_it_is_drawn_from(main_fit, monkeypa
 
     monkeypatch.setattr(UMAP, "fit_transform", spy)
     topic_model._REDUCTIONS.clear()
+    assert topics.reduce_sample(docs, vectors, sampled)
     table = topics.quality(docs, vectors, sampled, main_fit, ["a"] * len(docs))
     assert seen == [(90, 321, True)] * sampled.quality_seeds and (table["segments"] == 90).all()
     seen.clear()
@@ -404,6 +405,33 @@ def test_umaps_epochs_are_its_own_default_for_the_size():
     given = UMAP(n_neighbors=5, random_state=0, n_jobs=1, n_epochs=topic_model.umap_epochs(60)).fit_transform(x)
     assert np.array_equal(own, given)
     assert topic_model.umap_epochs(10_000) == 500 and topic_model.umap_epochs(10_001) == 200
+
+
+def test_the_samples_reductions_computed_before_the_selection_is_known_give_the_same_table(main_fit, monkeypatch):
+    """evaluate_topics reduces its sample with every seed while fit_topics may still be fitting (from 400
+    interviews on): the comparison's fits then reuse those reductions (no UMAP computed again) and its table is
+    the one computed without them."""
+    UMAP = import_compiled("umap").UMAP
+
+    docs, vectors, _ = synthetic_corpus()
+    sampled = dataclasses.replace(SETTINGS, quality_sample=90)
+    dominant = ["a"] * len(docs)
+    topic_model._REDUCTIONS.clear()
+    plain = topics.quality(docs, vectors, sampled, main_fit, dominant)
+    calls = []
+    original = UMAP.fit_transform
+
+    def counting(self, X, y=None, **kwargs):
+        calls.append(len(X))
+        return original(self, X, y=y, **kwargs)
+
+    monkeypatch.setattr(UMAP, "fit_transform", counting)
+    topic_model._REDUCTIONS.clear()
+    assert not topics.reduce_sample(docs, vectors, SETTINGS), "every segment is compared: nothing to prepare"
+    assert topics.reduce_sample(docs, vectors, sampled) and calls == [90] * sampled.quality_seeds
+    prepared = topics.quality(docs, vectors, sampled, main_fit, dominant)
+    assert calls == [90] * sampled.quality_seeds, "the comparison's fits reused the reductions"
+    pd.testing.assert_frame_equal(prepared, plain)
 
 
 def test_quality_table_does_not_depend_on_the_number_of_workers(settings, main_fit, main_quality):

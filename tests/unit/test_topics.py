@@ -3,6 +3,7 @@ exact neighbours, and the cache of tables."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -198,6 +199,50 @@ def test_a_cached_table_comes_back_byte_for_byte(tmp_path):
     topic_cache.store_file(tmp_path / "cache", "quality", "k1", table)
     assert topic_cache.load_file(tmp_path / "cache", "quality", "k1", "topic_quality.csv") == table.read_text()
     assert topic_cache.load_file(tmp_path / "cache", "quality", "k2", "topic_quality.csv") is None
+
+
+def _store_a_fit(folder, key):
+    from pipeline.topics import cache as topic_cache
+
+    fit = topics.TopicResult(np.array([0, 1, 0]), np.ones(3), np.zeros(3, bool), {0: ["a"], 1: ["b"]}, None)
+    topic_cache.store_fit(folder, "main", key, dataclasses.replace(fit, selection="leaf"))
+
+
+def test_the_comparison_waits_for_a_fit_only_while_another_process_computes_it(tmp_path):
+    """wait_for_fit: the fit marked as under way (``fitting``) is waited for and loaded once stored; nothing is
+    waited for where no fit of that key is under way, where its process ended without storing it (the mark gone,
+    or left by a process that died) or, on another host, for longer than ``at_most``."""
+    import json
+    import socket
+    import subprocess
+    import sys
+    import time
+    from threading import Timer
+
+    from pipeline.topics import cache as topic_cache
+
+    def timed(*args, **kwargs):
+        started = time.monotonic()
+        return topic_cache.wait_for_fit(tmp_path, "main", *args, **kwargs), time.monotonic() - started
+
+    assert timed("k1") == (None, pytest.approx(0, abs=0.2))
+    with topic_cache.fitting(tmp_path, "main", "k1"):
+        Timer(0.6, _store_a_fit, (tmp_path, "k1")).start()
+        assert timed("another key")[0] is None
+        found, waited = timed("k1")
+    assert found is not None and found.selection == "leaf" and 0.5 < waited < 5
+    assert not (tmp_path / "main.fitting").exists(), "the mark goes with the fit"
+    with topic_cache.fitting(tmp_path, "main", "k2"):
+        Timer(0.5, (tmp_path / "main.fitting").unlink).start()  # the fit failed
+        found, waited = timed("k2")
+    assert found is None and waited < 5
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    mark = {"key": "k3", "host": socket.gethostname(), "pid": int(ended.stdout)}
+    (tmp_path / "main.fitting").write_text(json.dumps(mark))
+    assert timed("k3") == (None, pytest.approx(0, abs=0.2)), "its process is gone: nothing to wait for"
+    (tmp_path / "main.fitting").write_text(json.dumps({**mark, "host": "another-node"}))
+    found, waited = timed("k3", at_most=0.6)
+    assert found is None and 0.6 <= waited < 5
 
 
 def test_a_failed_store_leaves_the_old_entry_and_nothing_half_written(tmp_path):

@@ -69,20 +69,18 @@ def test_embeddings_and_topic_comparison_ask_for_one_core_and_start_their_worker
     assert capped == {"embed_segments": (2, 2), "evaluate_topics": (2, 2)}
 
 
-def test_the_topic_comparison_waits_for_the_topic_model_at_every_size(project, tmp_path):
-    """evaluate_topics takes fit_topics' main fit (below 400 interviews the whole fit, from 400 on, where it compares
-    a sample in 2 processes, the fit's cluster selection) from the topic cache, so it runs after it at every size:
-    beside it, it fitted the main fit again whenever its sample's reductions were done first (session 19)."""
+def test_the_topic_comparison_waits_for_the_topic_model_only_below_400_interviews(project, tmp_path):
+    """Below 400 interviews evaluate_topics reuses fit_topics' whole fit, so it runs after it; from 400 on it
+    compares a sample, needs only the fit's cluster selection and runs beside it (common.smk, MAIN_FIT_FIRST)."""
     import shutil
 
     def comparison_inputs(corpus) -> str:
         result = snakemake(project, "-n", "-p", corpus=corpus)
         assert result.returncode == 0, result.stderr[-3000:]
         block = re.search(r"(?:local)?rule evaluate_topics:\n(.*?)\n\n", result.stdout + result.stderr, re.S)
-        workers = re.search(r"--workers (\d+)", block.group(1)).group(1)
-        return re.search(r"^\s+input: (.*)$", block.group(1), flags=re.M).group(1) + f" workers={workers}"
+        return re.search(r"^\s+input: (.*)$", block.group(1), flags=re.M).group(1)
 
-    assert "models/topics" in comparison_inputs(TINY) and "workers=1" in comparison_inputs(TINY)
+    assert "models/topics" in comparison_inputs(TINY)
     large = tmp_path / "large"
     shutil.copytree(TINY, large, ignore=shutil.ignore_patterns("codes.csv"))
     rows = ["participant_id,role,wave,file"] + [
@@ -92,4 +90,4 @@ def test_the_topic_comparison_waits_for_the_topic_model_at_every_size(project, t
     settings = (large / "corpus.yaml").read_text().replace("name: tiny", "name: large")
     (large / "corpus.yaml").write_text(settings)
     inputs = comparison_inputs(large)
-    assert "embeddings.safetensors" in inputs and "models/topics" in inputs and "workers=2" in inputs
+    assert "embeddings.safetensors" in inputs and "models/topics" not in inputs
