@@ -76,20 +76,24 @@ def mean_pairwise_ari(assignments: list[np.ndarray]) -> float:
 LDA_PASSES = 10
 
 
-def lda_model(k: int, seed: int, n_docs: int):
+def fit_lda(counts, k: int, seed: int):
     """scikit-learn's online LDA as the comparison fits it: ``LDA_PASSES`` calls of ``partial_fit``, each one pass
-    over the documents in batches of 256, weighted for ``n_docs`` documents.
+    over the documents in batches of 256, weighted for all of them (``total_samples``); then each document's topics
+    (``transform``). Returns the model and those topics.
 
-    That is what ``fit`` with ``max_iter=LDA_PASSES`` computes, step for step, except that ``fit`` then infers every
-    document's topics once more to compute a perplexity (``bound_``) that nothing here reads, before ``transform``
-    infers them again: about a fifth of each run at 1,250 interviews. The topics and each document's topic are the
-    same (tests/unit/test_topics.py)."""
+    That is what ``fit_transform`` with ``max_iter=LDA_PASSES`` computes, step for step, except that ``fit`` infers
+    every document's topics once more to compute a perplexity (``bound_``) that nothing here reads, before
+    ``transform`` infers them again: about a fifth of each run at 1,250 interviews. The topics and each document's
+    topics are the same (tests/unit/test_topics.py)."""
     # scikit-learn takes about a second to import: loaded only by the steps that fit or score
     from sklearn.decomposition import LatentDirichletAllocation
 
-    return LatentDirichletAllocation(
-        n_components=k, random_state=seed, learning_method="online", batch_size=256, total_samples=n_docs
+    model = LatentDirichletAllocation(
+        n_components=k, random_state=seed, learning_method="online", batch_size=256, total_samples=counts.shape[0]
     )
+    for _ in range(LDA_PASSES):
+        model.partial_fit(counts)
+    return model, model.transform(counts)
 
 
 def fit_baseline(kind: str, docs: list[str], k: int, seed: int, settings: TopicSettings, counts, vocab):
@@ -108,10 +112,7 @@ def _fit_baseline(kind: str, docs: list[str], k: int, seed: int, settings: Topic
     from sklearn.feature_extraction.text import TfidfTransformer
 
     if kind == "lda":
-        model = lda_model(k, seed, counts.shape[0])
-        for _ in range(LDA_PASSES):
-            model.partial_fit(counts)
-        doc_topic = model.transform(counts)
+        model, doc_topic = fit_lda(counts, k, seed)
     else:
         tfidf = TfidfTransformer(sublinear_tf=True).fit_transform(counts)
         model = NMF(n_components=k, random_state=seed, init="nndsvda", max_iter=400)

@@ -139,18 +139,15 @@ def test_the_comparisons_lda_is_scikit_learns_fit_without_its_perplexity():
     for bit (``fit`` also computes a perplexity nothing reads)."""
     from sklearn.decomposition import LatentDirichletAllocation
 
-    from pipeline.topics.comparison import LDA_PASSES, lda_model
+    from pipeline.topics.comparison import LDA_PASSES, fit_lda
 
     counts = np.random.default_rng(2).poisson(0.3, size=(700, 60))  # three batches of 256, the last one short
     reference = LatentDirichletAllocation(
         n_components=4, random_state=7, learning_method="online", max_iter=LDA_PASSES, batch_size=256
     )
     expected = reference.fit_transform(counts)
-    model = lda_model(4, 7, len(counts))
-    for _ in range(LDA_PASSES):
-        model.partial_fit(counts)
-    assert np.array_equal(model.components_, reference.components_)
-    assert np.array_equal(model.transform(counts), expected)
+    model, doc_topic = fit_lda(counts, 4, 7)
+    assert np.array_equal(model.components_, reference.components_) and np.array_equal(doc_topic, expected)
 
 
 def test_exact_neighbours_match_a_brute_force_search():
