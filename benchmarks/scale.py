@@ -258,8 +258,8 @@ def snakemake(project: Path, corpus: Path, cores: int, log: Path, extra=(), conf
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         returncode = proc.wait()
+        wall = time.time() - started  # before the sampler's last sleep (up to 0.5 s) ends
         sampler.join()
-    wall = time.time() - started
     children1 = os.times()
     ours = (children1.children_user - children0.children_user) + (children1.children_system - children0.children_system)
     others = max(0.0, busy_cpu_seconds() - busy0 - ours)

@@ -110,7 +110,8 @@ def cmd_summarise_anonymisation(a) -> None:
 def cmd_scan_outputs(a) -> None:
     from pipeline.gate import policy, scan
 
-    scan.scan_outputs(Path(a.outputs), a.audit, Path(a.out), policy.AllowList(json.loads(a.allow)), a.cache or None)
+    allow = policy.AllowList(json.loads(a.allow))
+    scan.scan_outputs(Path(a.outputs), a.audit, Path(a.out), allow, a.cache or None, workers=a.workers)
 
 
 def cmd_embed_segments(a) -> None:
@@ -145,6 +146,7 @@ def cmd_code_segments(a) -> None:
         json.loads(a.fit_waves) if a.fit_waves else None,
         a.batch_size,
         a.cache or None,
+        a.coder_cache or None,
     )
 
 
@@ -442,6 +444,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--allow", default="[]", help="JSON list: the corpus's allowed names, never searched for")
     sp.add_argument("--out", required=True)
     sp.add_argument("--cache", default="", help="a private folder remembering the files already searched")
+    sp.add_argument("--workers", type=int, default=1, help="processes searching the files (a large corpus's)")
 
     sp = add("describe-corpus", cmd_describe_corpus, "turns of every interview -> Table 1 and the interview list")
     sp.add_argument("--turns", nargs="+", required=True)
@@ -490,6 +493,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--model-weights", required=True, help="output: the coder's weights.safetensors")
     sp.add_argument("--fit-waves", default="", help="JSON list: learn only from these waves (models.freeze)")
     sp.add_argument("--cache", default="", help="a folder keeping the codebook phrases found in each segment")
+    sp.add_argument("--coder-cache", default="", help="a folder keeping each segment's probabilities under the coder")
 
     sp = add(
         "tabulate-findings",

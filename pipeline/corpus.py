@@ -7,6 +7,7 @@ manifest stops the run before any job starts, with one line naming the file and 
 from __future__ import annotations
 
 import logging
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -258,11 +259,12 @@ def read_manifest(manifest: Path, roles: dict[str, str]) -> tuple[list[Interview
 
 def unlisted_files(corpus: Corpus) -> list[str]:
     """Files in the corpus folder that no manifest row names (they will not be analysed)."""
-    listed = {(corpus.root / it.file).resolve() for it in corpus.interviews}
+    names = [it.file for it in corpus.interviews]
     # the codebook and the claims a corpus.yaml names may live in the corpus folder
-    listed |= {
-        (corpus.root / corpus.settings[key]).resolve() for key in ("codebook", "findings") if key in corpus.settings
-    }
+    names += [corpus.settings[key] for key in ("codebook", "findings") if key in corpus.settings]
+    # paths as written first; a file not found that way is compared by its real path (a symbolic link, "..")
+    written = {os.path.normpath(corpus.root / name) for name in names}
+    real: set[Path] = set()
     out = []
     for p in sorted(corpus.root.rglob("*")):
         rel = p.relative_to(corpus.root)
@@ -270,6 +272,9 @@ def unlisted_files(corpus: Corpus) -> list[str]:
             continue
         if rel.name in CORPUS_FILES or rel.name.lower().startswith("readme"):
             continue
-        if p.resolve() not in listed:
+        if os.path.normpath(p) in written:
+            continue
+        real = real or {(corpus.root / name).resolve() for name in names}
+        if p.resolve() not in real:
             out.append(str(rel))
     return out

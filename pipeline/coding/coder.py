@@ -9,6 +9,10 @@ thresholds, settings, library versions): never pickle, which runs code on load.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
+import sys
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -20,6 +24,7 @@ from safetensors.numpy import load_file, save_file
 
 from pipeline.core.errors import PipelineError
 from pipeline.core.files import atomic_path, read_json_object, write_json
+from pipeline.core.textcache import TextCache, source_digest, versions
 
 if TYPE_CHECKING:  # for annotations only: seeded.py builds on this module
     from pipeline.coding.seeded import SeededCoder
@@ -212,6 +217,17 @@ class Coder:
     def predict(self, probs: np.ndarray) -> np.ndarray:
         return (probs >= self.thresholds_).astype(np.int8)
 
+    def fitted_digest(self) -> str:
+        """A sha256 over what ``predict_proba`` computes with besides a segment's own features: the weights, the
+        vocabulary and its idf, the settings and the codes."""
+        digest = hashlib.sha256()
+        for name in ("coef_", "intercept_", "idf_"):
+            array = np.ascontiguousarray(getattr(self, name), dtype=np.float32)
+            digest.update(f"{name}{array.shape}".encode() + array.tobytes())
+        state = {"codes": self.code_ids, "settings": self.settings.__dict__, "vocabulary": self.vocabulary_}
+        digest.update(json.dumps(state, sort_keys=True).encode())
+        return digest.hexdigest()
+
     # ------------------------------------------------------------ persistence (no pickle)
 
     def save(self, target, provenance: dict | None = None) -> None:
@@ -323,6 +339,42 @@ def save_model(target, weights: dict, thresholds, positives, meta: dict) -> None
 
 def library_versions() -> dict:
     return {p: version(p) for p in ("scikit-learn", "numpy", "sentence-transformers", "safetensors", "spacy")}
+
+
+def predict_proba_cached(coder: Coder, texts, emb, qemb, folder: str | Path | None = None) -> np.ndarray:
+    """``coder.predict_proba``, with each segment's probabilities kept in ``folder`` between runs: a new wave
+    computes its own segments only.
+
+    A segment's probabilities depend on its text, its two embeddings and the fitted coder alone (the features of a
+    row never read another row), so a value from the cache is the one a clean run computes. The key is a sha256
+    of the text and the embeddings' bytes; the cache is reused only for the same fitted coder
+    (``Coder.fitted_digest``), packages and code. Values are the float32 bytes (base64), so they come back
+    bit for bit."""
+    texts = list(texts)
+    if not folder:
+        return coder.predict_proba(texts, emb, qemb)
+    identity = {
+        "what": "a segment's probabilities under the coder",
+        "coder": coder.fitted_digest(),
+        "packages": versions("numpy", "scikit-learn", "scipy"),
+        "code": source_digest(sys.modules[__name__]),
+    }
+    cache = TextCache(folder, identity)
+    emb, qemb = np.ascontiguousarray(emb, dtype=np.float32), np.ascontiguousarray(qemb, dtype=np.float32)
+
+    def key(i: int) -> str:
+        return hashlib.sha256(texts[i].encode("utf-8") + b"\0" + emb[i].tobytes() + qemb[i].tobytes()).hexdigest()
+
+    def compute(rows: list[int]) -> list[str]:
+        probs = coder.predict_proba([texts[i] for i in rows], emb[rows], qemb[rows]).astype(np.float32)
+        return [base64.b64encode(row.tobytes()).decode("ascii") for row in probs]
+
+    values = cache.map(list(range(len(texts))), compute, key=key)
+    cache.save()
+    n_codes = len(coder.code_ids)
+    if not values:
+        return np.zeros((0, n_codes), dtype=np.float32)
+    return np.frombuffer(b"".join(base64.b64decode(v) for v in values), dtype=np.float32).reshape(-1, n_codes).copy()
 
 
 def cross_validated_predictions(texts, emb, qemb, y, groups, code_ids, settings) -> tuple[np.ndarray, np.ndarray]:

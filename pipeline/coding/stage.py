@@ -13,7 +13,15 @@ import pandas as pd
 
 from pipeline import embeddings as emb_store
 from pipeline.codebook import load_codebook
-from pipeline.coding.coder import UNKNOWN, Coder, CoderSettings, cross_validated_predictions, known_labels, label_matrix
+from pipeline.coding.coder import (
+    UNKNOWN,
+    Coder,
+    CoderSettings,
+    cross_validated_predictions,
+    known_labels,
+    label_matrix,
+    predict_proba_cached,
+)
 from pipeline.coding.patterns import PatternCoder
 from pipeline.coding.review import read_review, review_queue, teaching_batch
 from pipeline.coding.seeded import codebook_texts, seeded_codes, taught_coder
@@ -106,9 +114,11 @@ def code_segments(
     fit_waves: list[int] | None = None,
     batch_size: int = 40,
     cache_folder: str | Path | None = None,
+    coder_cache: str | Path | None = None,
 ) -> dict:
     """Edge: train (or load) the coder, validate it, code every segment, write tables and the model. With
-    ``cache_folder`` the codebook phrases found in each segment are kept there between runs (``PatternCoder``)."""
+    ``cache_folder`` the codebook phrases found in each segment are kept there between runs (``PatternCoder``),
+    with ``coder_cache`` each segment's probabilities under the coder (``predict_proba_cached``)."""
 
     started = time.perf_counter()
     codebook = load_codebook(codebook_path)
@@ -155,7 +165,7 @@ def code_segments(
                 "Use a coder trained with this codebook version, or retrain (remove coding.model)",
                 file=Path(pretrained) / "coder.json",
             )
-        probs = coder.predict_proba(texts, emb, qemb)
+        probs = predict_proba_cached(coder, texts, emb, qemb, coder_cache)
         decisions = coder.predict(probs)
         how = f"applied the coder from {pretrained}"
         coder.save(
@@ -170,7 +180,7 @@ def code_segments(
         provenance = {"codebook": {"name": codebook.name, "version": codebook.version, "sha256": codebook.sha256}}
         if decided:  # review rounds: each decision teaches its code; codes not yet taught keep the seeded model
             coder = taught_coder(coder, texts, emb, qemb, known, (texts_of_codebook, proto, owner), settings)
-            probs = coder.predict_proba(texts, emb, qemb)
+            probs = predict_proba_cached(coder, texts, emb, qemb, coder_cache)
             decisions = coder.predict(probs)
             how = f"codebook-seeded coder taught by {decided} review decisions (not validated)"
             provenance["taught_by"] = {"review_decisions": decided}
@@ -182,7 +192,7 @@ def code_segments(
         coder = Coder(code_ids, settings).fit(texts, emb, qemb, known, segments["participant_id"].to_numpy())
         rest = ~coded
         if rest.any():
-            probs[rest] = coder.predict_proba(texts[rest], emb[rest], qemb[rest])
+            probs[rest] = predict_proba_cached(coder, texts[rest], emb[rest], qemb[rest], coder_cache)
             decisions[rest] = coder.predict(probs[rest])
         how = f"trained on {int(coded.sum())} human-coded segments of {len(set(groups))} participants"
         how += f" and {decided} review decisions" if decided else ""

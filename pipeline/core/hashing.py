@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import json
 import platform
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
@@ -70,18 +71,60 @@ def imported_modules(root: Path, module: str) -> set[str]:
     return found
 
 
+IMPORTS_FILE = "code-imports.json"  # in the machine's cache folder: source sha256 -> the project imports in it
+IMPORTS_KEPT = 2000
+
+
+@lru_cache(maxsize=1)
+def _known_imports() -> dict:
+    """What earlier processes found (``_imports``), read once per process; nothing if the file is unreadable."""
+    from pipeline.core.files import cache_folder
+
+    try:
+        known = json.loads((cache_folder() / IMPORTS_FILE).read_text(encoding="utf-8"))
+        return known if isinstance(known, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+_new_imports: dict = {}
+
+
 @lru_cache(maxsize=512)
 def _imports(source: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """The project imports in one module's source: (module, names imported from it). Parsed once per process for
-    each source text: the workflow hashes the code of every step (``code_hash``) and most steps share modules, so
-    Snakemake's start-up read the same files dozens of times (about 1 s at every run)."""
+    """The project imports in one module's source: (module, names imported from it). The workflow hashes the code
+    of every step (``code_hash``) at each start, and parsing the sources took about 0.3 s of it: each source text
+    is parsed once per process, and once per machine (its result is kept under its sha256, ``IMPORTS_FILE``)."""
+    key = hashlib.sha256(source.encode("utf-8")).hexdigest()
+    if key in _known_imports():
+        return tuple((module, tuple(names)) for module, names in _known_imports()[key])
     out = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             out += [(a.name, ()) for a in node.names if a.name.split(".")[0] == "pipeline"]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == "pipeline":
             out.append((node.module, tuple(a.name for a in node.names)))
+    _new_imports[key] = out
     return tuple(out)
+
+
+def _keep_imports() -> None:
+    """Add what this process parsed to ``IMPORTS_FILE`` (the newest ``IMPORTS_KEPT`` sources); a cache that cannot
+    be written is skipped."""
+    from pipeline.core.files import atomic_path, cache_folder
+
+    if not _new_imports:
+        return
+    known = {**_known_imports(), **_new_imports}
+    known = dict(list(known.items())[-IMPORTS_KEPT:])
+    try:
+        cache_folder().mkdir(parents=True, exist_ok=True)
+        with atomic_path(cache_folder() / IMPORTS_FILE) as tmp:
+            tmp.write_text(json.dumps(known), encoding="utf-8")
+    except OSError:
+        return
+    _known_imports().update(_new_imports)
+    _new_imports.clear()
 
 
 def module_path(root: Path, module: str, missing_ok: bool = False) -> Path | None:
@@ -123,6 +166,7 @@ def code_hash(root: Path, *modules: str, resources: tuple[str, ...] = ()) -> str
     ``core/`` every job. Snakemake itself notices changed inputs, settings and rules, not the Python they call."""
     root = Path(root)
     files = code_closure(root, *modules)
+    _keep_imports()
     for name in resources:
         path = root / "pipeline" / name
         files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]

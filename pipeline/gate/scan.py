@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
 import re
 import sys
 import zipfile
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -99,13 +101,45 @@ def _file_key(path: Path) -> str:
     return f"{path.suffix}:{sha256(path)}"
 
 
+# Below this many bytes to search, starting a second process costs more than it saves (the demo's outputs are 26 MB)
+PARALLEL_FROM_BYTES = 32 * 2**20
+
+
+def _count_in(values: set[str], paths: list[Path]) -> list[int]:
+    search = ValueSearch(values)
+    return [search.count(_searchable_text(p)) for p in paths]
+
+
+def count_in_files(values: set[str], paths: list[Path], workers: int = 1) -> list[int]:
+    """Each file's whole-word occurrences of ``values``, in the order of ``paths``. With ``workers`` above 1 and
+    enough bytes to search, the files are shared out by size between that many processes; a file's count does not
+    depend on which process searched it. The processes are forked: the scan has started no thread by then (pyarrow
+    starts its pool on the first Parquet file read, in a worker)."""
+    sizes = [p.stat().st_size for p in paths]
+    if workers <= 1 or len(paths) < 2 or sum(sizes) < PARALLEL_FROM_BYTES:
+        return _count_in(values, paths)
+    shares: list[list[int]] = [[] for _ in range(min(workers, len(paths)))]
+    load = [0] * len(shares)
+    for i in sorted(range(len(paths)), key=lambda i: (-sizes[i], i)):  # largest first, to the least loaded
+        least = load.index(min(load))
+        shares[least].append(i)
+        load[least] += sizes[i]
+    with ProcessPoolExecutor(max_workers=len(shares), mp_context=multiprocessing.get_context("fork")) as pool:
+        found = list(pool.map(_count_in, [values] * len(shares), [[paths[i] for i in share] for share in shares]))
+    counts = [0] * len(paths)
+    for share, share_counts in zip(shares, found, strict=True):
+        for i, n in zip(share, share_counts, strict=True):
+            counts[i] = n
+    return counts
+
+
 def find_values(
-    folder: Path, values: set[str], skip: set[Path] = frozenset(), cache_folder=None
+    folder: Path, values: set[str], skip: set[Path] = frozenset(), cache_folder=None, workers: int = 1
 ) -> list[tuple[str, int]]:
     """Every file under ``folder`` searched for every identifier value; returns (file, hits) where hits > 0.
 
     With ``cache_folder`` the count of a file whose bytes were searched before for the same values is reused (the
-    folder belongs in private/: its key holds a digest of the values)."""
+    folder belongs in private/: its key holds a digest of the values). ``workers``: see ``count_in_files``."""
     if not values:
         return []
     paths = [p for p in sorted(Path(folder).rglob("*")) if p.is_file() and p.resolve() not in skip]
@@ -115,8 +149,7 @@ def find_values(
         "code": source_digest(sys.modules[__name__], anonymise),
     }
     cache = TextCache(cache_folder, identity)
-    search = ValueSearch(values)
-    counts = cache.map(paths, lambda todo: [search.count(_searchable_text(p)) for p in todo], _file_key)
+    counts = cache.map(paths, lambda todo: count_in_files(values, todo, workers), _file_key)
     cache.save()
     if cache_folder:
         log.info("%d of %d files searched, the rest unchanged since they were searched", cache.computed, len(paths))
@@ -143,14 +176,14 @@ def scan_report(hits: list[tuple[str, int]], audit_paths, values: set[str]) -> p
 
 
 def scan_outputs(
-    outputs: Path, audit_paths, out: Path, allow: AllowList | None = None, cache_folder=None
+    outputs: Path, audit_paths, out: Path, allow: AllowList | None = None, cache_folder=None, workers: int = 1
 ) -> pd.DataFrame:
     """The final scan. On a hit the job fails, naming the files (never the values, which would reach the console
     and the logs); the values, with the interviews the gate found them in, go to ``private/<corpus>/scan_hits.csv``
     beside the audits."""
 
     values = identifier_values(audit_paths, allow)
-    hits = find_values(outputs, values, skip={Path(out).resolve()}, cache_folder=cache_folder)
+    hits = find_values(outputs, values, skip={Path(out).resolve()}, cache_folder=cache_folder, workers=workers)
     if hits:
         detail = Path(audit_paths[0]).parent.parent / "scan_hits.csv"
         write_csv(scan_report(hits, audit_paths, values), detail, private=True)

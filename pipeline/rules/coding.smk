@@ -35,6 +35,7 @@ rule code_segments:
         queue_size=CODING["review_queue_size"],
         batch_size=config["review"]["batch_size"],
         cache=f"{OUT}/cache/patterns",
+        coder_cache=f"{OUT}/cache/coder",
         human=lambda wildcards, input: input.get("human", ""),
         review=lambda wildcards, input: input.get("review", ""),
         pretrained=CODING["model"],
@@ -47,4 +48,4 @@ rule code_segments:
         " --review-queue {output.review_queue:q} --validation {output.validation:q}"
         " --reliability {output.reliability:q} --probabilities {output.probabilities:q}"
         " --model-meta {output.model:q} --model-weights {output.weights:q} --fit-waves={params.fit_waves:q}"
-        " --cache {params.cache:q} --log {log:q}"
+        " --cache {params.cache:q} --coder-cache {params.coder_cache:q} --log {log:q}"

@@ -115,16 +115,16 @@ GUIDED_ARGUMENTS = "".join(
 
 
 def workers(rule, most):
-    """A params function: how many worker processes embed_segments or evaluate_topics starts.
+    """A params function: how many worker processes embed_segments, evaluate_topics or scan_outputs starts.
 
-    Both are scheduled as one core (threads: 1) and start their workers themselves. Asked for two cores as
+    They are scheduled as one core (threads: 1) and start their workers themselves. Asked for two cores as
     threads, they waited whenever another job held one: Snakemake fills a free core with any ready job rather
     than keep it for a job that needs two (adding a frozen wave at 1,250 interviews, the embeddings started 14 s
     late and the comparison 11 s late; benchmarks/RESULTS.md, issue 23). Their workers now share the cores with
-    whatever else runs; a vector, or the quality table, does not depend on how many there are. On a cluster the
-    profile's set-threads gives the job its CPUs (also in the job's own Snakemake on the node), and the workers
-    follow them; otherwise up to ``most``; either capped by --cores, as threads are. Evaluated when the job's
-    command is written."""
+    whatever else runs; a vector, the quality table or a file's count of identifiers does not depend on how many
+    there are. On a cluster the profile's set-threads gives the job its CPUs (also in the job's own Snakemake on
+    the node), and the workers follow them; otherwise up to ``most``; either capped by --cores, as threads are.
+    Evaluated when the job's command is written."""
 
     def count(wildcards):
         given = workflow.resource_settings.overwrite_threads.get(rule)

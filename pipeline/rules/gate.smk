@@ -62,6 +62,8 @@ rule scan_outputs:
         f"{OUT}/benchmarks/scan_outputs.tsv"
     conda:
         CONDA_ENV
+    # scheduled as one core (the last step: it runs alone); a large corpus's files are searched by 2 processes
+    threads: 1
     params:
         code=code_of("pipeline.gate.anonymise"),
         audits=per_batch(f"{PRIVATE}/audit/{{batch}}.csv"),
@@ -70,6 +72,8 @@ rule scan_outputs:
         allow=lambda wildcards: json.dumps(CORPUS.allow),
         # private: the key of what was searched holds a digest of the identifier values
         cache=f"{PRIVATE}/cache/scan",
+        workers=workers("scan_outputs", 2),
     shell:
         "python -m pipeline scan-outputs --outputs {params.outputs:q} --audit {params.audits:q}"
-        " --allow {params.allow:q} --out {output.table:q} --cache {params.cache:q} --log {log:q}"
+        " --allow {params.allow:q} --out {output.table:q} --cache {params.cache:q} --workers {params.workers}"
+        " --log {log:q}"

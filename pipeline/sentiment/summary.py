@@ -83,9 +83,6 @@ def validation(
     supervised model's predictions where there are any (``method``: out of fold, or a model carried from
     another corpus). Macro-F1 carries a 95% interval from
     resampling participants (``pipeline.core.statistics.cluster_bootstrap_interval``)."""
-    # scikit-learn takes about a second to import: loaded only by the steps that fit or score
-    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
-
     labelled = human[human["sentiment"].isin(LABELS)].merge(scores, on="segment_id")
     participant = dict(zip(human["segment_id"], human["participant_id"], strict=True)) if len(human) else {}
     methods = [("plain VADER", labelled, "label_plain"), ("domain-adapted", labelled, "label")]
@@ -96,6 +93,9 @@ def validation(
         y, p = labelled["sentiment"], labelled[column]
         row = {"lexicon": name, "n": len(labelled)}
         if len(labelled):
+            # scikit-learn takes about a second to import: loaded only where there are human labels to score
+            from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+
             groups = labelled["segment_id"].map(participant).to_numpy()
             per_participant = np.stack(
                 [confusion_matrix(y[groups == g], p[groups == g], labels=LABELS) for g in sorted(set(groups))]

@@ -79,3 +79,32 @@ def test_the_scan_counts_what_the_whole_pattern_counts_and_searches_a_changed_fi
     searched.clear()
     find_values(out, values | {"Kevin"}, cache_folder=cache)
     assert sorted(searched) == ["0.md", "1.md", "2.md", "3.md"], "other values: every file searched again"
+
+
+def test_a_large_scan_shared_between_processes_counts_what_one_process_counts(tmp_path, monkeypatch):
+    """Past ``PARALLEL_FROM_BYTES`` the files are shared out by size between worker processes; each file's count is
+    the one a single process gives, in the order of the files (set to 0 here, so these small files are shared)."""
+    from pipeline.gate import scan
+
+    values = {"Sarah", "Sarah Jones", "07700 900123"}
+    texts = ["Sarah Jones rang Sarah", "no one", "call 07700 900123 " * 50, "Sarah " * 200, "", "Sarah2 Sarah_x"]
+    paths = []
+    for i, text in enumerate(texts):
+        paths.append(tmp_path / f"{i}.md")
+        paths[-1].write_text(text)
+    pd.DataFrame({"text": ["and then Sarah said"] * 30}).to_parquet(tmp_path / "t.parquet")
+    paths.append(tmp_path / "t.parquet")
+    alone = scan.count_in_files(values, paths, workers=1)
+    assert alone == [2, 0, 50, 200, 0, 0, 30]
+    monkeypatch.setattr(scan, "PARALLEL_FROM_BYTES", 0)
+    pools = []
+
+    class Pool(scan.ProcessPoolExecutor):
+        def __init__(self, max_workers, mp_context):
+            pools.append(max_workers)
+            super().__init__(max_workers=max_workers, mp_context=mp_context)
+
+    monkeypatch.setattr(scan, "ProcessPoolExecutor", Pool)
+    assert scan.count_in_files(values, paths, workers=3) == alone
+    assert pools == [3], "the files were shared between 3 processes"
+    assert find_values(tmp_path, values, workers=2) == find_values(tmp_path, values) and pools == [3, 2]

@@ -69,6 +69,34 @@ def test_save_and_load_round_trip_without_pickle(tmp_path):
     assert np.array_equal(loaded.thresholds_, coder.thresholds_)
 
 
+def test_probabilities_from_the_cache_are_a_clean_computation_s_and_only_new_segments_are_computed(tmp_path):
+    """A new wave computes its own segments' probabilities only (``predict_proba_cached``); a value read from the
+    cache is the one computed without it, bit for bit. Another fitted coder, or an embedding that changed, does
+    not reuse it."""
+    from pipeline.coding.coder import predict_proba_cached
+
+    texts, emb, qemb, y, groups = toy()
+    coder = Coder(CODES).fit(texts, emb, qemb, y, groups)
+    clean = coder.predict_proba(texts, emb, qemb)
+    cache = tmp_path / "coder"
+    first = predict_proba_cached(coder, texts[:40], emb[:40], qemb[:40], cache)
+    assert np.array_equal(first, clean[:40]) and first.dtype == np.float32
+    asked = []
+    original = coder.predict_proba
+    coder.predict_proba = lambda t, e, q: asked.append(len(t)) or original(t, e, q)
+    assert np.array_equal(predict_proba_cached(coder, texts, emb, qemb, cache), clean)
+    assert asked == [20], "only the 20 new segments are computed"
+    moved = emb.copy()
+    moved[0] += 1.0  # the same text with another embedding (another runtime): computed again
+    predict_proba_cached(coder, texts, moved, qemb, cache)
+    assert asked == [20, 1]
+    other = Coder(CODES, CoderSettings(C=2.0)).fit(texts, emb, qemb, y, groups)
+    assert np.array_equal(predict_proba_cached(other, texts, emb, qemb, cache), other.predict_proba(texts, emb, qemb))
+    assert len(json.loads((cache / "values.json").read_text())) == 60, "another coder: the cache made again"
+    none = predict_proba_cached(coder, texts[:0], emb[:0], qemb[:0], cache)
+    assert none.shape == (0, 3) and none.dtype == np.float32
+
+
 def test_thresholds_are_tuned_on_the_fully_coded_segments_when_decisions_teach_as_well():
     texts, emb, qemb, y, groups = toy()
     settings = CoderSettings(tune_thresholds=True)

@@ -106,6 +106,23 @@ def test_unlisted_transcript_is_reported(corpus_dir):
     assert unlisted_files(load_corpus(corpus_dir, CONFIG)) == ["transcripts/P03_w1.txt"]
 
 
+def test_a_transcript_named_through_a_link_or_dots_is_listed(corpus_dir):
+    # the manifest names P01's file through a symbolic link and P02's through "..": neither file is unlisted
+    (corpus_dir / "transcripts" / "alias.txt").symlink_to("P01_w1.txt")
+    rewrite_manifest(
+        corpus_dir,
+        lambda lines: [
+            line.replace("transcripts/P01_w1.txt", "transcripts/alias.txt").replace(
+                "transcripts/P02_w1_otter.txt", "transcripts/../transcripts/P02_w1_otter.txt"
+            )
+            for line in lines
+        ],
+    )
+    assert unlisted_files(load_corpus(corpus_dir, CONFIG)) == []
+    (corpus_dir / "transcripts" / "P03_w1.txt").write_text("Interviewer: hi\nParticipant: hello\n")
+    assert unlisted_files(load_corpus(corpus_dir, CONFIG)) == ["transcripts/P03_w1.txt"]
+
+
 def test_corpus_yaml_syntax_error_names_the_line(corpus_dir):
     (corpus_dir / "corpus.yaml").write_text("name: x\nspeakers:\n  interviewer: [Researcher\n  participant: []\n")
     err = problem(corpus_dir)

@@ -6,6 +6,9 @@ import ast
 import re
 import shutil
 
+import pytest
+
+from pipeline.core import hashing
 from pipeline.core.hashing import code_closure, code_hash
 from tests.conftest import ROOT
 
@@ -94,3 +97,27 @@ def test_an_import_added_to_a_module_joins_the_stage_s_code_in_the_same_process(
     assert {"topics/__init__.py", "topics/tables.py"} <= topic_files()
     wording.write_text(source, encoding="utf-8")
     assert topic_files() == set()
+
+
+def test_imports_parsed_once_are_kept_for_the_next_process(tmp_path, monkeypatch):
+    """Snakemake's start-up parses every module a step runs; what it found is kept under each source's sha256 in
+    the machine's cache folder, so the next start parses only what changed. The kept imports give the same
+    closure as parsing, and an unreadable file is parsed around, not an error."""
+    monkeypatch.setenv("QUALEVAL_CACHE_DIR", str(tmp_path))
+
+    def fresh_process():
+        hashing._imports.cache_clear()
+        hashing._known_imports.cache_clear()
+        hashing._new_imports.clear()
+
+    fresh_process()
+    parsed = code_hash(ROOT, "pipeline.coding.stage")
+    assert (tmp_path / hashing.IMPORTS_FILE).exists()
+    fresh_process()
+    with monkeypatch.context() as m:
+        m.setattr(hashing.ast, "parse", lambda *a, **k: pytest.fail("a kept source was parsed again"))
+        assert code_hash(ROOT, "pipeline.coding.stage") == parsed
+    (tmp_path / hashing.IMPORTS_FILE).write_text("{not json", encoding="utf-8")
+    fresh_process()
+    assert code_hash(ROOT, "pipeline.coding.stage") == parsed
+    fresh_process()

@@ -116,6 +116,24 @@ def test_group_intervals_resample_participants_and_within_one_participant_its_se
     assert per_person.loc["A", "ci_low"] == 0.0 and per_person.loc["A", "ci_high"] == 1.0  # A's own two segments
 
 
+def test_with_no_human_labels_the_validation_has_no_figures_and_imports_no_scikit_learn():
+    """A corpus nobody has labelled (every study's start, and the scale benchmark's) gets a validation table of
+    counts 0 and no figures, without the second scikit-learn takes to import in its summary job."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, pandas as pd\n"
+        "from pipeline.sentiment import validation\n"
+        "human = pd.DataFrame(columns=['segment_id', 'participant_id', 'sentiment'])\n"
+        "scores = pd.DataFrame({'segment_id': ['s1'], 'label': ['positive'], 'label_plain': ['positive']})\n"
+        "table = validation(human, scores)\n"
+        "print(list(table['n']), 'macro_f1' in table, 'sklearn' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[0, 0] False False"
+
+
 def test_validation_metrics_on_a_hand_checked_example():
     human = pd.DataFrame(
         {
