@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import sys
 from dataclasses import dataclass, field
 from importlib.metadata import version
@@ -28,6 +29,8 @@ from pipeline.core.textcache import TextCache, source_digest, versions
 
 if TYPE_CHECKING:  # for annotations only: seeded.py builds on this module
     from pipeline.coding.seeded import SeededCoder
+
+log = logging.getLogger(__name__)
 
 
 FORMAT_VERSION = 1
@@ -371,6 +374,7 @@ def predict_proba_cached(coder: Coder, texts, emb, qemb, folder: str | Path | No
 
     values = cache.map(list(range(len(texts))), compute, key=key)
     cache.save()
+    log.info("coder probabilities: %d of %d segments computed, the rest from the cache", cache.computed, len(texts))
     n_codes = len(coder.code_ids)
     if not values:
         return np.zeros((0, n_codes), dtype=np.float32)

@@ -64,6 +64,10 @@ rule fit_guided_topics:
         f"{OUT}/logs/fit_guided_topics.log",
     benchmark:
         f"{OUT}/benchmarks/fit_guided_topics.tsv"
+    # before the findings chain (priority 1): relate_topics_to_codes and the last notebooks wait for it, and it
+    # used to start only when that chain was done (a refit of 1,250 interviews: 20 s from 57 s, with one core idle
+    # for 8 s before the crosswalks could start)
+    priority: 2
     conda:
         CONDA_ENV
     params:
