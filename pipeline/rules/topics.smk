@@ -32,7 +32,7 @@ rule fit_topics:
         f"{OUT}/logs/fit_topics.log",
     benchmark:
         f"{OUT}/benchmarks/fit_topics.tsv"
-    priority: 3  # first: evaluate_topics takes its main fit from the topic cache (see embed_segments)
+    priority: 4  # first: evaluate_topics takes its main fit from the topic cache (see embed_segments)
     conda:
         CONDA_ENV
     params:
@@ -64,9 +64,10 @@ rule fit_guided_topics:
         f"{OUT}/logs/fit_guided_topics.log",
     benchmark:
         f"{OUT}/benchmarks/fit_guided_topics.tsv"
-    # before the findings chain (priority 1): relate_topics_to_codes and the last notebooks wait for it, and it
-    # used to start only when that chain was done (a refit of 1,250 interviews: 20 s from 57 s, with one core idle
-    # for 8 s before the crosswalks could start)
+    # after the topic model and its comparison, before the findings chain (priority 1): relate_topics_to_codes and
+    # the last notebooks wait for it, and it used to start only when that chain was done (a refit of 1,250
+    # interviews: 20 s from 57 s, with one core idle for 8 s before the crosswalks could start); beside fit_topics
+    # instead of the comparison, it made the comparison, the longest job, start 18 s late
     priority: 2
     conda:
         CONDA_ENV
@@ -98,7 +99,7 @@ rule evaluate_topics:
         f"{OUT}/logs/evaluate_topics.log",
     benchmark:
         f"{OUT}/benchmarks/evaluate_topics.tsv"
-    priority: 2  # the longest job: right after fit_topics, whose main fit it takes (see embed_segments)
+    priority: 3  # the longest job: right after fit_topics, whose main fit it takes (see embed_segments)
     conda:
         CONDA_ENV
     # scheduled as one core; worker processes for the 3 x seeds runs (capped by --cores): see workers()
