@@ -97,7 +97,10 @@ def _imports(source: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     is parsed once per process, and once per machine (its result is kept under its sha256, ``IMPORTS_FILE``)."""
     key = hashlib.sha256(source.encode("utf-8")).hexdigest()
     if key in _known_imports():
-        return tuple((module, tuple(names)) for module, names in _known_imports()[key])
+        try:
+            return tuple((str(module), tuple(map(str, names))) for module, names in _known_imports()[key])
+        except (TypeError, ValueError):  # an entry not written by _keep_imports: the source is parsed
+            pass
     out = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):

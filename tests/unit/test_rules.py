@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import re
 import shutil
 
@@ -112,12 +113,13 @@ def test_imports_parsed_once_are_kept_for_the_next_process(tmp_path, monkeypatch
 
     fresh_process()
     parsed = code_hash(ROOT, "pipeline.coding.stage")
-    assert (tmp_path / hashing.IMPORTS_FILE).exists()
+    kept = (tmp_path / hashing.IMPORTS_FILE).read_text(encoding="utf-8")
     fresh_process()
     with monkeypatch.context() as m:
         m.setattr(hashing.ast, "parse", lambda *a, **k: pytest.fail("a kept source was parsed again"))
         assert code_hash(ROOT, "pipeline.coding.stage") == parsed
-    (tmp_path / hashing.IMPORTS_FILE).write_text("{not json", encoding="utf-8")
-    fresh_process()
-    assert code_hash(ROOT, "pipeline.coding.stage") == parsed
+    for unreadable in ("{not json", '["a list"]', json.dumps({k: 7 for k in json.loads(kept)})):
+        (tmp_path / hashing.IMPORTS_FILE).write_text(unreadable, encoding="utf-8")
+        fresh_process()
+        assert code_hash(ROOT, "pipeline.coding.stage") == parsed
     fresh_process()
