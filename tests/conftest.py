@@ -33,6 +33,12 @@ for _key, _folder in (("NUMBA_CACHE_DIR", "numba"), ("MPLCONFIGDIR", "matplotlib
     os.environ.setdefault(_key, str(CACHE / _folder))
 
 
+def fresh_process(probe: str) -> str:
+    """What ``probe`` (Python source) prints in a new interpreter started from the repository's root: what a job's
+    process imports, which this test process has imported already."""
+    return subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+
+
 def run_cli(*args, cwd=ROOT) -> subprocess.CompletedProcess:
     """`python -m pipeline ...` in a process of its own (what a Snakemake job runs)."""
     return subprocess.run(

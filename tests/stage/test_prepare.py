@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import yaml
 from pipeline.core.errors import PipelineError
 from pipeline.corpus import load_corpus
 from pipeline.gate import prepare
-from tests.conftest import ROOT, TINY, copy_corpus
+from tests.conftest import ROOT, TINY, copy_corpus, fresh_process
 
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 
@@ -135,5 +133,4 @@ def test_spacy_is_imported_without_pytorch_and_pytorch_stays_importable():
         "import torch, thinc.compat\n"
         "print(people, sentences, before, thinc.compat.has_torch, torch.__version__.split('+')[0])\n"
     )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
-    assert done.stdout.strip() == "['Sarah Jones', 'Leeds'] 2 False False 2.13.0"
+    assert fresh_process(probe).strip() == "['Sarah Jones', 'Leeds'] 2 False False 2.13.0"

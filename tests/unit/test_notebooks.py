@@ -14,7 +14,7 @@ import pytest
 from pipeline import notebooks
 from pipeline.core.errors import PipelineError
 from pipeline.gate.scan import find_values
-from tests.conftest import ROOT
+from tests.conftest import ROOT, fresh_process
 
 NOTEBOOK_DIR = ROOT / "notebooks"
 PAIRS = sorted(NOTEBOOK_DIR.glob("*.py"))
@@ -111,17 +111,13 @@ def test_embedded_images_are_not_searched_for_identifiers(tmp_path):
 def test_the_executor_of_notebooks_runs_without_pandas():
     """``python -m pipeline execute-notebook`` imports what it runs a notebook with (jupytext, nbclient, nbconvert)
     and not pandas, which only the notebooks' kernels use: 0.4 s in each of a run's five notebook jobs."""
-    import subprocess
-    import sys
-
     probe = (
         "import sys, pipeline.cli, jupytext, nbformat, nbclient, nbconvert\n"
         "from pipeline import notebooks\n"
         "notebooks.html_exporter(); notebooks.kernel_manager\n"
         "print('pandas' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert fresh_process(probe).strip() == "False"
 
 
 def test_the_html_page_is_the_document_nbconvert_writes():

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from pipeline.sentiment import Scorer, Thresholds, aggregate, bootstrap_ci, label, load_lexicon, validation
-from tests.conftest import ROOT
+from tests.conftest import ROOT, fresh_process
 
 T = Thresholds()
 
@@ -119,9 +119,6 @@ def test_group_intervals_resample_participants_and_within_one_participant_its_se
 def test_with_no_human_labels_the_validation_has_no_figures_and_imports_no_scikit_learn():
     """A corpus nobody has labelled (every study's start, and the scale benchmark's) gets a validation table of
     counts 0 and no figures, without the second scikit-learn takes to import in its summary job."""
-    import subprocess
-    import sys
-
     probe = (
         "import sys, pandas as pd\n"
         "from pipeline.sentiment import validation\n"
@@ -130,8 +127,7 @@ def test_with_no_human_labels_the_validation_has_no_figures_and_imports_no_sciki
         "table = validation(human, scores)\n"
         "print(list(table['n']), 'macro_f1' in table, 'sklearn' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[0, 0] False False"
+    assert fresh_process(probe).strip() == "[0, 0] False False"
 
 
 def test_validation_metrics_on_a_hand_checked_example():
