@@ -339,7 +339,7 @@ def html_exporter():
     page again with BeautifulSoup to make inputs and outputs focusable and to give images an alternative text;
     here the rendered page gets the same tabindex from one regular expression (``FOCUSABLE``), and our template
     writes every figure's alternative text. The page is the same document (a unit test compares the two parsed),
-    in a fifth of the time (about 0.4 s of every notebook job).
+    in about half the time (0.03-0.26 s less per page of the demo's and the 1,250 interviews' notebooks).
     """
     # Jupyter's libraries load only where notebooks are run
     from nbconvert import HTMLExporter

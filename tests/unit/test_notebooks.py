@@ -121,7 +121,7 @@ def test_the_executor_of_notebooks_runs_without_pandas():
 
 
 def test_the_html_page_is_the_document_nbconvert_writes():
-    """``html_exporter`` skips HTMLExporter's second pass through BeautifulSoup (a fifth of each notebook job) and
+    """``html_exporter`` skips HTMLExporter's second pass through BeautifulSoup (about half of writing the page) and
     makes inputs and outputs focusable itself: parsed, its page is nbconvert's own, tabindex for tabindex."""
     import base64
 
