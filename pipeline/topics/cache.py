@@ -32,7 +32,7 @@ from safetensors.numpy import save_file as save_tensors
 
 from pipeline.core.files import atomic_folder
 from pipeline.core.hashing import code_hash, package_versions
-from pipeline.topics.compiled import import_compiled, without_sentence_transformers
+from pipeline.topics.compiled import loading_saved_models, without_sentence_transformers
 from pipeline.topics.model import TopicResult, _digest
 
 KEY_FILE = "key"
@@ -114,11 +114,11 @@ def load_fit(folder, kind: str, key: str, with_model: bool = True):
     info = json.loads((entry / "fit.json").read_text(encoding="utf-8"))
     model = None
     if with_model and (entry / "bertopic").is_dir():
-        # BERTopic pulls in UMAP, HDBSCAN and numba (seconds): only where topics are fitted
-        BERTopic = import_compiled("bertopic").BERTopic
-
-        logging.getLogger("BERTopic").setLevel(logging.ERROR)  # "no embedding model": none is needed after the fit
-        with without_sentence_transformers():  # the same model, without importing PyTorch
+        # BERTopic takes seconds to import: only where a model is loaded, and without UMAP, which a loaded model
+        # never calls; and without PyTorch, which it would import to rebuild no embedding model
+        with loading_saved_models() as BERTopic, without_sentence_transformers():
+            # "no embedding model": none is needed after the fit (after the import, which sets BERTopic's level)
+            logging.getLogger("BERTopic").setLevel(logging.ERROR)
             model = BERTopic.load(str(entry / "bertopic"))
         # the loader drops the language when it sets an embedding backend; saved again, the config would differ
         model.language = json.loads((entry / "bertopic" / "config.json").read_text(encoding="utf-8"))["language"]

@@ -17,6 +17,11 @@ embeddings and c-TF-IDF words), and importing them costs about 4 s in every proc
 Its file module also imports PyTorch (about 1.3 s) only to save and load topic embeddings in PyTorch's .bin
 format; the pipeline saves and loads safetensors, so PyTorch is hidden for that one import (BERTopic records it
 as absent) and stays importable afterwards.
+
+A model loaded from the cache only gives its words and counts them again (it never reduces or clusters), so
+``loading_saved_models`` imports and loads BERTopic without UMAP, pynndescent and numba (about 1 s in every job
+that loads one): BERTopic's constructor then holds a PCA in place of the UMAP it would never call, and nothing
+that is saved or computed from the model changes.
 """
 
 from __future__ import annotations
@@ -98,3 +103,23 @@ def import_compiled(name: str) -> ModuleType:
         # BERTopic's file module imports PyTorch only to offer its .bin format (see the docstring)
         with hidden("torch") if "bertopic" not in sys.modules else nullcontext():
             return importlib.import_module(name)
+
+
+@contextmanager
+def loading_saved_models():
+    """While inside: ``BERTopic`` is imported (if it is not yet) and models are loaded without UMAP, pynndescent
+    and numba, unless they are imported already (see the module's docstring). Yields the BERTopic class."""
+    with _LOCK:
+        _skip_unused_bertopic_modules()
+        # SciPy looks up PyTorch's entry in sys.modules while it imports: it comes in before PyTorch is hidden
+        importlib.import_module("sklearn.base")
+        with (
+            hidden("umap"),
+            hidden("pynndescent"),
+            # BERTopic's file module imports PyTorch only to offer its .bin format (see the docstring)
+            hidden("torch") if "bertopic" not in sys.modules else nullcontext(),
+        ):
+            BERTopic = importlib.import_module("bertopic").BERTopic
+    # BERTopic's constructor imports UMAP when it makes a model: a model is loaded inside too
+    with hidden("umap"), hidden("pynndescent"):
+        yield BERTopic

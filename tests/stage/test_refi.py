@@ -260,6 +260,27 @@ def layout_free(code):
     )
 
 
+def test_rows_are_grouped_with_the_values_and_types_itertuples_gives(tmp_path):
+    """exporter.rows_by reads each column at once: the same rows as pandas' itertuples, text (with an empty
+    cell, as tables are read) and integers (a turns file) alike, in the table's order."""
+    from pipeline.core.files import read_table
+
+    frame = pd.DataFrame(
+        {"interview_id": ["b", "a", "b", "a"], "text": ["Well,", "", "I — yes", "no"], "turn_index": [0, 0, 1, 1]}
+    )
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    frame.to_parquet(tmp_path / "t.parquet")
+    for table in (read_table(tmp_path / "t.csv"), read_table(tmp_path / "t.parquet")):
+        expected: dict = {}
+        for row in table.itertuples(index=False):
+            expected.setdefault(row.interview_id, []).append(row)
+        grouped = exporter.rows_by(table, lambda r: r.interview_id)
+        assert list(grouped) == ["b", "a"] and grouped == expected
+        got = [(type(v), v) for rows in grouped.values() for r in rows for v in r]
+        assert got == [(type(v), v) for rows in expected.values() for r in rows for v in r]
+        assert grouped["a"][0].text == ""
+
+
 def test_the_demos_exported_project_imports_back_to_the_demo(demo_run, tmp_path):
     qdpx, qdc = export(demo_run, tmp_path)
     folder = tmp_path / "imported"

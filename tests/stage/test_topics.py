@@ -523,26 +523,40 @@ def test_bertopic_is_imported_without_the_optional_modules_the_pipeline_never_us
     assert done.stdout.strip() == "[] ['NotInstalled', 'NotInstalled', 'NotInstalled'] BERTopic BaseEmbedder"
 
 
-def test_a_cached_fit_loads_without_pytorch_and_with_the_empty_backend_the_loader_falls_back_to(
+def test_a_cached_fit_loads_without_pytorch_or_umap_and_gives_the_words_of_the_fit_itself(
     settings, tmp_path, fit_seed3
 ):
     """BERTopic.load tries to rebuild an embedding model through sentence-transformers (PyTorch, about 3 s) and,
-    with none saved, falls back to an empty backend; loading skips the import and gets that same backend."""
+    with none saved, falls back to an empty backend; loading skips the import and gets that same backend. Its
+    constructor makes a UMAP (pynndescent and numba, about 1 s) that a loaded model never calls: loading skips
+    that too, and the model gives the same words per group and word weights as the fit."""
     from pipeline.topics import cache as topic_cache
 
     docs, vectors, _ = synthetic_corpus()
     key = topic_cache.fit_key("main", docs, vectors, settings, seed=3)
     topic_cache.store_fit(tmp_path, "main", key, fit_seed3)
+    groups = ["a" if i % 3 else "b" for i in range(len(docs))]
     probe = (
-        "import sys\n"
+        "import json, sys\n"
+        "from pipeline import topics\n"
         "from pipeline.topics import cache\n"
+        "from tests.stage.test_topics import synthetic_corpus\n"
         f"fit = cache.load_fit({str(tmp_path)!r}, 'main', {key!r})\n"
-        "loaded = [m for m in ('sentence_transformers', 'transformers', 'torch') if m in sys.modules]\n"
-        "import sentence_transformers\n"  # importable again afterwards
-        "print(loaded, type(fit.model.embedding_model).__name__, len(fit.words))\n"
+        "heavy = ('sentence_transformers', 'transformers', 'torch', 'umap', 'pynndescent', 'numba')\n"
+        "loaded = [m for m in heavy if m in sys.modules]\n"
+        "docs = synthetic_corpus()[0]\n"
+        f"words = topics.class_words(fit.model, docs, fit.topics, {groups!r}, 'role').to_dict('records')\n"
+        "weights = {t: [list(w) for w in fit.model.get_topic(t)] for t in fit.words}\n"
+        "import sentence_transformers, umap\n"  # importable again afterwards
+        "print(json.dumps([loaded, type(fit.model.embedding_model).__name__, words, weights]))\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
-    assert done.stdout.strip() == f"[] BaseEmbedder {len(fit_seed3.words)}"
+    loaded, backend, words, weights = json.loads(done.stdout)
+    assert loaded == [] and backend == "BaseEmbedder"
+    assert "WARNING" not in done.stderr  # BERTopic's "no embedding model": none is needed after the fit
+    fitted = topics.class_words(fit_seed3.model, docs, fit_seed3.topics, groups, "role")
+    assert words == fitted.to_dict("records") and len(words) > len(fit_seed3.words)
+    assert weights == {str(t): [list(w) for w in fit_seed3.model.get_topic(t)] for t in fit_seed3.words}
 
 
 def test_topics_are_related_to_codes_from_the_written_tables_as_from_the_fit_itself(tmp_path):

@@ -278,3 +278,34 @@ def test_the_participant_heatmap_of_a_large_corpus_keeps_a_fixed_width_without_l
         assert (len(ax.get_xticklabels()) == n) is labelled and (len(ax.texts) > n) is labelled
         assert labelled or "2,000 interviews" in ax.get_xlabel()
         fig.clf()
+
+
+def test_a_figure_is_saved_with_the_crop_matplotlib_finds_for_its_png_and_that_crop_for_its_svg(tmp_path):
+    """core.plots.save lays the figure out once, at the PNG's 300 dpi, for both files: the PNG is the one
+    savefig(bbox_inches="tight") writes, to the byte, and the SVG has the PNG's size (1 pt = 300/72 pixels)."""
+    import re
+
+    from PIL import Image
+
+    from pipeline.core import plots
+
+    def draw():
+        plt = plots._pyplot()
+        fig, ax = plt.subplots(figsize=(4, 2.5))
+        labels = [f"{word} {n}" for n, word in enumerate(("Structure and focus", "Engaging media") * 6)]
+        ax.barh(labels, range(len(labels)))  # tick labels wider than the figure: the crop grows to hold them
+        ax.set_title("Participants with each code, by role")
+        return fig
+
+    ours = draw()
+    plots.save(ours, tmp_path / "ours.png")
+    assert ours.dpi == 100  # the figure's own resolution is left as it was
+    fig = draw()
+    fig.savefig(
+        tmp_path / "matplotlib.png", format="png", dpi=plots.PNG_DPI, bbox_inches="tight", metadata={"Software": None}
+    )
+    assert (tmp_path / "ours.png").read_bytes() == (tmp_path / "matplotlib.png").read_bytes()
+    width, height = Image.open(tmp_path / "ours.png").size
+    svg = (tmp_path / "ours.svg").read_text()
+    points = [float(v) for v in re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups()]
+    assert points == pytest.approx([width * 72 / plots.PNG_DPI, height * 72 / plots.PNG_DPI], abs=72 / plots.PNG_DPI)
