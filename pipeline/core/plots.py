@@ -63,9 +63,9 @@ def save(fig, png_path) -> None:
     import matplotlib.pyplot as plt
 
     png_path = Path(png_path)
-    # the tight bounding box, laid out once for both files: with bbox_inches="tight" each savefig lays the
-    # figure out again to find it (a fifth of the time a figure takes to save)
-    # at the PNG's resolution, where text is measured as the PNG draws it
+    # the tight bounding box, found once for both files (with bbox_inches="tight" each savefig laid the figure
+    # out again to find it; draw_figures at 1,250 interviews: 4.2 -> 3.7 CPU-s), at the PNG's resolution, where
+    # text is measured as the PNG draws it: the PNG is the one bbox_inches="tight" gives (tested)
     dpi = fig.dpi
     fig.set_dpi(PNG_DPI)
     try:
