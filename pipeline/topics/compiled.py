@@ -92,6 +92,12 @@ def without_sentence_transformers():
         yield
 
 
+def _without_torch_for_bertopic():
+    """BERTopic's file module imports PyTorch only to offer its .bin format (see the module's docstring): hidden
+    for BERTopic's first import in this process."""
+    return hidden("torch") if "bertopic" not in sys.modules else nullcontext()
+
+
 def import_compiled(name: str) -> ModuleType:
     """``importlib.import_module(name)``, with numba's on-disk cache on for what the import declares (see the
     module's docstring). Only the first import in a process declares anything; later calls return the module."""
@@ -100,8 +106,7 @@ def import_compiled(name: str) -> ModuleType:
         # pynndescent and umap first, whatever ``name`` is: they are the ones that declare numba functions
         importlib.import_module("pynndescent")
         importlib.import_module("umap")
-        # BERTopic's file module imports PyTorch only to offer its .bin format (see the docstring)
-        with hidden("torch") if "bertopic" not in sys.modules else nullcontext():
+        with _without_torch_for_bertopic():
             return importlib.import_module(name)
 
 
@@ -113,12 +118,7 @@ def loading_saved_models():
         _skip_unused_bertopic_modules()
         # SciPy looks up PyTorch's entry in sys.modules while it imports: it comes in before PyTorch is hidden
         importlib.import_module("sklearn.base")
-        with (
-            hidden("umap"),
-            hidden("pynndescent"),
-            # BERTopic's file module imports PyTorch only to offer its .bin format (see the docstring)
-            hidden("torch") if "bertopic" not in sys.modules else nullcontext(),
-        ):
+        with hidden("umap"), hidden("pynndescent"), _without_torch_for_bertopic():
             BERTopic = importlib.import_module("bertopic").BERTopic
     # BERTopic's constructor imports UMAP when it makes a model: a model is loaded inside too
     with hidden("umap"), hidden("pynndescent"):
